@@ -381,7 +381,8 @@ class Compiler {
   }
 
   private checkComplexity(branches: readonly (readonly FieldTest[])[]): void {
-    const perField = new Map<string, number>()
+    // distinct wildcard values per field add up, across branches too
+    const perField = new Map<string, Map<string, readonly string[]>>()
     for (const branch of branches) {
       for (const test of branch) {
         for (const c of test.conditions) {
@@ -392,11 +393,18 @@ class Compiler {
                 ? c.excluded.filter((e) => e.kind === 'wildcard')
                 : []
           for (const w of wildcards) {
-            const score = (perField.get(test.path) ?? 0) + wildcardComplexity(w.parts)
-            if (score > MAX_WILDCARD_COMPLEXITY) this.fail(TOO_COMPLEX, false)
-            perField.set(test.path, score)
+            let values = perField.get(test.path)
+            if (values === undefined) perField.set(test.path, (values = new Map()))
+            values.set(w.value, w.parts)
           }
         }
+      }
+    }
+    for (const values of perField.values()) {
+      let score = 0
+      for (const parts of values.values()) {
+        score += wildcardComplexity(parts)
+        if (score > MAX_WILDCARD_COMPLEXITY) this.fail(TOO_COMPLEX, false)
       }
     }
   }
