@@ -39,7 +39,7 @@ export type NumericBounds = {
 
 export type FieldTest = { readonly path: string; readonly conditions: readonly Condition[] }
 
-/** Field tests sorted by path; at most one per path. */
+/** Field tests, cheapest to look up first (see parse.ts); at most one per path. */
 export type Branch = readonly FieldTest[]
 
 export type CompiledPattern = { readonly branches: readonly Branch[] }

@@ -14,9 +14,10 @@ export function inBounds(b: NumericBounds, n: number): boolean {
   return aboveLow && belowHigh
 }
 
-export function ipInRange(range: IpRange, text: string): boolean {
-  const ip = parseIp(text)
-  return ip !== null && inRange(range, ip)
+/** Is the leaf's string an address in `range`? The parse is kept on the leaf for other rules. */
+export function ipInRange(range: IpRange, leaf: Leaf): boolean {
+  if (leaf.ip === undefined) leaf.ip = parseIp(leaf.text)
+  return leaf.ip !== null && inRange(range, leaf.ip)
 }
 
 /** Does `leaf` satisfy `cond`? `exists` is decided by the caller (it concerns all leaves). */
@@ -35,7 +36,7 @@ export function conditionMatches(cond: Condition, leaf: Leaf): boolean {
         (cond.value === null && leaf.kind === LeafKind.Null)
       )
     case 'cidr':
-      return leaf.kind === LeafKind.String && ipInRange(cond.range, leaf.text)
+      return leaf.kind === LeafKind.String && ipInRange(cond.range, leaf)
     default:
       return exclusionMatches(cond, leaf)
   }
@@ -53,7 +54,7 @@ function exclusionMatches(cond: ExclusionCondition, leaf: Leaf): boolean {
     case 'string':
       return text === cond.value
     case 'ip':
-      return text === cond.value || ipInRange(cond.range, text)
+      return text === cond.value || ipInRange(cond.range, leaf)
     case 'prefix':
       return cond.ignoreCase ? fold(text).startsWith(cond.value) : text.startsWith(cond.value)
     case 'suffix':

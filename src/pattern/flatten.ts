@@ -12,6 +12,7 @@
  * that the scanner skips is not diagnosed.
  */
 
+import type { IpAddress } from './ip.js'
 import { comparableNumber } from './numbers.js'
 
 export const LeafKind = { String: 0, Number: 1, True: 2, False: 3, Null: 4 } as const
@@ -31,6 +32,8 @@ export type Leaf = {
   readonly text: string
   readonly num: number
   readonly trail: Trail
+  /** The string read as an IP address, worked out once on first use. */
+  ip?: IpAddress | null
 }
 
 /** One node of the used-path trie; `pathId` is -1 where the node is only a prefix. */
@@ -133,6 +136,11 @@ export function flattenText(text: string, root: PathNode, out: EventFields): voi
   scanner.object(start, root, null)
 }
 
+/** Everything up to the next bracket or brace, strings included whole. */
+const GAP = /[^"[\]{}]*(?:"(?:[^"\\]|\\.)*"[^"[\]{}]*)*/y
+/** A number or literal. */
+const SCALAR = /[-+.\w]*/y
+
 class TextScanner {
   constructor(
     private readonly s: string,
@@ -228,33 +236,29 @@ class TextScanner {
     return i + word.length
   }
 
-  /** Skips one value starting at `i` without looking inside strings. */
+  /** Skips one value starting at `i`, building nothing. */
   skip(i: number): number {
     const s = this.s
     const c = s.charCodeAt(i)
     if (c === 34) return this.stringEnd(i) + 1
     if (c !== 123 && c !== 91) {
-      let end = i
-      for (;;) {
-        const d = s.charCodeAt(end)
-        if (d === 44 || d === 125 || d === 93 || d === 32 || d === 10 || d === 13 || d === 9) break
-        if (Number.isNaN(d)) break
-        end++
-      }
-      if (end === i) throw this.error(i)
-      return end
+      SCALAR.lastIndex = i
+      SCALAR.test(s)
+      if (SCALAR.lastIndex === i) throw this.error(i)
+      return SCALAR.lastIndex
     }
-    let depth = 0
+    // jump from bracket to bracket; the regular expression steps over whole strings at once
+    let depth = 1
+    i++
     for (;;) {
+      GAP.lastIndex = i
+      GAP.test(s)
+      i = GAP.lastIndex
       const d = s.charCodeAt(i)
-      if (d === 34) {
-        i = this.stringEnd(i) + 1
-        continue
-      }
       if (d === 123 || d === 91) depth++
       else if (d === 125 || d === 93) {
         if (--depth === 0) return i + 1
-      } else if (Number.isNaN(d)) throw this.error(i)
+      } else throw this.error(i)
       i++
     }
   }

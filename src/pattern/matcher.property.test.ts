@@ -44,29 +44,33 @@ test('rule sets added and removed in random order match as the oracle says', () 
     fc.record({ add: fc.constant(false as const), id: fc.nat(7) }),
   )
   fc.assert(
-    fc.property(fc.array(op, { maxLength: 20 }), fc.array(event, { minLength: 1, maxLength: 5 }), (ops, events) => {
-      const matcher = createMatcher()
-      const live = new Map<string, Record<string, unknown>>()
-      for (const o of ops) {
-        const id = `r${o.id}`
-        if (o.add) {
-          if (!valid(o.pattern)) continue
-          matcher.add(id, JSON.stringify(o.pattern))
-          live.set(id, o.pattern)
-        } else {
-          assert.equal(matcher.remove(id), live.delete(id))
+    fc.property(
+      fc.array(op, { maxLength: 20 }),
+      fc.array(event, { minLength: 1, maxLength: 5 }),
+      (ops, events) => {
+        const matcher = createMatcher()
+        const live = new Map<string, Record<string, unknown>>()
+        for (const o of ops) {
+          const id = `r${o.id}`
+          if (o.add) {
+            if (!valid(o.pattern)) continue
+            matcher.add(id, JSON.stringify(o.pattern))
+            live.set(id, o.pattern)
+          } else {
+            assert.equal(matcher.remove(id), live.delete(id))
+          }
         }
-      }
-      assert.equal(matcher.size, live.size)
-      for (const e of events) {
-        const expected = [...live]
-          .filter(([, p]) => referenceMatches(p as never, e as never))
-          .map(([id]) => id)
-          .sort()
-        assert.deepEqual(matcher.matches(JSON.stringify(e)).sort(), expected)
-        assert.deepEqual(matcher.matches(e).sort(), expected)
-      }
-    }),
+        assert.equal(matcher.size, live.size)
+        for (const e of events) {
+          const expected = [...live]
+            .filter(([, p]) => referenceMatches(p as never, e as never))
+            .map(([id]) => id)
+            .sort()
+          assert.deepEqual(matcher.matches(JSON.stringify(e)).sort(), expected)
+          assert.deepEqual(matcher.matches(e).sort(), expected)
+        }
+      },
+    ),
     { numRuns: Math.ceil(runs / 5) },
   )
 })

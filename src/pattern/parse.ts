@@ -86,8 +86,8 @@ class Compiler {
     if (alternatives.length > MAX_BRANCHES) this.fail(TOO_COMPLEX)
     const branches = alternatives.map((alt) =>
       [...alt.entries()]
-        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-        .map(([path, conditions]): FieldTest => ({ path, conditions })),
+        .map(([path, conditions]): FieldTest => ({ path, conditions }))
+        .sort(byCostThenPath),
     )
     this.checkComplexity(branches)
     return { branches }
@@ -451,6 +451,38 @@ class Compiler {
       located ? { location: sourceRef(this.text, this.r.position) } : {},
     )
   }
+}
+
+/**
+ * Field tests found by hash lookups come first, then prefixes and suffixes, then the tests
+ * checked one by one (ranges, wildcards, cidr, anything-but, absence): the automaton then
+ * narrows on the cheap fields before it reaches the dear ones. Any order is correct.
+ */
+function byCostThenPath(a: FieldTest, b: FieldTest): number {
+  const byCost = cost(a) - cost(b)
+  if (byCost !== 0) return byCost
+  return a.path < b.path ? -1 : a.path > b.path ? 1 : 0
+}
+
+function cost(test: FieldTest): number {
+  let worst = 0
+  for (const c of test.conditions) {
+    switch (c.kind) {
+      case 'string':
+      case 'number':
+      case 'literal':
+      case 'ip':
+      case 'equals-ignore-case':
+        break
+      case 'prefix':
+      case 'suffix':
+        worst = Math.max(worst, 1)
+        break
+      default:
+        worst = Math.max(worst, 2)
+    }
+  }
+  return worst
 }
 
 /** A string value that reads as an IP address also matches other spellings of that address. */

@@ -25,18 +25,16 @@ export const eventValue: fc.Arbitrary<Json> = fc.letrec<{ value: Json; obj: Json
 
 export const event = fc.dictionary(keys, eventValue, { minKeys: 1, maxKeys: 3 })
 
-const wildcard = fc
-  .array(fc.constantFrom('x', 'y', 'X', '\\*'), { maxLength: 2 })
-  .chain((parts) =>
-    fc.array(fc.boolean(), { minLength: parts.length + 1, maxLength: parts.length + 1 }).map(
-      (stars) => {
-        let out = ''
-        parts.forEach((p, i) => (out += (stars[i] ? '*' : '') + p))
-        if (stars[parts.length] === true && !out.endsWith('*')) out += '*'
-        return out
-      },
-    ),
-  )
+const wildcard = fc.array(fc.constantFrom('x', 'y', 'X', '\\*'), { maxLength: 2 }).chain((parts) =>
+  fc
+    .array(fc.boolean(), { minLength: parts.length + 1, maxLength: parts.length + 1 })
+    .map((stars) => {
+      let out = ''
+      parts.forEach((p, i) => (out += (stars[i] ? '*' : '') + p))
+      if (stars[parts.length] === true && !out.endsWith('*')) out += '*'
+      return out
+    }),
+)
 
 const nonEmptyWords = fc.constantFrom('x', 'y', 'xy', 'X')
 
@@ -61,12 +59,14 @@ export const condition: fc.Arbitrary<Json> = fc.oneof(
       fc.record({ wildcard }),
     ),
   }),
-  fc.oneof(
-    fc.tuple(fc.constantFrom('=', '<', '<=', '>', '>='), numbers).map(([op, n]) => [op, n]),
-    fc
-      .tuple(fc.constantFrom('>', '>='), numbers, fc.constantFrom('<', '<='), numbers)
-      .filter(([, lo, , hi]) => lo < hi),
-  ).map((terms) => ({ numeric: terms })),
+  fc
+    .oneof(
+      fc.tuple(fc.constantFrom('=', '<', '<=', '>', '>='), numbers).map(([op, n]) => [op, n]),
+      fc
+        .tuple(fc.constantFrom('>', '>='), numbers, fc.constantFrom('<', '<='), numbers)
+        .filter(([, lo, , hi]) => lo < hi),
+    )
+    .map((terms) => ({ numeric: terms })),
 )
 
 type PatternObject = Record<string, Json>

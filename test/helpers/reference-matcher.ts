@@ -13,7 +13,10 @@ type Json = null | boolean | number | string | Json[] | { [key: string]: Json }
 type Leaf = { path: string; value: null | boolean | number | string; trail: [number, number][] }
 type Field = { path: string; conditions: Json[] }
 
-export function referenceMatches(pattern: Record<string, Json>, event: Record<string, Json>): boolean {
+export function referenceMatches(
+  pattern: Record<string, Json>,
+  event: Record<string, Json>,
+): boolean {
   const leaves: Leaf[] = []
   let arrays = 0
   const walk = (v: Json, path: string, trail: [number, number][]): void => {
@@ -24,7 +27,8 @@ export function referenceMatches(pattern: Record<string, Json>, event: Record<st
         walk(e, path, isContainer ? [...trail, [id, i]] : trail)
       })
     } else if (v !== null && typeof v === 'object') {
-      for (const [k, child] of Object.entries(v)) walk(child, path === '' ? k : `${path}.${k}`, trail)
+      for (const [k, child] of Object.entries(v))
+        walk(child, path === '' ? k : `${path}.${k}`, trail)
     } else {
       leaves.push({ path, value: v, trail })
     }
@@ -109,12 +113,16 @@ function leafSatisfies(c: Json, leaf: Leaf): boolean {
       if (s === null) return false
       return typeof arg === 'string'
         ? s.startsWith(arg)
-        : s.toLowerCase().startsWith(String((arg as Record<string, Json>)['equals-ignore-case']).toLowerCase())
+        : s
+            .toLowerCase()
+            .startsWith(String((arg as Record<string, Json>)['equals-ignore-case']).toLowerCase())
     case 'suffix':
       if (s === null) return false
       return typeof arg === 'string'
         ? s.endsWith(arg)
-        : s.toLowerCase().endsWith(String((arg as Record<string, Json>)['equals-ignore-case']).toLowerCase())
+        : s
+            .toLowerCase()
+            .endsWith(String((arg as Record<string, Json>)['equals-ignore-case']).toLowerCase())
     case 'equals-ignore-case':
       return s !== null && s.toLowerCase() === String(arg).toLowerCase()
     case 'wildcard':
@@ -148,9 +156,13 @@ function excludes(arg: Json, v: Leaf['value']): boolean {
 function numericHolds(terms: Json[], n: number): boolean {
   for (let i = 0; i < terms.length; i += 2) {
     const bound = terms[i + 1] as number
-    const ok = { '=': n === bound, '<': n < bound, '<=': n <= bound, '>': n > bound, '>=': n >= bound }[
-      terms[i] as '=' | '<' | '<=' | '>' | '>='
-    ]
+    const ok = {
+      '=': n === bound,
+      '<': n < bound,
+      '<=': n <= bound,
+      '>': n > bound,
+      '>=': n >= bound,
+    }[terms[i] as '=' | '<' | '<=' | '>' | '>=']
     if (!ok) return false
   }
   return true
