@@ -394,7 +394,8 @@ class Compiler {
                 : []
           for (const w of wildcards) {
             let values = perField.get(test.path)
-            if (values === undefined) perField.set(test.path, (values = new Map()))
+            if (values === undefined)
+              perField.set(test.path, (values = new Map<string, readonly string[]>()))
             values.set(w.value, w.parts)
           }
         }

@@ -115,18 +115,20 @@ function leafSatisfies(c: Json, leaf: Leaf): boolean {
         ? s.startsWith(arg)
         : s
             .toLowerCase()
-            .startsWith(String((arg as Record<string, Json>)['equals-ignore-case']).toLowerCase())
+            .startsWith(
+              ((arg as Record<string, Json>)['equals-ignore-case'] as string).toLowerCase(),
+            )
     case 'suffix':
       if (s === null) return false
       return typeof arg === 'string'
         ? s.endsWith(arg)
         : s
             .toLowerCase()
-            .endsWith(String((arg as Record<string, Json>)['equals-ignore-case']).toLowerCase())
+            .endsWith(((arg as Record<string, Json>)['equals-ignore-case'] as string).toLowerCase())
     case 'equals-ignore-case':
-      return s !== null && s.toLowerCase() === String(arg).toLowerCase()
+      return s !== null && s.toLowerCase() === (arg as string).toLowerCase()
     case 'wildcard':
-      return s !== null && wildcardRegExp(String(arg)).test(s)
+      return s !== null && wildcardRegExp(arg as string).test(s)
     case 'numeric':
       return typeof v === 'number' && numericHolds(arg as Json[], v)
     case 'anything-but':
