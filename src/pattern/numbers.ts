@@ -15,6 +15,8 @@ export function comparableNumber(text: string): number | null {
       ? !/[1-9]/.test(text.replace(/[eE].*$/, ''))
       : magnitude > 1e-290 && magnitude < 1e290
   if (normal && fitsInDouble(text)) return n
+  // most serialisers already write the shortest text that round-trips
+  if (normal && String(n) === text) return n
   // the engine prints doubles with at least two significant digits (`4.9E-324`, not `5e-324`)
   let printed = String(n)
   if (significantDigits(printed) < 2) printed = n.toPrecision(2)
