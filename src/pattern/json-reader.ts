@@ -45,8 +45,7 @@ export class JsonReader {
   private rootDone = false
   /** Text of the last string, field name or number token. */
   text = ''
-  /** Offset where the last token started. */
-  tokenStart = 0
+  private tokenStart = 0
 
   constructor(readonly source: string) {}
 
@@ -65,18 +64,6 @@ export class JsonReader {
       return this.value(c)
     }
     return frame.kind === 'object' ? this.inObject(frame) : this.inArray(frame)
-  }
-
-  /** Skips the value whose first token was just returned (a no-op for scalars). */
-  skipChildren(first: TokenKind): void {
-    if (first !== 'startObject' && first !== 'startArray') return
-    let depth = 1
-    while (depth > 0) {
-      const t = this.next()
-      if (t === 'startObject' || t === 'startArray') depth++
-      else if (t === 'endObject' || t === 'endArray') depth--
-      else if (t === 'end') throw this.eofError()
-    }
   }
 
   private inObject(frame: Frame): TokenKind {

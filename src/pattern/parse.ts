@@ -4,7 +4,7 @@
  */
 import type { CompiledPattern, Condition, ExclusionCondition, FieldTest } from './ast.js'
 import { PatternError } from './errors.js'
-import { inRange, looksLikeIp, parseIp, rangeOf } from './ip.js'
+import { looksLikeIp, parseIp, rangeOf } from './ip.js'
 import { JsonReader, JsonSyntaxError, sourceRef, type TokenKind } from './json-reader.js'
 import { comparableNumber } from './numbers.js'
 import { foldPattern } from './case-fold.js'
@@ -520,4 +520,3 @@ export function cidrRange(text: string): ReturnType<typeof rangeOf> | string {
   return rangeOf(ip, bits)
 }
 
-export { inRange }
