@@ -519,4 +519,3 @@ export function cidrRange(text: string): ReturnType<typeof rangeOf> | string {
   if (ip.version === 6 && bits >= 128) return 'IPv6 mask bits must be < 128'
   return rangeOf(ip, bits)
 }
-
