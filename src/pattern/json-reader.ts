@@ -45,6 +45,7 @@ export class JsonReader {
   private rootDone = false
   /** Text of the last string, field name or number token. */
   text = ''
+  /** Where the last value token started: an object's or array's start, for error locations. */
   private tokenStart = 0
 
   constructor(readonly source: string) {}
@@ -100,7 +101,6 @@ export class JsonReader {
     }
     frame.first = false
     if (c !== 34 /* " */) throw this.unexpected(c, 'was expecting double-quote to start field name')
-    this.tokenStart = this.pos
     this.text = this.readString()
     frame.expectValue = true
     return 'fieldName'

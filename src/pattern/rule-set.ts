@@ -24,7 +24,12 @@ import {
 import { State } from './state.js'
 
 type BranchRecord = { readonly steps: readonly Step[]; readonly terminal: State }
-type Step = { readonly state: State; readonly pathId: number; readonly edge: Edge }
+type Step = {
+  readonly state: State
+  readonly path: string
+  readonly pathId: number
+  readonly edge: Edge
+}
 type PathUse = { readonly id: number; readonly path: string; refs: number }
 
 export class RuleSet {
@@ -92,7 +97,7 @@ export class RuleSet {
         this.releasePath(test.path)
       }
       edge.refs++
-      steps.push({ state, pathId, edge })
+      steps.push({ state, path: test.path, pathId, edge })
       state = edge.next
     }
     state.rules.set(ruleId, (state.rules.get(ruleId) ?? 0) + 1)
@@ -104,12 +109,12 @@ export class RuleSet {
     if (left > 0) record.terminal.rules.set(ruleId, left)
     else record.terminal.rules.delete(ruleId)
     for (let k = record.steps.length - 1; k >= 0; k--) {
-      const { state, pathId, edge } = record.steps[k]!
+      const { state, path, pathId, edge } = record.steps[k]!
       if (--edge.refs > 0) continue
       const index = state.fields.get(pathId)!
       index.removeEdge(edge)
       if (index.size === 0) state.fields.delete(pathId)
-      this.releasePathId(pathId)
+      this.releasePath(path)
     }
   }
 
@@ -128,15 +133,6 @@ export class RuleSet {
   private releasePath(path: string): void {
     const use = this.paths.get(path)!
     if (--use.refs === 0) this.dropPath(use)
-  }
-
-  private releasePathId(id: number): void {
-    for (const use of this.paths.values()) {
-      if (use.id === id) {
-        if (--use.refs === 0) this.dropPath(use)
-        return
-      }
-    }
   }
 
   private dropPath(use: PathUse): void {
