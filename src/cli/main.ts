@@ -4,6 +4,8 @@
  * The `junction` command line.
  */
 import { Command } from 'commander'
+import { serve, type ServeFlags } from './commands/serve.js'
+import { tail, type TailFlags } from './commands/tail.js'
 import { testPattern } from './commands/test-pattern.js'
 
 const program = new Command()
@@ -21,4 +23,48 @@ program
     process.exitCode = testPattern(options)
   })
 
-program.parse()
+program
+  .command('serve')
+  .description('Run the event bus (AWS EventBridge API on POST /, plus /health, /metrics, /tail)')
+  .option('--host <host>', 'address to listen on (JUNCTION_HOST; default 127.0.0.1)')
+  .option('--port <port>', 'port to listen on, 0 for any free port (JUNCTION_PORT; default 4010)')
+  .option('--data <dir>', 'directory of the embedded store (JUNCTION_DATA; default ./.junction)')
+  .option('--store <kind>', 'sqlite (durable, default) or memory (JUNCTION_STORE)')
+  .option('--region <region>', 'region for unsigned requests (JUNCTION_REGION; default us-east-1)')
+  .option(
+    '--account <id>',
+    'account for unsigned requests and unknown keys (JUNCTION_ACCOUNT; default 000000000000)',
+  )
+  .option(
+    '--max-request-size <bytes>',
+    'PutEvents entries size limit (JUNCTION_MAX_REQUEST_SIZE; default 1048576)',
+  )
+  .option(
+    '--sync <mode>',
+    'full (survives power loss, default) or normal (survives a crash) (JUNCTION_SYNC)',
+  )
+  .option('--log-level <level>', 'pino log level (JUNCTION_LOG_LEVEL; default info)')
+  .action(async (options: ServeFlags) => {
+    await serve(options)
+  })
+
+program
+  .command('tail')
+  .description('Print the events ingested on a bus as they arrive, with the rules each matched')
+  .requiredOption('--bus <name>', 'bus name or ARN')
+  .option('--pattern <json>', 'only events matching this pattern (JSON text or @file)')
+  .option(
+    '--endpoint <url>',
+    'server URL',
+    process.env.JUNCTION_ENDPOINT ?? 'http://127.0.0.1:4010',
+  )
+  .option('--account <id>', 'account of the bus (default: the server default)')
+  .option('--region <region>', 'region of the bus (default: the server default)')
+  .action(async (options: TailFlags) => {
+    process.exitCode = await tail(options)
+  })
+
+program.parseAsync().catch((e: unknown) => {
+  process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`)
+  process.exitCode = 2
+})

@@ -1,0 +1,202 @@
+/**
+ * @module
+ * The HTTP front door (node:http, for speed): AWS JSON 1.1 on `POST /` dispatched on
+ * `X-Amz-Target`, plus `GET /health`, `GET /metrics` and the `GET /tail` event stream.
+ * Errors carry the code both as `__type` in the body (what botocore reads) and as the
+ * `x-amzn-ErrorType` header (what the JS SDK reads first).
+ */
+import { randomUUID } from 'node:crypto'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Logger } from 'pino'
+import type { Authenticator } from '../auth/caller.js'
+import { BusError } from '../errors.js'
+import type { Metrics } from '../observe/metrics.js'
+import type { TailHub } from '../observe/tail.js'
+import { PatternError } from '../pattern/index.js'
+import type { Services } from './context.js'
+import { operations } from './operations/index.js'
+import { busScope } from './operations/wire.js'
+
+const TARGET_PREFIX = 'AWSEvents.'
+/** Far above any valid request (PutEvents entries total at most 1 MiB). */
+const MAX_BODY = 16 * 1024 * 1024
+const JSON_TYPE = 'application/x-amz-json-1.1'
+
+export type HttpDeps = {
+  services: Services
+  authenticate: Authenticator
+  metrics: Metrics
+  tail: TailHub
+  log: Logger
+  /** False while starting and once stopping: /health answers 503. */
+  ready: () => boolean
+}
+
+export function createRequestListener(deps: HttpDeps) {
+  return (req: IncomingMessage, res: ServerResponse): void => {
+    const path = (req.url ?? '/').split('?')[0]
+    if (req.method === 'POST' && path === '/') {
+      void handleApi(deps, req, res)
+      return
+    }
+    if (req.method === 'GET' && path === '/health') {
+      const ok = deps.ready()
+      res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' })
+      res.end(ok ? '{"status":"ok"}' : '{"status":"unavailable"}')
+      return
+    }
+    if (req.method === 'GET' && path === '/metrics') {
+      void deps.metrics.registry.metrics().then((text) => {
+        res.writeHead(200, { 'content-type': deps.metrics.registry.contentType })
+        res.end(text)
+      })
+      return
+    }
+    if (req.method === 'GET' && path === '/tail') {
+      handleTail(deps, req, res)
+      return
+    }
+    res.writeHead(404, { 'content-type': 'application/json' })
+    res.end('{"message":"Not found"}')
+  }
+}
+
+async function handleApi(deps: HttpDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const requestId = randomUUID()
+  try {
+    const body = await readBody(req)
+    const target = req.headers['x-amz-target']
+    const name =
+      typeof target === 'string' && target.startsWith(TARGET_PREFIX)
+        ? target.slice(TARGET_PREFIX.length)
+        : undefined
+    const operation = name === undefined ? undefined : operations.get(name)
+    if (!operation) {
+      throw new BusError(
+        'UnknownOperationException',
+        typeof target === 'string'
+          ? `Operation ${target} is not supported.`
+          : 'Missing X-Amz-Target header.',
+      )
+    }
+    const input = parseBody(body)
+    const caller = deps.authenticate(req.headers)
+    const output = await operation(
+      {
+        scope: { account: caller.account, region: caller.region },
+        requestId,
+        services: deps.services,
+      },
+      input,
+    )
+    const text = JSON.stringify(output ?? {})
+    res.writeHead(200, {
+      'content-type': JSON_TYPE,
+      'content-length': Buffer.byteLength(text),
+      'x-amzn-requestid': requestId,
+    })
+    res.end(text)
+  } catch (e) {
+    const err = asBusError(e)
+    if (err.status >= 500) deps.log.error({ err: e, requestId }, 'internal error')
+    const text = JSON.stringify({ __type: err.code, message: err.message })
+    res.writeHead(err.status, {
+      'content-type': JSON_TYPE,
+      'content-length': Buffer.byteLength(text),
+      'x-amzn-requestid': requestId,
+      'x-amzn-errortype': err.code,
+    })
+    res.end(text)
+  }
+}
+
+function asBusError(e: unknown): BusError {
+  if (e instanceof BusError) return e
+  if (e instanceof PatternError) return new BusError(e.code, e.message)
+  return new BusError('InternalException', 'An internal error occurred.', { cause: e })
+}
+
+function parseBody(body: string): Record<string, unknown> {
+  if (body.trim() === '') return {}
+  let v: unknown
+  try {
+    v = JSON.parse(body)
+  } catch {
+    throw new BusError('SerializationException', 'The request body is not valid JSON.')
+  }
+  if (v === null || typeof v !== 'object' || Array.isArray(v))
+    throw new BusError('SerializationException', 'The request body must be a JSON object.')
+  return v as Record<string, unknown>
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    let size = 0
+    req.on('data', (c: Buffer) => {
+      size += c.length
+      if (size > MAX_BODY) {
+        reject(new BusError('ValidationException', 'Request size exceeds the limit.'))
+        req.destroy()
+        return
+      }
+      chunks.push(c)
+    })
+    req.on('end', () => {
+      resolve(
+        chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8'),
+      )
+    })
+    req.on('error', reject)
+  })
+}
+
+/**
+ * `GET /tail?bus=NAME[&pattern=P][&account=A][&region=R]`: Server-Sent Events, one `data:` line
+ * per event ingested on the bus, `{"event":{…},"rules":["rule", …]}`.
+ */
+function handleTail(deps: HttpDeps, req: IncomingMessage, res: ServerResponse): void {
+  const url = new URL(req.url ?? '/', 'http://localhost')
+  const caller = deps.authenticate(req.headers)
+  const scope = {
+    account: url.searchParams.get('account') ?? caller.account,
+    region: url.searchParams.get('region') ?? caller.region,
+  }
+  const named = busScope(scope, url.searchParams.get('bus') ?? undefined)
+  const bus = deps.services.registry.bus(named.scope, named.name)
+  const fail = (status: number, code: string, message: string) => {
+    res.writeHead(status, { 'content-type': 'application/json', 'x-amzn-errortype': code })
+    res.end(JSON.stringify({ __type: code, message }))
+  }
+  if (!bus) {
+    fail(404, 'ResourceNotFoundException', `Event bus ${named.name} does not exist.`)
+    return
+  }
+  let unsubscribe: () => void
+  try {
+    unsubscribe = deps.tail.subscribe(
+      bus.arn,
+      url.searchParams.get('pattern') ?? undefined,
+      (line) => {
+        res.write(`data: ${line}\n\n`)
+      },
+    )
+  } catch (e) {
+    if (e instanceof PatternError) {
+      fail(400, e.code, e.message)
+      return
+    }
+    throw e
+  }
+  res.writeHead(200, {
+    'content-type': 'text/event-stream',
+    'cache-control': 'no-cache',
+    connection: 'keep-alive',
+  })
+  res.write(`: tailing ${bus.arn}\n\n`)
+  const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000)
+  req.on('close', () => {
+    clearInterval(keepAlive)
+    unsubscribe()
+  })
+}

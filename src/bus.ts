@@ -1,0 +1,193 @@
+/**
+ * @module
+ * The composition root: the only file that picks a store adapter and wires the stages
+ * (api → ingest → store → dispatcher → target adapters) into a running bus.
+ */
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { pino, type Logger } from 'pino'
+import type { Services } from './api/context.js'
+import { createRequestListener } from './api/server.js'
+import { createAuthenticator } from './auth/caller.js'
+import { systemClock, type Clock } from './clock.js'
+import type { ServeConfig } from './config.js'
+import { Dispatcher } from './delivery/dispatcher.js'
+import { createApiDestinationAdapter } from './delivery/targets/api-destination.js'
+import { createEventBusAdapter } from './delivery/targets/event-bus.js'
+import { Ingest } from './engine/ingest.js'
+import { Registry } from './engine/registry.js'
+import { createMetrics, type Metrics } from './observe/metrics.js'
+import { TailHub } from './observe/tail.js'
+import { DEFAULT_MAX_PATTERN_LENGTH } from './pattern/index.js'
+import { createMemoryStore } from './store/memory/index.js'
+import type { Store } from './store/ports.js'
+import { createSqliteStore } from './store/sqlite/index.js'
+
+export type BusOptions = Omit<ServeConfig, 'host' | 'port' | 'logLevel'> & {
+  clock?: Clock
+  log?: Logger
+  fetch?: typeof fetch
+  random?: () => number
+}
+
+export type Bus = {
+  services: Services
+  metrics: Metrics
+  tail: TailHub
+  store: Store
+  log: Logger
+  listener: ReturnType<typeof createRequestListener>
+  /** Stops deliveries (waiting up to `timeoutMs` for those in flight) and closes the store. */
+  close(timeoutMs?: number): Promise<void>
+}
+
+export async function createBus(options: BusOptions): Promise<Bus> {
+  const clock = options.clock ?? systemClock
+  const log = options.log ?? pino({ level: 'silent' })
+  const store =
+    options.store === 'memory'
+      ? createMemoryStore()
+      : createSqliteStore({ dataDir: options.dataDir, synchronous: options.sync })
+  const registry = await Registry.load(store.config, () => clock.now())
+  const metrics = createMetrics()
+  const tail = new TailHub()
+  let jobId = await store.events.maxJobId()
+
+  const apiDestinations = createApiDestinationAdapter({
+    clock,
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+    directory: {
+      apiDestination: (arn) => registry.apiDestination(arn),
+      connection: (arn) => registry.connection(arn),
+      setConnectionState(arn, state, stateReason, authorizedAt) {
+        const c = registry.connection(arn)
+        if (!c) return
+        const next = { ...c, state, modifiedAt: clock.now() }
+        if (stateReason === undefined) delete next.stateReason
+        else next.stateReason = stateReason
+        if (authorizedAt !== undefined) next.lastAuthorizedAt = authorizedAt
+        registry.putConnection(next).catch((e: unknown) => {
+          log.error({ err: e, connection: arn }, 'could not record the connection state')
+        })
+      },
+    },
+  })
+
+  let ingest: Ingest | undefined
+  const dispatcher = new Dispatcher({
+    registry,
+    store: store.events,
+    clock,
+    metrics,
+    log,
+    ...(options.random ? { random: options.random } : {}),
+    adapters: [
+      apiDestinations,
+      createEventBusAdapter({
+        bus: (scope, name) => registry.bus(scope, name),
+        forward: (event, envelope, bus) => ingest!.forward(event, envelope, bus),
+      }),
+    ],
+  })
+  ingest = new Ingest({
+    registry,
+    store: store.events,
+    metrics,
+    tail,
+    now: () => clock.now(),
+    maxRequestSize: options.maxRequestSize,
+    deliver: (items) => {
+      dispatcher.submit(items)
+    },
+    nextJobId: () => ++jobId,
+  })
+
+  const services: Services = {
+    registry,
+    ingest,
+    dispatcher,
+    clock,
+    connections: {
+      authorize: (arn) => apiDestinations.authorize(arn),
+      forget: (arn) => {
+        apiDestinations.forget(arn)
+      },
+    },
+    limits: {
+      maxRequestSize: options.maxRequestSize,
+      maxTargetsPerRule: 5,
+      maxPatternLength: DEFAULT_MAX_PATTERN_LENGTH,
+    },
+  }
+
+  let open = true
+  const listener = createRequestListener({
+    services,
+    authenticate: createAuthenticator({ account: options.defaultAccount, region: options.region }),
+    metrics,
+    tail,
+    log,
+    ready: () => open,
+  })
+
+  // Deliveries owed from before the last stop or crash.
+  const pending = await store.events.pending()
+  if (pending.length > 0) log.info({ pending: pending.length }, 'resuming deliveries')
+  dispatcher.submit(pending)
+
+  return {
+    services,
+    metrics,
+    tail,
+    store,
+    log,
+    listener,
+    async close(timeoutMs = 5000) {
+      open = false
+      await dispatcher.stop(timeoutMs)
+      await store.close()
+    },
+  }
+}
+
+export type RunningServer = { bus: Bus; server: Server; url: string; close(): Promise<void> }
+
+/** Starts a bus behind an HTTP server; resolves once it is listening (and /health answers 200). */
+export async function startServer(
+  config: ServeConfig & { clock?: Clock; log?: Logger },
+): Promise<RunningServer> {
+  const log = config.log ?? pino({ level: config.logLevel })
+  const bus = await createBus({ ...config, log })
+  const server = createServer({ keepAliveTimeout: 65_000 }, bus.listener)
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(config.port, config.host, () => {
+      server.off('error', reject)
+      resolve()
+    })
+  })
+  const address = server.address() as AddressInfo
+  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${String(address.port)}`
+  log.info(
+    { url, store: config.store, dataDir: config.store === 'sqlite' ? config.dataDir : undefined },
+    'junction is listening',
+  )
+  let closing: Promise<void> | undefined
+  return {
+    bus,
+    server,
+    url,
+    close() {
+      closing ??= (async () => {
+        // Stop taking requests, let answers in progress finish, then hand back deliveries.
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()))
+        server.closeIdleConnections()
+        await bus.close()
+        server.closeAllConnections()
+        await closed
+        log.info('junction stopped')
+      })()
+      return closing
+    },
+  }
+}

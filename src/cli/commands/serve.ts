@@ -1,0 +1,51 @@
+/**
+ * @module
+ * `junction serve`: the bus on the embedded store, until SIGTERM or SIGINT.
+ */
+import { startServer } from '../../bus.js'
+import {
+  configFromEnv,
+  parseAccount,
+  parsePort,
+  parsePositive,
+  parseStore,
+  parseSync,
+  type ServeConfig,
+} from '../../config.js'
+
+export type ServeFlags = {
+  host?: string
+  port?: string
+  data?: string
+  store?: string
+  region?: string
+  account?: string
+  maxRequestSize?: string
+  sync?: string
+  logLevel?: string
+}
+
+/** Flags win over `JUNCTION_*` variables, which win over the defaults. */
+export function serveConfig(flags: ServeFlags, env: NodeJS.ProcessEnv): ServeConfig {
+  const c = configFromEnv(env)
+  if (flags.host !== undefined) c.host = flags.host
+  if (flags.port !== undefined) c.port = parsePort(flags.port)
+  if (flags.data !== undefined) c.dataDir = flags.data
+  if (flags.store !== undefined) c.store = parseStore(flags.store)
+  if (flags.region !== undefined) c.region = flags.region
+  if (flags.account !== undefined) c.defaultAccount = parseAccount(flags.account)
+  if (flags.maxRequestSize !== undefined)
+    c.maxRequestSize = parsePositive(flags.maxRequestSize, 'max request size')
+  if (flags.sync !== undefined) c.sync = parseSync(flags.sync)
+  if (flags.logLevel !== undefined) c.logLevel = flags.logLevel
+  return c
+}
+
+export async function serve(flags: ServeFlags): Promise<void> {
+  const running = await startServer(serveConfig(flags, process.env))
+  const stop = () => {
+    void running.close().then(() => process.exit(0))
+  }
+  process.once('SIGTERM', stop)
+  process.once('SIGINT', stop)
+}

@@ -1,0 +1,50 @@
+/**
+ * @module
+ * `junction tail --bus NAME [--pattern P]`: prints the events ingested on a bus as they arrive,
+ * one JSON line each (`{"event":…,"rules":[…]}`), from the server's `/tail` stream.
+ */
+import { textArgument } from './test-pattern.js'
+
+export type TailFlags = {
+  bus: string
+  pattern?: string
+  endpoint: string
+  account?: string
+  region?: string
+}
+
+export async function tail(
+  flags: TailFlags,
+  out: (line: string) => void = (l) => process.stdout.write(`${l}\n`),
+): Promise<number> {
+  const url = new URL('/tail', flags.endpoint)
+  url.searchParams.set('bus', flags.bus)
+  if (flags.pattern !== undefined) url.searchParams.set('pattern', textArgument(flags.pattern))
+  if (flags.account !== undefined) url.searchParams.set('account', flags.account)
+  if (flags.region !== undefined) url.searchParams.set('region', flags.region)
+  const res = await fetch(url)
+  if (!res.ok || !res.body) {
+    const text = await res.text()
+    let message = text
+    try {
+      const parsed = JSON.parse(text) as { __type?: string; message?: string }
+      message = `${parsed.__type ?? 'Error'}: ${parsed.message ?? ''}`
+    } catch {
+      // not JSON: show it as it is
+    }
+    process.stderr.write(`${message}\n`)
+    return 2
+  }
+  const decoder = new TextDecoder()
+  let buffer = ''
+  for await (const chunk of res.body) {
+    buffer += decoder.decode(chunk as Uint8Array, { stream: true })
+    let end: number
+    while ((end = buffer.indexOf('\n\n')) >= 0) {
+      const message = buffer.slice(0, end)
+      buffer = buffer.slice(end + 2)
+      for (const line of message.split('\n')) if (line.startsWith('data: ')) out(line.slice(6))
+    }
+  }
+  return 0
+}

@@ -1,0 +1,75 @@
+/**
+ * @module
+ * Server settings: defaults, then `JUNCTION_*` environment variables, then command-line flags.
+ */
+
+export type ServeConfig = {
+  host: string
+  port: number
+  /** Directory of the embedded store. */
+  dataDir: string
+  store: 'sqlite' | 'memory'
+  region: string
+  /** Account for unsigned requests and access keys that do not name one. */
+  defaultAccount: string
+  /** Largest total size of one PutEvents request's entries, in bytes. */
+  maxRequestSize: number
+  /** SQLite synchronous mode: `full` survives power loss, `normal` survives a process crash. */
+  sync: 'full' | 'normal'
+  logLevel: string
+}
+
+export const DEFAULTS: ServeConfig = {
+  host: '127.0.0.1',
+  port: 4010,
+  dataDir: './.junction',
+  store: 'sqlite',
+  region: 'us-east-1',
+  defaultAccount: '000000000000',
+  maxRequestSize: 1_048_576,
+  sync: 'full',
+  logLevel: 'info',
+}
+
+/** Reads `JUNCTION_HOST`, `JUNCTION_PORT`, `JUNCTION_DATA`, … over the defaults. */
+export function configFromEnv(env: NodeJS.ProcessEnv): ServeConfig {
+  const c = { ...DEFAULTS }
+  if (env.JUNCTION_HOST) c.host = env.JUNCTION_HOST
+  if (env.JUNCTION_PORT) c.port = parsePort(env.JUNCTION_PORT)
+  if (env.JUNCTION_DATA) c.dataDir = env.JUNCTION_DATA
+  if (env.JUNCTION_STORE) c.store = parseStore(env.JUNCTION_STORE)
+  if (env.JUNCTION_REGION) c.region = env.JUNCTION_REGION
+  if (env.JUNCTION_ACCOUNT) c.defaultAccount = parseAccount(env.JUNCTION_ACCOUNT)
+  if (env.JUNCTION_MAX_REQUEST_SIZE)
+    c.maxRequestSize = parsePositive(env.JUNCTION_MAX_REQUEST_SIZE, 'max request size')
+  if (env.JUNCTION_SYNC) c.sync = parseSync(env.JUNCTION_SYNC)
+  if (env.JUNCTION_LOG_LEVEL) c.logLevel = env.JUNCTION_LOG_LEVEL
+  return c
+}
+
+export function parsePort(v: string): number {
+  const n = Number(v)
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`invalid port: ${v}`)
+  return n
+}
+
+export function parseStore(v: string): 'sqlite' | 'memory' {
+  if (v !== 'sqlite' && v !== 'memory') throw new Error(`invalid store: ${v} (sqlite or memory)`)
+  return v
+}
+
+export function parseSync(v: string): 'full' | 'normal' {
+  if (v !== 'full' && v !== 'normal') throw new Error(`invalid sync mode: ${v} (full or normal)`)
+  return v
+}
+
+export function parseAccount(v: string): string {
+  if (!/^\d{12}$/.test(v)) throw new Error(`invalid account: ${v} (12 digits)`)
+  return v
+}
+
+export function parsePositive(v: string, what: string): number {
+  const n = Number(v)
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`invalid ${what}: ${v}`)
+  return n
+}

@@ -1,0 +1,231 @@
+/**
+ * @module
+ * Runs delivery jobs: transforms the input, calls the target's adapter, then finishes the job,
+ * schedules a retry, or dead-letters it. Jobs live in memory for speed and in the store for
+ * safety: a job leaves the store only once its outcome is known, so after a crash the restart
+ * delivers it again (at least once).
+ */
+import type { Clock } from '../clock.js'
+import type { Registry } from '../engine/registry.js'
+import type { Rule, Target } from '../model.js'
+import type { Metrics } from '../observe/metrics.js'
+import type { EventStore, PendingDelivery } from '../store/ports.js'
+import { renderInput } from '../transform/index.js'
+import { envelopeTime } from '../engine/envelope.js'
+import { decideRetry } from './retry.js'
+import type { InvocationResult, TargetAdapter } from './targets/adapter.js'
+
+export type DispatcherLog = {
+  warn(obj: object, msg: string): void
+  debug(obj: object, msg: string): void
+}
+
+export type DispatcherDeps = {
+  registry: Registry
+  store: EventStore
+  adapters: TargetAdapter[]
+  clock: Clock
+  metrics: Metrics
+  log: DispatcherLog
+  /** Most invocations in flight at once. */
+  maxInFlight?: number
+  random?: () => number
+}
+
+type Item = PendingDelivery & { envelope?: Record<string, unknown> }
+
+export class Dispatcher {
+  private readonly ready: Item[] = []
+  private readonly waiting = new Map<number, () => void>()
+  private inFlight = 0
+  private stopping = false
+  private idle: (() => void)[] = []
+  private readonly maxInFlight: number
+  private readonly random: () => number
+
+  constructor(private readonly deps: DispatcherDeps) {
+    this.maxInFlight = deps.maxInFlight ?? 256
+    this.random = deps.random ?? Math.random
+  }
+
+  /** Jobs now durable (new, or found pending after a restart). */
+  submit(items: PendingDelivery[]): void {
+    for (const item of items) this.schedule(item)
+    this.pump()
+  }
+
+  /** Jobs waiting (for a retry or a slot) or running. */
+  get backlog(): number {
+    return this.ready.length + this.waiting.size + this.inFlight
+  }
+
+  /**
+   * Stops starting invocations; waits up to `timeoutMs` for those running. Anything unfinished
+   * stays in the store and is delivered after the next start.
+   */
+  async stop(timeoutMs: number): Promise<void> {
+    this.stopping = true
+    for (const cancel of this.waiting.values()) cancel()
+    this.waiting.clear()
+    if (this.inFlight === 0) return
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs)
+      this.idle.push(() => {
+        clearTimeout(timer)
+        resolve()
+      })
+    })
+  }
+
+  private schedule(item: Item): void {
+    if (this.stopping) return
+    const delay = item.job.dueAt - this.deps.clock.now()
+    if (delay <= 0) {
+      this.ready.push(item)
+      return
+    }
+    const id = item.job.id
+    this.waiting.set(
+      id,
+      this.deps.clock.setTimer(delay, () => {
+        this.waiting.delete(id)
+        this.ready.push(item)
+        this.pump()
+      }),
+    )
+  }
+
+  private pump(): void {
+    while (!this.stopping && this.inFlight < this.maxInFlight && this.ready.length > 0) {
+      const item = this.ready.shift()!
+      this.inFlight++
+      void this.run(item)
+        .catch((e: unknown) => {
+          this.deps.log.warn(
+            { err: e, job: item.job.id },
+            'delivery failed unexpectedly; will retry',
+          )
+          item.job.dueAt = this.deps.clock.now() + 1000
+          this.schedule(item)
+        })
+        .finally(() => {
+          this.inFlight--
+          if (this.inFlight === 0) for (const f of this.idle.splice(0)) f()
+          this.pump()
+        })
+    }
+  }
+
+  private async run(item: Item): Promise<void> {
+    const { deps } = this
+    const { job, event } = item
+    const rule = deps.registry.rule(job.ruleArn)
+    const target = rule && deps.registry.target(rule.arn, job.targetId)
+    if (!rule || !target) {
+      // The rule or target was removed after the event was routed: nothing to deliver to.
+      deps.log.debug({ job: job.id }, 'target gone; delivery dropped')
+      await deps.store.finish([job.id])
+      return
+    }
+    const labels = { EventBusName: rule.busName, RuleName: rule.name }
+    item.envelope ??= JSON.parse(event.text) as Record<string, unknown>
+    const body = renderInput(
+      target.input,
+      { text: event.text, object: item.envelope },
+      { ruleArn: rule.arn, ruleName: rule.name, ingestionTime: envelopeTime(event.ingestedAt) },
+    )
+    if (body === null) {
+      // EventBridge silently delivers nothing when a template does not produce valid JSON.
+      deps.metrics.failedInvocations.inc(labels)
+      await deps.store.finish([job.id])
+      return
+    }
+    const adapter = deps.adapters.find((a) => a.accepts(target.arn))
+    const attempt = job.attempts + 1
+    let result: InvocationResult
+    if (!adapter) {
+      result = {
+        outcome: 'failed',
+        retryable: false,
+        errorCode: 'NO_RESOURCE',
+        errorMessage: `Junction cannot deliver to targets of this kind yet: ${target.arn}`,
+      }
+    } else {
+      if (attempt === 1)
+        deps.metrics.ingestionToInvocationStartLatency.observe(
+          labels,
+          deps.clock.now() - event.ingestedAt,
+        )
+      deps.metrics.invocationAttempts.inc(labels)
+      if (attempt > 1) deps.metrics.retryInvocationAttempts.inc(labels)
+      result = await adapter.invoke({ event, envelope: item.envelope, rule, target, body, attempt })
+    }
+    await this.settle(item, rule, target, attempt, result)
+  }
+
+  private async settle(
+    item: Item,
+    rule: Rule,
+    target: Target,
+    attempt: number,
+    result: InvocationResult,
+  ): Promise<void> {
+    const { deps } = this
+    const { job, event } = item
+    const labels = { EventBusName: rule.busName, RuleName: rule.name }
+    switch (result.outcome) {
+      case 'delivered':
+        deps.metrics.successfulInvocationAttempts.inc(labels)
+        deps.metrics.invocations.inc(labels)
+        await deps.store.finish([job.id])
+        return
+      case 'throttled':
+        deps.metrics.throttledRules.inc(labels)
+        job.dueAt = deps.clock.now() + result.retryAfterMs
+        this.schedule(item)
+        return
+      case 'failed': {
+        const now = deps.clock.now()
+        const decision = result.retryable
+          ? decideRetry(target.retryPolicy, attempt, event.ingestedAt, now, this.random)
+          : undefined
+        if (decision?.retry) {
+          job.attempts = attempt
+          job.dueAt = decision.dueAt
+          await deps.store.reschedule(job)
+          this.schedule(item)
+          return
+        }
+        deps.metrics.invocations.inc(labels)
+        deps.metrics.failedInvocations.inc(labels)
+        deps.log.warn(
+          {
+            job: job.id,
+            rule: rule.arn,
+            target: target.id,
+            error: result.errorCode,
+            message: result.errorMessage,
+          },
+          'delivery failed for good',
+        )
+        if (target.deadLetterArn === undefined) {
+          await deps.store.finish([job.id])
+          return
+        }
+        deps.metrics.invocationsSentToDlq.inc(labels)
+        await deps.store.deadLetter({
+          job: { ...job, attempts: attempt },
+          event,
+          dlqArn: target.deadLetterArn,
+          ruleArn: rule.arn,
+          targetArn: target.arn,
+          errorCode: result.errorCode,
+          errorMessage: result.errorMessage,
+          ...(decision && !decision.retry ? { exhaustedRetryCondition: decision.exhausted } : {}),
+          retryAttempts: attempt - 1,
+          at: now,
+        })
+      }
+    }
+  }
+}

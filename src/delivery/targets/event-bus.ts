@@ -1,0 +1,48 @@
+/**
+ * @module
+ * Event-bus targets: the event is put on another bus with its envelope unchanged (same id,
+ * account, region and source, as AWS keeps them on a same-region hop) and routed there. Events
+ * that arrived this way are never sent on to a further bus; the ingest step enforces that.
+ */
+import { busNameOf, parseArn } from '../../arns.js'
+import type { EventBus, StoredEvent } from '../../model.js'
+import type { InvocationResult, TargetAdapter } from './adapter.js'
+
+export type EventBusTargetDeps = {
+  bus(scope: { account: string; region: string }, name: string): EventBus | undefined
+  forward(event: StoredEvent, envelope: Record<string, unknown>, bus: EventBus): Promise<void>
+  /**
+   * Whether the sending account may put events on the bus. Bus policies are not enforced yet:
+   * only the bus's own account may send; this is where policy evaluation will plug in.
+   */
+  mayPutEvents?(senderAccount: string, bus: EventBus): boolean
+}
+
+export function createEventBusAdapter(deps: EventBusTargetDeps): TargetAdapter {
+  const mayPut = deps.mayPutEvents ?? ((sender, bus) => sender === bus.account)
+  return {
+    kind: 'event-bus',
+    accepts: (arn) => parseArn(arn)?.service === 'events' && arn.includes(':event-bus/'),
+    async invoke({ event, envelope, rule, target }): Promise<InvocationResult> {
+      const arn = parseArn(target.arn)!
+      if (arn.region !== rule.region)
+        return fail('NO_RESOURCE', `Cross-region bus targets are not supported yet: ${target.arn}`)
+      const bus = deps.bus({ account: arn.account, region: arn.region }, busNameOf(target.arn))
+      if (!bus) return fail('NO_RESOURCE', `Event bus ${busNameOf(target.arn)} does not exist.`)
+      if (!mayPut(rule.account, bus))
+        return fail(
+          'NO_PERMISSIONS',
+          `Account ${rule.account} is not authorized to put events on ${bus.arn}.`,
+        )
+      await deps.forward(event, envelope, bus)
+      return { outcome: 'delivered' }
+    },
+  }
+}
+
+const fail = (errorCode: string, errorMessage: string): InvocationResult => ({
+  outcome: 'failed',
+  retryable: false,
+  errorCode,
+  errorMessage,
+})

@@ -1,0 +1,225 @@
+/**
+ * @module
+ * PutEvents: checks each entry as EventBridge does, builds the envelope, routes it through the
+ * bus's compiled matcher and commits the events with their delivery jobs in one durable write.
+ * Only then are EventIds returned and the jobs handed to the dispatcher.
+ */
+import { randomUUID } from 'node:crypto'
+import { busNameOf, parseArn } from '../arns.js'
+import { BusError } from '../errors.js'
+import type { DeliveryJob, EventBus, Rule, Scope, StoredEvent } from '../model.js'
+import type { Metrics } from '../observe/metrics.js'
+import type { TailHub } from '../observe/tail.js'
+import type { EventStore, PendingDelivery } from '../store/ports.js'
+import { envelopeObject, envelopeText, type EnvelopeFields } from './envelope.js'
+import type { Registry } from './registry.js'
+
+export type EventEntry = {
+  source?: string
+  detailType?: string
+  detail?: string
+  /** Bus name or ARN; the default bus when absent. */
+  busName?: string
+  /** Epoch milliseconds. */
+  time?: number
+  resources?: string[]
+  traceHeader?: string
+}
+
+export type EntryResult = { eventId: string } | { errorCode: string; errorMessage: string }
+
+export type IngestDeps = {
+  registry: Registry
+  store: EventStore
+  metrics: Metrics
+  tail: TailHub
+  now: () => number
+  /** Largest total entry size of one request (bytes); 1 MiB as AWS since 2026-01-29. */
+  maxRequestSize: number
+  /** Receives the jobs once they are durable. */
+  deliver: (items: PendingDelivery[]) => void
+  nextJobId: () => number
+}
+
+/** An event whose envelope is ready, bound for a bus. */
+type Routed = { event: StoredEvent; envelope: Record<string, unknown>; bus: EventBus }
+
+export class Ingest {
+  constructor(private readonly deps: IngestDeps) {}
+
+  /** PutEvents. Throws BusError (whole request) for the size limit; per-entry errors are results. */
+  async putEvents(scope: Scope, entries: EventEntry[]): Promise<EntryResult[]> {
+    const { deps } = this
+    if (requestSize(entries) > deps.maxRequestSize)
+      throw new BusError(
+        'ValidationException',
+        'Total size of the entries in the request is over the limit.',
+      )
+    deps.metrics.putEventsRequests.inc()
+    deps.metrics.putEventsEntries.inc(entries.length)
+    const now = deps.now()
+    const results: EntryResult[] = []
+    const routed: Routed[] = []
+    for (const entry of entries) {
+      const checked = checkEntry(entry)
+      if ('errorCode' in checked) {
+        deps.metrics.putEventsFailedEntries.inc()
+        results.push(checked)
+        continue
+      }
+      const id = randomUUID()
+      results.push({ eventId: id })
+      const target = resolveBus(scope, entry.busName)
+      const bus = deps.registry.bus(target, target.name)
+      // AWS answers with an EventId for a bus that does not exist and drops the event.
+      if (!bus) continue
+      const fields: EnvelopeFields = {
+        id,
+        detailType: entry.detailType!,
+        source: entry.source!,
+        account: scope.account,
+        time: entry.time ?? now,
+        region: scope.region,
+        resources: entry.resources ?? [],
+        detailText: entry.detail!,
+      }
+      routed.push({
+        event: { id, busArn: bus.arn, text: envelopeText(fields), ingestedAt: now, hops: 0 },
+        envelope: envelopeObject(fields, checked.detail),
+        bus,
+      })
+    }
+    if (routed.length > 0) await this.commit(routed)
+    return results
+  }
+
+  /**
+   * An event arriving through an event-bus target: same envelope, routed on the receiving bus,
+   * and marked so it is never forwarded to a further bus.
+   */
+  async forward(
+    event: StoredEvent,
+    envelope: Record<string, unknown>,
+    bus: EventBus,
+  ): Promise<void> {
+    const arrived: StoredEvent = {
+      id: event.id,
+      busArn: bus.arn,
+      text: event.text,
+      ingestedAt: this.deps.now(),
+      hops: event.hops + 1,
+    }
+    await this.commit([{ event: arrived, envelope, bus }])
+  }
+
+  private async commit(routed: Routed[]): Promise<void> {
+    const { deps } = this
+    const jobs: DeliveryJob[] = []
+    const items: PendingDelivery[] = []
+    const matchedByEvent: Rule[][] = []
+    for (const r of routed) {
+      const rules = deps.registry.match(r.bus.arn, r.envelope)
+      matchedByEvent.push(rules)
+      for (const rule of rules) {
+        for (const target of deps.registry.targetsOf(rule.arn)) {
+          if (skipsHop(r.event, r.bus, target.arn)) {
+            deps.metrics.deadLetterInvocations.inc({
+              EventBusName: r.bus.name,
+              RuleName: rule.name,
+            })
+            continue
+          }
+          const job: DeliveryJob = {
+            id: deps.nextJobId(),
+            eventId: r.event.id,
+            busArn: r.bus.arn,
+            ruleArn: rule.arn,
+            targetId: target.id,
+            attempts: 0,
+            dueAt: r.event.ingestedAt,
+          }
+          jobs.push(job)
+          items.push({ job, event: r.event })
+        }
+      }
+    }
+    await deps.store.append(
+      routed.map((r) => r.event),
+      jobs,
+    )
+    routed.forEach((r, i) => {
+      const rules = matchedByEvent[i]!
+      if (rules.length > 0) deps.metrics.matchedEvents.inc({ EventBusName: r.bus.name })
+      for (const rule of rules)
+        deps.metrics.triggeredRules.inc({ EventBusName: r.bus.name, RuleName: rule.name })
+      deps.tail.publish({
+        busArn: r.bus.arn,
+        text: r.event.text,
+        envelope: r.envelope,
+        rules: rules.map((x) => x.name),
+      })
+    })
+    if (items.length > 0) deps.deliver(items)
+  }
+}
+
+/**
+ * Event-bus targets an event may not reach: any bus once the event has already crossed one
+ * (EventBridge's one-hop rule), and the rule's own bus (an endless loop).
+ */
+function skipsHop(event: StoredEvent, bus: EventBus, targetArn: string): boolean {
+  if (!targetArn.includes(':event-bus/')) return false
+  return event.hops >= 1 || targetArn === bus.arn
+}
+
+function resolveBus(scope: Scope, nameOrArn: string | undefined): Scope & { name: string } {
+  if (nameOrArn === undefined) return { ...scope, name: 'default' }
+  const arn = nameOrArn.startsWith('arn:') ? parseArn(nameOrArn) : undefined
+  const name = busNameOf(nameOrArn)
+  return arn ? { account: arn.account, region: arn.region, name } : { ...scope, name }
+}
+
+/** The per-entry checks, in EventBridge's order: Source, DetailType, Detail, Detail's shape. */
+function checkEntry(
+  e: EventEntry,
+): { detail: object } | { errorCode: string; errorMessage: string } {
+  if (e.source === undefined || e.source === '')
+    return argument('Source', 'Source is a required argument.')
+  if (e.detailType === undefined || e.detailType === '')
+    return argument('DetailType', 'DetailType is a required argument.')
+  if (e.detail === undefined || e.detail === '')
+    return argument('Detail', 'Detail is a required argument.')
+  let detail: unknown
+  try {
+    detail = JSON.parse(e.detail)
+  } catch {
+    return malformed
+  }
+  if (detail === null || typeof detail !== 'object' || Array.isArray(detail)) return malformed
+  if (e.source.startsWith('aws.'))
+    return {
+      errorCode: 'NotAuthorizedForSourceException',
+      errorMessage: 'Not authorized for the source.',
+    }
+  return { detail }
+}
+
+const malformed = { errorCode: 'MalformedDetail', errorMessage: 'Detail is malformed.' }
+
+const argument = (name: string, reason: string) => ({
+  errorCode: 'InvalidArgument',
+  errorMessage: `Parameter ${name} is not valid. Reason: ${reason}`,
+})
+
+/** EventBridge's entry size: Time counts 14 bytes; Source, DetailType, Detail and Resources their UTF-8 length. */
+function requestSize(entries: EventEntry[]): number {
+  let size = 0
+  for (const e of entries) {
+    if (e.time !== undefined) size += 14
+    if (e.source !== undefined) size += Buffer.byteLength(e.source)
+    if (e.detailType !== undefined) size += Buffer.byteLength(e.detailType)
+    if (e.detail !== undefined) size += Buffer.byteLength(e.detail)
+    for (const r of e.resources ?? []) size += Buffer.byteLength(r)
+  }
+  return size
+}

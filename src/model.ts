@@ -1,0 +1,169 @@
+/**
+ * @module
+ * The domain: buses, rules, targets, connections and API destinations as the engine sees them.
+ * Wire shapes (PascalCase) stay in `api/`; the one exception is {@link Target.spec}, the target
+ * exactly as PutTargets received it, kept so that ListTargetsByRule returns every field unchanged.
+ */
+
+/** The account and region a request acts in. */
+export type Scope = { readonly account: string; readonly region: string }
+
+export type EventBus = {
+  name: string
+  arn: string
+  account: string
+  region: string
+  description?: string
+  kmsKeyIdentifier?: string
+  deadLetterArn?: string
+  logConfig?: { includeDetail?: string | undefined; level?: string | undefined }
+  policy?: string
+  createdAt: number
+  modifiedAt: number
+}
+
+export type RuleState = 'ENABLED' | 'DISABLED' | 'ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS'
+
+export type Rule = {
+  name: string
+  arn: string
+  busName: string
+  account: string
+  region: string
+  eventPattern?: string
+  scheduleExpression?: string
+  state: RuleState
+  description?: string
+  roleArn?: string
+  managedBy?: string
+  createdBy: string
+}
+
+export type RetryPolicy = { maximumRetryAttempts: number; maximumEventAgeSeconds: number }
+
+/** AWS's defaults: 185 attempts over at most 24 hours. */
+export const DEFAULT_RETRY_POLICY: RetryPolicy = {
+  maximumRetryAttempts: 185,
+  maximumEventAgeSeconds: 86_400,
+}
+
+export type InputTransformer = { inputPathsMap?: Record<string, string>; inputTemplate: string }
+
+/** What the target receives: the event, a constant, a part of the event, or a template. */
+export type TargetInput =
+  | { kind: 'event' }
+  | { kind: 'constant'; input: string }
+  | { kind: 'path'; inputPath: string }
+  | { kind: 'transformer'; transformer: InputTransformer }
+
+export type HttpParameters = {
+  pathParameterValues?: string[]
+  headerParameters?: Record<string, string>
+  queryStringParameters?: Record<string, string>
+}
+
+export type Target = {
+  id: string
+  arn: string
+  roleArn?: string
+  input: TargetInput
+  retryPolicy: RetryPolicy
+  deadLetterArn?: string
+  httpParameters?: HttpParameters
+  sqsMessageGroupId?: string
+  /** The target as PutTargets received it (wire shape), returned verbatim by ListTargetsByRule. */
+  spec: Record<string, unknown>
+}
+
+export type AuthorizationType = 'BASIC' | 'API_KEY' | 'OAUTH_CLIENT_CREDENTIALS'
+
+export type ConnectionState =
+  | 'CREATING'
+  | 'UPDATING'
+  | 'DELETING'
+  | 'AUTHORIZED'
+  | 'DEAUTHORIZED'
+  | 'AUTHORIZING'
+  | 'DEAUTHORIZING'
+  | 'ACTIVE'
+  | 'FAILED_CONNECTIVITY'
+
+/** A header, query-string or body parameter of a connection. */
+export type ConnectionParameter = { key: string; value: string; isValueSecret: boolean }
+
+export type ConnectionHttpParameters = {
+  headers: ConnectionParameter[]
+  queryString: ConnectionParameter[]
+  body: ConnectionParameter[]
+}
+
+export type ConnectionAuth =
+  | { type: 'BASIC'; username: string; password: string }
+  | { type: 'API_KEY'; apiKeyName: string; apiKeyValue: string }
+  | {
+      type: 'OAUTH_CLIENT_CREDENTIALS'
+      authorizationEndpoint: string
+      httpMethod: 'GET' | 'POST' | 'PUT'
+      clientId: string
+      clientSecret: string
+      oauthHttpParameters: ConnectionHttpParameters
+    }
+
+export type Connection = {
+  name: string
+  arn: string
+  account: string
+  region: string
+  description?: string
+  auth: ConnectionAuth
+  /** Parameters added to every invocation through this connection. */
+  invocationHttpParameters: ConnectionHttpParameters
+  state: ConnectionState
+  stateReason?: string
+  secretArn: string
+  createdAt: number
+  modifiedAt: number
+  lastAuthorizedAt?: number
+}
+
+export type HttpMethod = 'POST' | 'GET' | 'HEAD' | 'OPTIONS' | 'PUT' | 'PATCH' | 'DELETE'
+
+export type ApiDestination = {
+  name: string
+  arn: string
+  account: string
+  region: string
+  description?: string
+  connectionArn: string
+  invocationEndpoint: string
+  httpMethod: HttpMethod
+  invocationRateLimitPerSecond: number
+  createdAt: number
+  modifiedAt: number
+}
+
+/** An event as stored and delivered: the envelope text EventBridge would deliver. */
+export type StoredEvent = {
+  id: string
+  /** Bus the event was put on. */
+  busArn: string
+  /** The envelope, `{"version":"0","id":…,"detail":…}`, exactly as targets receive it. */
+  text: string
+  ingestedAt: number
+  /** 1 when the event arrived through an event-bus target; such events are not forwarded again. */
+  hops: number
+}
+
+/** One (event, rule, target) delivery still owed. */
+export type DeliveryJob = {
+  id: number
+  eventId: string
+  /** Bus the event was routed on (an event id can be on two buses after a bus-to-bus hop). */
+  busArn: string
+  ruleArn: string
+  targetId: string
+  /** Attempts made so far. */
+  attempts: number
+  /** When the next attempt is due (ms since epoch). */
+  dueAt: number
+}

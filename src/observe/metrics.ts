@@ -1,0 +1,61 @@
+/**
+ * @module
+ * Prometheus metrics under EventBridge's CloudWatch names (namespace `AWS/Events`), labelled
+ * `EventBusName` and `RuleName` as CloudWatch's dimensions are. One registry per bus instance,
+ * so several instances in one process (tests) do not share counts.
+ */
+import { Counter, Histogram, Registry } from 'prom-client'
+
+export type Metrics = ReturnType<typeof createMetrics>
+
+export function createMetrics() {
+  const registry = new Registry()
+  const bus = ['EventBusName'] as const
+  const rule = ['EventBusName', 'RuleName'] as const
+  const counter = <L extends string>(name: string, help: string, labelNames: readonly L[]) =>
+    new Counter({ name, help, labelNames, registers: [registry] })
+
+  return {
+    registry,
+    putEventsRequests: counter('PutEventsApproximateCallCount', 'PutEvents requests', []),
+    putEventsEntries: counter('PutEventsEntriesCount', 'PutEvents entries received', []),
+    putEventsFailedEntries: counter('PutEventsFailedEntriesCount', 'PutEvents entries refused', []),
+    matchedEvents: counter('MatchedEvents', 'Events that matched at least one rule', bus),
+    triggeredRules: counter('TriggeredRules', 'Rules that matched an event', rule),
+    invocations: counter(
+      'Invocations',
+      'Target invocations that finished (delivered or failed for good), retries excluded',
+      rule,
+    ),
+    failedInvocations: counter(
+      'FailedInvocations',
+      'Invocations that failed for good (retries exhausted or not retryable)',
+      rule,
+    ),
+    invocationAttempts: counter('InvocationAttempts', 'Every attempt, retries included', rule),
+    successfulInvocationAttempts: counter(
+      'SuccessfulInvocationAttempts',
+      'Attempts the target accepted',
+      rule,
+    ),
+    retryInvocationAttempts: counter('RetryInvocationAttempts', 'Attempts that were retries', rule),
+    deadLetterInvocations: counter(
+      'DeadLetterInvocations',
+      'Invocations not made, e.g. a bus target skipped by the one-hop rule',
+      rule,
+    ),
+    invocationsSentToDlq: counter(
+      'InvocationsSentToDlq',
+      'Events sent to a dead-letter queue',
+      rule,
+    ),
+    throttledRules: counter('ThrottledRules', 'Invocations delayed by a rate limit', rule),
+    ingestionToInvocationStartLatency: new Histogram({
+      name: 'IngestionToInvocationStartLatency',
+      help: 'Milliseconds from ingestion to the first invocation attempt',
+      labelNames: rule,
+      buckets: [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 5000, 30000],
+      registers: [registry],
+    }),
+  }
+}

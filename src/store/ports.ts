@@ -1,0 +1,71 @@
+/**
+ * @module
+ * The store ports. Every store (memory, sqlite; nats later) implements {@link Store}; only the
+ * composition root chooses one.
+ */
+import type { DeliveryJob, StoredEvent } from '../model.js'
+
+/** The kinds of control-plane documents. */
+export type ConfigKind = 'bus' | 'rule' | 'targets' | 'tags' | 'connection' | 'api-destination'
+
+export type ConfigEntry = { kind: ConfigKind; key: string; doc: unknown }
+
+export type ConfigOp =
+  | { op: 'put'; kind: ConfigKind; key: string; doc: unknown }
+  | { op: 'delete'; kind: ConfigKind; key: string }
+
+/**
+ * Buses, rules, targets, tags, connections and API destinations, as JSON documents by key. The
+ * engine keeps everything in memory and writes through; `load` is read once at start.
+ */
+export type ConfigStore = {
+  load(): Promise<ConfigEntry[]>
+  /** Applies the operations atomically. */
+  apply(ops: ConfigOp[]): Promise<void>
+}
+
+/** A job with the event it delivers, as loaded after a restart. */
+export type PendingDelivery = { job: DeliveryJob; event: StoredEvent }
+
+/** Why an event went to a dead-letter queue, with the attributes AWS sets on the DLQ message. */
+export type DeadLetter = {
+  job: DeliveryJob
+  event: StoredEvent
+  dlqArn: string
+  ruleArn: string
+  targetArn: string
+  errorCode: string
+  errorMessage: string
+  /** `MaximumRetryAttempts` or `MaximumEventAgeInSeconds`; absent for non-retryable failures. */
+  exhaustedRetryCondition?: string
+  retryAttempts: number
+  at: number
+}
+
+/**
+ * The event log and the delivery queue. `append` is durable when its promise resolves: the
+ * events and the jobs that deliver them are committed together, so a crash never loses or
+ * doubles a routing decision.
+ */
+export type EventStore = {
+  append(events: StoredEvent[], jobs: DeliveryJob[]): Promise<void>
+  /** Jobs not yet finished, with their events: what a restart must still deliver. */
+  pending(): Promise<PendingDelivery[]>
+  /** The highest job id ever stored (ids continue from it after a restart). */
+  maxJobId(): Promise<number>
+  /** Jobs finished (delivered, dropped or dead-lettered). May be batched: losing it only repeats a delivery. */
+  finish(jobIds: number[]): Promise<void>
+  /** A retry is due later. */
+  reschedule(job: DeliveryJob): Promise<void>
+  /** Records a dead letter and finishes its job in one step. */
+  deadLetter(letter: DeadLetter): Promise<void>
+  /** Dead letters recorded for a queue ARN, oldest first. */
+  deadLetters(dlqArn: string): Promise<DeadLetter[]>
+}
+
+export type Store = {
+  readonly kind: 'memory' | 'sqlite'
+  readonly config: ConfigStore
+  readonly events: EventStore
+  close(): Promise<void>
+}

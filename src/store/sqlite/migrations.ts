@@ -1,0 +1,55 @@
+/**
+ * @module
+ * Schema migrations, numbered and append-only: a released migration is never edited, a change
+ * is a new entry. `user_version` records how many have been applied.
+ */
+export const MIGRATIONS: readonly string[] = [
+  // 1: control-plane documents, the event log, the delivery queue and dead letters.
+  `
+  CREATE TABLE config (
+    kind TEXT NOT NULL,
+    key  TEXT NOT NULL,
+    doc  TEXT NOT NULL,
+    PRIMARY KEY (kind, key)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE events (
+    bus_arn     TEXT NOT NULL,
+    id          TEXT NOT NULL,
+    ingested_at INTEGER NOT NULL,
+    hops        INTEGER NOT NULL,
+    body        TEXT NOT NULL,
+    PRIMARY KEY (bus_arn, id)
+  );
+
+  CREATE TABLE deliveries (
+    id         INTEGER PRIMARY KEY,
+    event_id   TEXT NOT NULL,
+    bus_arn    TEXT NOT NULL,
+    rule_arn   TEXT NOT NULL,
+    target_id  TEXT NOT NULL,
+    attempts   INTEGER NOT NULL,
+    due_at     INTEGER NOT NULL
+  );
+
+  CREATE TABLE dead_letters (
+    job_id      INTEGER PRIMARY KEY,
+    dlq_arn     TEXT NOT NULL,
+    event_id    TEXT NOT NULL,
+    bus_arn     TEXT NOT NULL,
+    rule_arn    TEXT NOT NULL,
+    target_arn  TEXT NOT NULL,
+    target_id   TEXT NOT NULL,
+    error_code  TEXT NOT NULL,
+    error_message TEXT NOT NULL,
+    exhausted_retry_condition TEXT,
+    retry_attempts INTEGER NOT NULL,
+    at          INTEGER NOT NULL
+  );
+  CREATE INDEX dead_letters_by_queue ON dead_letters (dlq_arn, job_id);
+
+  -- Which job ids have ever existed, so ids are never reused after their rows are deleted.
+  CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+  INSERT INTO counters VALUES ('delivery_id', 0);
+  `,
+]
