@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import { busNameOf, parseArn } from '../arns.js'
+import { allowsPutEvents } from '../auth/policy.js'
 import { BusError } from '../errors.js'
 import type { DeliveryJob, EventBus, Rule, Scope, StoredEvent } from '../model.js'
 import type { Metrics } from '../observe/metrics.js'
@@ -67,10 +68,18 @@ export class Ingest {
         results.push(checked)
         continue
       }
-      const id = randomUUID()
-      results.push({ eventId: id })
       const target = resolveBus(scope, entry.busName)
       const bus = deps.registry.bus(target, target.name)
+      if (bus && bus.account !== scope.account && !allowsPutEvents(bus.policy, scope.account)) {
+        deps.metrics.putEventsFailedEntries.inc()
+        results.push({
+          errorCode: 'AccessDeniedException',
+          errorMessage: `Account ${scope.account} is not authorized to perform: events:PutEvents on resource: ${bus.arn}`,
+        })
+        continue
+      }
+      const id = randomUUID()
+      results.push({ eventId: id })
       // AWS answers with an EventId for a bus that does not exist and drops the event.
       if (!bus) continue
       const fields: EnvelopeFields = {

@@ -7,6 +7,7 @@ import { apiDestinationOperations } from './api-destinations.js'
 import { busOperations } from './buses.js'
 import { connectionOperations } from './connections.js'
 import { eventOperations } from './events.js'
+import { permissionOperations } from './permissions.js'
 import { ruleOperations } from './rules.js'
 import { tagOperations } from './tags.js'
 import { targetOperations } from './targets.js'
@@ -18,6 +19,7 @@ export const operations: ReadonlyMap<string, Operation> = new Map(
     ...targetOperations,
     ...eventOperations,
     ...tagOperations,
+    ...permissionOperations,
     ...connectionOperations,
     ...apiDestinationOperations,
   }),

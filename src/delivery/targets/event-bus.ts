@@ -5,21 +5,20 @@
  * that arrived this way are never sent on to a further bus; the ingest step enforces that.
  */
 import { busNameOf, parseArn } from '../../arns.js'
+import { allowsPutEvents } from '../../auth/policy.js'
 import type { EventBus, StoredEvent } from '../../model.js'
 import type { InvocationResult, TargetAdapter } from './adapter.js'
 
 export type EventBusTargetDeps = {
   bus(scope: { account: string; region: string }, name: string): EventBus | undefined
   forward(event: StoredEvent, envelope: Record<string, unknown>, bus: EventBus): Promise<void>
-  /**
-   * Whether the sending account may put events on the bus. Bus policies are not enforced yet:
-   * only the bus's own account may send; this is where policy evaluation will plug in.
-   */
+  /** Whether the sending account may put events on the bus (default: its own account, or the bus policy allows it). */
   mayPutEvents?(senderAccount: string, bus: EventBus): boolean
 }
 
 export function createEventBusAdapter(deps: EventBusTargetDeps): TargetAdapter {
-  const mayPut = deps.mayPutEvents ?? ((sender, bus) => sender === bus.account)
+  const mayPut =
+    deps.mayPutEvents ?? ((sender, bus) => sender === bus.account || allowsPutEvents(bus.policy, sender))
   return {
     kind: 'event-bus',
     accepts: (arn) => parseArn(arn)?.service === 'events' && arn.includes(':event-bus/'),
