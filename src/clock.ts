@@ -52,6 +52,22 @@ export class ManualClock implements Clock {
     return this.timers.filter((t) => !t.cancelled).length
   }
 
+  /**
+   * Moves time to the earliest pending timer and fires it; false when none is pending. Tests
+   * that mix timers with real I/O step with this, letting the I/O finish between steps.
+   */
+  runNext(): boolean {
+    this.timers = this.timers.filter((t) => !t.cancelled)
+    let next: Timer | undefined
+    for (const t of this.timers)
+      if (!next || t.at < next.at || (t.at === next.at && t.seq < next.seq)) next = t
+    if (!next) return false
+    this.timers.splice(this.timers.indexOf(next), 1)
+    this.time = Math.max(this.time, next.at)
+    next.fn()
+    return true
+  }
+
   /** Moves time forward by `ms`, firing every timer that falls due, earliest first. */
   advance(ms: number): void {
     const end = this.time + ms

@@ -54,6 +54,11 @@ export class Dispatcher {
     this.pump()
   }
 
+  /** Invocations running now. */
+  get running(): number {
+    return this.inFlight
+  }
+
   /** Jobs waiting (for a retry or a slot) or running. */
   get backlog(): number {
     return this.ready.length + this.waiting.size + this.inFlight
