@@ -73,7 +73,8 @@ export async function createBus(options: BusOptions): Promise<Bus> {
     },
   })
 
-  let ingest: Ingest | undefined
+  // The dispatcher and ingest need each other (bus targets ingest again); ingest is set below.
+  const late: { ingest?: Ingest } = {}
   const dispatcher = new Dispatcher({
     registry,
     store: store.events,
@@ -85,11 +86,11 @@ export async function createBus(options: BusOptions): Promise<Bus> {
       apiDestinations,
       createEventBusAdapter({
         bus: (scope, name) => registry.bus(scope, name),
-        forward: (event, envelope, bus) => ingest!.forward(event, envelope, bus),
+        forward: (event, envelope, bus) => late.ingest!.forward(event, envelope, bus),
       }),
     ],
   })
-  ingest = new Ingest({
+  const ingest = new Ingest({
     registry,
     store: store.events,
     metrics,
@@ -101,6 +102,8 @@ export async function createBus(options: BusOptions): Promise<Bus> {
     },
     nextJobId: () => ++jobId,
   })
+
+  late.ingest = ingest
 
   const services: Services = {
     registry,

@@ -25,4 +25,4 @@ export type Services = {
 export type RequestContext = { scope: Scope; requestId: string; services: Services }
 
 /** An operation: wire input (already parsed JSON object) → wire output. */
-export type Operation = (ctx: RequestContext, input: Input) => Promise<unknown> | unknown
+export type Operation = (ctx: RequestContext, input: Input) => unknown

@@ -27,7 +27,10 @@ export class Checker {
 
   /** Records a failed constraint on a value (rendered the way AWS renders it). */
   fail(value: unknown, path: string, constraint: string): void {
-    const shown = value === undefined || value === null ? 'null' : `'${String(value)}'`
+    const shown =
+      value === undefined || value === null
+        ? 'null'
+        : `'${typeof value === 'string' ? value : JSON.stringify(value)}'`
     this.errors.push(`Value ${shown} at '${path}' failed to satisfy constraint: ${constraint}`)
   }
 
@@ -52,7 +55,12 @@ export class Checker {
         path,
         `Member must satisfy regular expression pattern: ${rule.patternText ?? rule.pattern.source}`,
       )
-    const length = [...v].length
+    // AWS counts characters (code points), not UTF-16 units.
+    let length = 0
+    for (let i = 0; i < v.length; i++) {
+      const c = v.charCodeAt(i)
+      if (c < 0xd800 || c > 0xdbff) length++
+    }
     if (rule.max !== undefined && length > rule.max)
       this.fail(v, path, `Member must have length less than or equal to ${String(rule.max)}`)
     if (rule.min !== undefined && length < rule.min)
@@ -114,7 +122,7 @@ export class Checker {
         path,
         `Member must have length greater than or equal to ${String(rule.min)}`,
       )
-    return v
+    return v as unknown[]
   }
 
   stringList(
@@ -167,7 +175,7 @@ function wrongType(member: string, expected: string): BusError {
 
 /** AWS prints a list value as Java's `toString()`; the shape `[a, b]` is what clients see. */
 function listText(v: unknown[]): string {
-  return `[${v.map((x) => (typeof x === 'object' ? JSON.stringify(x) : String(x))).join(', ')}]`
+  return `[${v.map((x) => (typeof x === 'string' ? x : JSON.stringify(x))).join(', ')}]`
 }
 
 // ── shapes from the model (reference §2.1) ───────────────────────────────────

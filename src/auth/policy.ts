@@ -19,7 +19,7 @@ export function parsePolicy(text: string | undefined): PolicyDocument | undefine
   if (text === undefined) return undefined
   try {
     const doc = JSON.parse(text) as unknown
-    return doc !== null && typeof doc === 'object' && !Array.isArray(doc) ? (doc as PolicyDocument) : undefined
+    return doc !== null && typeof doc === 'object' && !Array.isArray(doc) ? doc : undefined
   } catch {
     return undefined
   }

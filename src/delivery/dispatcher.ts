@@ -226,7 +226,7 @@ export class Dispatcher {
           targetArn: target.arn,
           errorCode: result.errorCode,
           errorMessage: result.errorMessage,
-          ...(decision && !decision.retry ? { exhaustedRetryCondition: decision.exhausted } : {}),
+          ...(decision ? { exhaustedRetryCondition: decision.exhausted } : {}),
           retryAttempts: attempt - 1,
           at: now,
         })

@@ -16,7 +16,13 @@ type Row = {
   expected: {
     response?: Record<string, unknown>
     describeRule?: Record<string, unknown>
-    error?: { code: string; message?: string; messagePrefix?: string; messageSuffix?: string; httpStatus: number }
+    error?: {
+      code: string
+      message?: string
+      messagePrefix?: string
+      messageSuffix?: string
+      httpStatus: number
+    }
   }
 }
 
@@ -64,19 +70,34 @@ async function setUp(bus: TestBus, row: Row, n: Record<string, string>): Promise
   const missingBus = row.id.includes('not_existing_event_bus')
   if (needsBus && !missingBus && n['<bus-name>'] !== 'default')
     await bus.call('CreateEventBus', { Name: 'conformance-bus' })
-  const needsRule = JSON.stringify(row.request).includes('<rule-name>') && row.operation !== 'PutRule'
+  const needsRule =
+    JSON.stringify(row.request).includes('<rule-name>') && row.operation !== 'PutRule'
   if (needsRule && !row.id.includes('nonexistent_rule'))
     await bus.call('PutRule', { Name: 'conformance-rule', EventPattern: '{"source":["x"]}' })
   const pre = row.request.$precondition
   if (typeof pre === 'string' && pre.includes('one SQS target'))
-    await bus.call('PutTargets', { Rule: 'conformance-rule', Targets: [{ Id: 't1', Arn: QUEUE_ARN }] })
+    await bus.call('PutTargets', {
+      Rule: 'conformance-rule',
+      Targets: [{ Id: 't1', Arn: QUEUE_ARN }],
+    })
   if (typeof pre === 'string' && pre.startsWith('PutTargets Id=target-id')) {
-    await bus.call('PutTargets', { Rule: 'conformance-rule', Targets: [{ Id: 'target-id', Arn: 'target-arn', InputPath: '$.detail' }] })
-    await bus.call('PutTargets', { Rule: 'conformance-rule', Targets: [{ Id: 'target-id', Arn: 'target-arn', InputPath: '$.notexisting' }] })
+    await bus.call('PutTargets', {
+      Rule: 'conformance-rule',
+      Targets: [{ Id: 'target-id', Arn: 'target-arn', InputPath: '$.detail' }],
+    })
+    await bus.call('PutTargets', {
+      Rule: 'conformance-rule',
+      Targets: [{ Id: 'target-id', Arn: 'target-arn', InputPath: '$.notexisting' }],
+    })
   }
   // `[True-…]` permission rows: the bus already has a policy with another statement.
   if (row.operation === 'RemovePermission' && row.id.includes('[True-'))
-    await bus.call('PutPermission', { EventBusName: n['<bus>'], Action: 'events:PutEvents', Principal: '222222222222', StatementId: 'other' })
+    await bus.call('PutPermission', {
+      EventBusName: n['<bus>'],
+      Action: 'events:PutEvents',
+      Principal: '222222222222',
+      StatementId: 'other',
+    })
 }
 
 function assertSubset(actual: unknown, expected: unknown, path: string): void {
@@ -89,7 +110,8 @@ function assertSubset(actual: unknown, expected: unknown, path: string): void {
   }
   if (expected !== null && typeof expected === 'object') {
     assert.ok(actual !== null && typeof actual === 'object', `${path} should be an object`)
-    for (const [k, v] of Object.entries(expected)) assertSubset((actual as Record<string, unknown>)[k], v, `${path}.${k}`)
+    for (const [k, v] of Object.entries(expected))
+      assertSubset((actual as Record<string, unknown>)[k], v, `${path}.${k}`)
     return
   }
   assert.deepEqual(actual, expected, path)
@@ -105,7 +127,9 @@ describe('conformance: API answers recorded against AWS', () => {
     test(row.id, async () => {
       // The oversized-Detail row was recorded when the limit was 256 KiB; AWS raised it to 1 MiB
       // on 2026-01-29, so this row runs in the 256 KiB compatibility setting.
-      const maxRequestSize = row.id.endsWith('test_put_event_with_too_big_detail') ? 262_144 : 1_048_576
+      const maxRequestSize = row.id.endsWith('test_put_event_with_too_big_detail')
+        ? 262_144
+        : 1_048_576
       const bus = await createTestBus({ maxRequestSize })
       buses.push(bus)
       const n = names(row)
@@ -129,15 +153,21 @@ describe('conformance: API answers recorded against AWS', () => {
         assert.ok(error, `expected ${expected.error.code}, got ${JSON.stringify(response)}`)
         assert.equal(error.code, expected.error.code)
         assert.equal(error.status, expected.error.httpStatus)
-        if (expected.error.message !== undefined) assert.equal(error.message, expected.error.message)
-        if (expected.error.messagePrefix !== undefined) assert.ok(error.message.startsWith(expected.error.messagePrefix), error.message)
-        if (expected.error.messageSuffix !== undefined) assert.ok(error.message.endsWith(expected.error.messageSuffix), error.message)
+        if (expected.error.message !== undefined)
+          assert.equal(error.message, expected.error.message)
+        if (expected.error.messagePrefix !== undefined)
+          assert.ok(error.message.startsWith(expected.error.messagePrefix), error.message)
+        if (expected.error.messageSuffix !== undefined)
+          assert.ok(error.message.endsWith(expected.error.messageSuffix), error.message)
         return
       }
       assert.equal(error, undefined, error?.message)
       assertSubset(response, expected.response, 'response')
       if (expected.describeRule) {
-        const described = await bus.call('DescribeRule', { Name: request.Name, EventBusName: request.EventBusName })
+        const described = await bus.call('DescribeRule', {
+          Name: request.Name,
+          EventBusName: request.EventBusName,
+        })
         const want = { ...expected.describeRule, EventPattern: request.EventPattern }
         assertSubset(described, want, 'describeRule')
       }

@@ -21,9 +21,24 @@ const MAX_POLICY = 10_240
 const putPermission: Operation = async (ctx, input) => {
   const check = new Checker()
   const busName = check.string(input, 'EventBusName', 'eventBusName', BUS)
-  const action = check.string(input, 'Action', 'action', { min: 1, max: 64, pattern: /^events:[a-zA-Z]+$/, patternText: 'events:[a-zA-Z]+' })
-  const principal = check.string(input, 'Principal', 'principal', { min: 1, max: 12, pattern: /^(\d{12}|\*)$/, patternText: '(\\d{12}|\\*)' })
-  const sid = check.string(input, 'StatementId', 'statementId', { min: 1, max: 64, pattern: /^[a-zA-Z0-9-_]+$/, patternText: '[a-zA-Z0-9-_]+' })
+  const action = check.string(input, 'Action', 'action', {
+    min: 1,
+    max: 64,
+    pattern: /^events:[a-zA-Z]+$/,
+    patternText: 'events:[a-zA-Z]+',
+  })
+  const principal = check.string(input, 'Principal', 'principal', {
+    min: 1,
+    max: 12,
+    pattern: /^(\d{12}|\*)$/,
+    patternText: '(\\d{12}|\\*)',
+  })
+  const sid = check.string(input, 'StatementId', 'statementId', {
+    min: 1,
+    max: 64,
+    pattern: /^[a-zA-Z0-9-_]+$/,
+    patternText: '[a-zA-Z0-9-_]+',
+  })
   const condition = check.object(input, 'Condition', 'condition')
   const policy = check.string(input, 'Policy', 'policy')
   check.done()
@@ -34,7 +49,9 @@ const putPermission: Operation = async (ctx, input) => {
     text = policy
   } else {
     if (action === undefined || principal === undefined || sid === undefined)
-      throw invalid('Parameter(s) Action, Principal and StatementId must be specified, or a Policy.')
+      throw invalid(
+        'Parameter(s) Action, Principal and StatementId must be specified, or a Policy.',
+      )
     const doc = parsePolicy(bus.policy) ?? { Version: '2012-10-17', Statement: [] }
     const list = statements(doc).filter((s) => s.Sid !== sid)
     const statement: Statement = compact({
@@ -59,7 +76,12 @@ const putPermission: Operation = async (ctx, input) => {
 const removePermission: Operation = async (ctx, input) => {
   const check = new Checker()
   const busName = check.string(input, 'EventBusName', 'eventBusName', BUS)
-  const sid = check.string(input, 'StatementId', 'statementId', { min: 1, max: 64, pattern: /^[a-zA-Z0-9-_]+$/, patternText: '[a-zA-Z0-9-_]+' })
+  const sid = check.string(input, 'StatementId', 'statementId', {
+    min: 1,
+    max: 64,
+    pattern: /^[a-zA-Z0-9-_]+$/,
+    patternText: '[a-zA-Z0-9-_]+',
+  })
   const all = check.boolean(input, 'RemoveAllPermissions')
   check.done()
   const bus = requireBus(ctx, busName)
@@ -70,7 +92,8 @@ const removePermission: Operation = async (ctx, input) => {
     if (sid === undefined) throw invalid('Parameter StatementId is required.')
     const doc = parsePolicy(bus.policy)
     const list = statements(doc)
-    if (!list.some((s) => s.Sid === sid)) throw notFound('Statement with the provided id does not exist.')
+    if (!list.some((s) => s.Sid === sid))
+      throw notFound('Statement with the provided id does not exist.')
     const rest = list.filter((s) => s.Sid !== sid)
     if (rest.length === 0) delete next.policy
     else next.policy = JSON.stringify({ ...doc, Statement: rest })

@@ -69,8 +69,10 @@ const untagResource: Operation = async (ctx, input) => {
       'ManagedRuleException',
       'The rule is managed by an AWS service and cannot be untagged.',
     )
-  const tags = { ...ctx.services.registry.tagsOf(arn!) }
-  for (const k of keys!) delete tags[k]
+  const remove = new Set(keys)
+  const tags = Object.fromEntries(
+    Object.entries(ctx.services.registry.tagsOf(arn!)).filter(([k]) => !remove.has(k)),
+  )
   await ctx.services.registry.setTags(arn!, tags)
   return {}
 }

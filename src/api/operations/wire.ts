@@ -25,8 +25,7 @@ export function fromTimestamp(v: unknown): number | undefined {
 
 /** Drops undefined members, so absent fields are omitted from the answer as AWS omits them. */
 export function compact<T extends Record<string, unknown>>(o: T): Compact<T> {
-  for (const k of Object.keys(o)) if (o[k] === undefined) delete o[k]
-  return o as Compact<T>
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Compact<T>
 }
 
 /** `T` with members that may be undefined made optional instead. */

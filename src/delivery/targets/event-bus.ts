@@ -13,12 +13,13 @@ export type EventBusTargetDeps = {
   bus(scope: { account: string; region: string }, name: string): EventBus | undefined
   forward(event: StoredEvent, envelope: Record<string, unknown>, bus: EventBus): Promise<void>
   /** Whether the sending account may put events on the bus (default: its own account, or the bus policy allows it). */
-  mayPutEvents?(senderAccount: string, bus: EventBus): boolean
+  mayPutEvents?: (senderAccount: string, bus: EventBus) => boolean
 }
 
 export function createEventBusAdapter(deps: EventBusTargetDeps): TargetAdapter {
   const mayPut =
-    deps.mayPutEvents ?? ((sender, bus) => sender === bus.account || allowsPutEvents(bus.policy, sender))
+    deps.mayPutEvents ??
+    ((sender, bus) => sender === bus.account || allowsPutEvents(bus.policy, sender))
   return {
     kind: 'event-bus',
     accepts: (arn) => parseArn(arn)?.service === 'events' && arn.includes(':event-bus/'),
