@@ -115,13 +115,11 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     config: {
       load: () =>
         Promise.resolve(
-          st.configAll
-            .all()
-            .map((r): ConfigEntry => ({
-              kind: r.kind as ConfigKind,
-              key: r.key,
-              doc: JSON.parse(r.doc),
-            })),
+          st.configAll.all().map((r): ConfigEntry => ({
+            kind: r.kind as ConfigKind,
+            key: r.key,
+            doc: JSON.parse(r.doc),
+          })),
         ),
       apply: (ops: ConfigOp[]) =>
         write(() => {
