@@ -11,6 +11,8 @@ export type TailFlags = {
   endpoint: string
   account?: string
   region?: string
+  /** Stops tailing (for tests; the command itself runs until interrupted). */
+  signal?: AbortSignal
 }
 
 export async function tail(
@@ -22,7 +24,7 @@ export async function tail(
   if (flags.pattern !== undefined) url.searchParams.set('pattern', textArgument(flags.pattern))
   if (flags.account !== undefined) url.searchParams.set('account', flags.account)
   if (flags.region !== undefined) url.searchParams.set('region', flags.region)
-  const res = await fetch(url)
+  const res = await fetch(url, flags.signal ? { signal: flags.signal } : {})
   if (!res.ok || !res.body) {
     const text = await res.text()
     let message = text
@@ -37,14 +39,23 @@ export async function tail(
   }
   const decoder = new TextDecoder()
   let buffer = ''
-  for await (const chunk of res.body) {
-    buffer += decoder.decode(chunk as Uint8Array, { stream: true })
-    let end: number
-    while ((end = buffer.indexOf('\n\n')) >= 0) {
-      const message = buffer.slice(0, end)
-      buffer = buffer.slice(end + 2)
-      for (const line of message.split('\n')) if (line.startsWith('data: ')) out(line.slice(6))
+  try {
+    for await (const chunk of res.body) {
+      buffer += decoder.decode(chunk as Uint8Array, { stream: true })
+      let end: number
+      while ((end = buffer.indexOf('\n\n')) >= 0) {
+        const message = buffer.slice(0, end)
+        buffer = buffer.slice(end + 2)
+        for (const line of message.split('\n')) if (line.startsWith('data: ')) out(line.slice(6))
+      }
     }
+  } catch (e) {
+    if (flags.signal?.aborted) return 0
+    process.stderr.write(
+      `the server closed the stream (${e instanceof Error ? e.message : String(e)})\n`,
+    )
+    return 1
   }
-  return 0
+  process.stderr.write('the server closed the stream\n')
+  return 1
 }
