@@ -283,6 +283,21 @@ export function assertTransformed(r: Received): void {
   assert.equal(r.headers['content-type'], 'application/json; charset=utf-8')
   assert.equal(r.headers['x-tenant'], 'tenant-7')
   assert.equal(r.headers['user-agent'], 'Amazon/EventBridge/ApiDestinations')
+  // Exactly the headers EventBridge documents for API destinations, plus the configured ones
+  // (no browser-style extras such as accept or sec-fetch-mode).
+  assert.equal(r.headers['accept-encoding'], 'gzip,deflate')
+  assert.equal(r.headers.range, 'bytes=0-1048575')
+  assert.deepEqual(Object.keys(r.headers).sort(), [
+    'accept-encoding',
+    'connection',
+    'content-length',
+    'content-type',
+    'host',
+    'range',
+    'user-agent',
+    'x-api-key',
+    'x-tenant',
+  ])
 }
 
 export function assertWholeEvent(
