@@ -1,0 +1,189 @@
+/**
+ * The store contract: every adapter (memory, SQLite) passes the same tests. The SQLite adapter
+ * also keeps everything across a close and reopen, and records its schema version.
+ */
+import assert from 'node:assert/strict'
+import { rmSync } from 'node:fs'
+import { describe, test } from 'node:test'
+import Database from 'better-sqlite3'
+import type { DeliveryJob, StoredEvent } from '../../src/model.js'
+import { createMemoryStore } from '../../src/store/memory/index.js'
+import { MIGRATIONS } from '../../src/store/sqlite/migrations.js'
+import { createSqliteStore } from '../../src/store/sqlite/index.js'
+import type { Store } from '../../src/store/ports.js'
+import { tempDir } from '../helpers/server.js'
+
+const BUS = 'arn:aws:events:us-east-1:111111111111:event-bus/default'
+const OTHER_BUS = 'arn:aws:events:us-east-1:111111111111:event-bus/other'
+
+const event = (id: string, busArn = BUS): StoredEvent => ({
+  id,
+  busArn,
+  text: `{"version":"0","id":"${id}","detail":{"n":1e400}}`,
+  ingestedAt: 1_700_000_000_123,
+  hops: 0,
+})
+const job = (id: number, e: StoredEvent, targetId = 't'): DeliveryJob => ({
+  id,
+  eventId: e.id,
+  busArn: e.busArn,
+  ruleArn: 'arn:aws:events:us-east-1:111111111111:rule/r',
+  targetId,
+  attempts: 0,
+  dueAt: e.ingestedAt,
+})
+
+const adapters: [string, () => { store: Store; reopen?: () => Store }][] = [
+  ['memory', () => ({ store: createMemoryStore() })],
+  [
+    'sqlite',
+    () => {
+      const dataDir = tempDir('junction-contract-')
+      return { store: createSqliteStore({ dataDir }), reopen: () => createSqliteStore({ dataDir }) }
+    },
+  ],
+]
+
+for (const [name, make] of adapters) {
+  describe(`store contract: ${name}`, () => {
+    test('config documents: put, replace, delete, all applied atomically', async () => {
+      const { store } = make()
+      await store.config.apply([
+        { op: 'put', kind: 'bus', key: 'a', doc: { name: 'a' } },
+        { op: 'put', kind: 'rule', key: 'r', doc: { name: 'r', pattern: '{"n":[1.50]}' } },
+      ])
+      await store.config.apply([
+        { op: 'put', kind: 'bus', key: 'a', doc: { name: 'a2' } },
+        { op: 'delete', kind: 'rule', key: 'r' },
+      ])
+      assert.deepEqual(await store.config.load(), [{ kind: 'bus', key: 'a', doc: { name: 'a2' } }])
+      await store.close()
+    })
+
+    test('appended jobs are pending with their events, byte for byte, until finished', async () => {
+      const { store } = make()
+      const e1 = event('e1')
+      const e2 = event('e1', OTHER_BUS) // the same id on another bus (after a bus-to-bus hop)
+      await store.events.append([e1, e2], [job(1, e1, 'a'), job(2, e1, 'b'), job(3, e2)])
+      let pending = await store.events.pending()
+      assert.deepEqual(
+        pending.map((p) => [p.job.id, p.event.busArn, p.event.text]),
+        [
+          [1, BUS, e1.text],
+          [2, BUS, e1.text],
+          [3, OTHER_BUS, e2.text],
+        ],
+      )
+      assert.equal(await store.events.maxJobId(), 3)
+      await store.events.finish([1, 3])
+      pending = await store.events.pending()
+      assert.deepEqual(
+        pending.map((p) => p.job.id),
+        [2],
+      )
+      await store.close()
+    })
+
+    test('a rescheduled job keeps its new attempt count and due time', async () => {
+      const { store } = make()
+      const e = event('e')
+      await store.events.append([e], [job(7, e)])
+      await store.events.reschedule({ ...job(7, e), attempts: 3, dueAt: 42 })
+      const [p] = await store.events.pending()
+      assert.equal(p!.job.attempts, 3)
+      assert.equal(p!.job.dueAt, 42)
+      await store.close()
+    })
+
+    test('a dead letter finishes its job and is listed per queue with its attributes', async () => {
+      const { store } = make()
+      const e = event('e')
+      await store.events.append([e], [job(1, e), job(2, e, 'u')])
+      await store.events.deadLetter({
+        job: { ...job(1, e), attempts: 3 },
+        event: e,
+        dlqArn: 'arn:aws:sqs:us-east-1:111111111111:dlq',
+        ruleArn: 'arn:aws:events:us-east-1:111111111111:rule/r',
+        targetArn: 'arn:t',
+        errorCode: 'SDK_CLIENT_ERROR',
+        errorMessage: 'boom',
+        exhaustedRetryCondition: 'MaximumRetryAttempts',
+        retryAttempts: 2,
+        at: 99,
+      })
+      assert.deepEqual(
+        (await store.events.pending()).map((p) => p.job.id),
+        [2],
+      )
+      const letters = await store.events.deadLetters('arn:aws:sqs:us-east-1:111111111111:dlq')
+      assert.equal(letters.length, 1)
+      assert.equal(letters[0]!.event.text, e.text)
+      assert.equal(letters[0]!.exhaustedRetryCondition, 'MaximumRetryAttempts')
+      assert.equal(letters[0]!.retryAttempts, 2)
+      assert.equal(letters[0]!.errorCode, 'SDK_CLIENT_ERROR')
+      assert.deepEqual(
+        await store.events.deadLetters('arn:aws:sqs:us-east-1:111111111111:other'),
+        [],
+      )
+      await store.close()
+    })
+
+    test('job ids never go back, even after every job has finished', async () => {
+      const { store, reopen } = make()
+      const e = event('e')
+      await store.events.append([e], [job(41, e)])
+      await store.events.finish([41])
+      assert.equal(await store.events.maxJobId(), 41)
+      await store.close()
+      if (reopen) {
+        const again = reopen()
+        assert.equal(await again.events.maxJobId(), 41)
+        await again.close()
+      }
+    })
+  })
+}
+
+describe('store: sqlite specifics', () => {
+  test('everything committed is there after a reopen; the schema version is recorded', async () => {
+    const dataDir = tempDir('junction-contract-')
+    const store = createSqliteStore({ dataDir })
+    const e = event('persisted')
+    await store.config.apply([{ op: 'put', kind: 'bus', key: BUS, doc: { name: 'default' } }])
+    await store.events.append([e], [job(1, e)])
+    await store.close()
+    const again = createSqliteStore({ dataDir })
+    assert.deepEqual(await again.config.load(), [
+      { kind: 'bus', key: BUS, doc: { name: 'default' } },
+    ])
+    assert.deepEqual(
+      (await again.events.pending()).map((p) => p.event.text),
+      [e.text],
+    )
+    await again.close()
+    const db = new Database(`${dataDir}/junction.db`, { readonly: true })
+    assert.equal(db.pragma('user_version', { simple: true }), MIGRATIONS.length)
+    assert.equal(db.pragma('journal_mode', { simple: true }), 'wal')
+    db.close()
+    rmSync(dataDir, { recursive: true })
+  })
+
+  test('a store written by a newer schema is refused, not damaged', () => {
+    const dataDir = tempDir('junction-contract-')
+    const db = new Database(`${dataDir}/junction.db`)
+    db.pragma(`user_version = ${String(MIGRATIONS.length + 1)}`)
+    db.close()
+    assert.throws(() => createSqliteStore({ dataDir }), /newer Junction/)
+  })
+
+  test('fifty concurrent appends (grouped into shared commits) all resolve and are all stored', async () => {
+    const store = createSqliteStore({ dataDir: tempDir('junction-contract-') })
+    const writes = Array.from({ length: 50 }, (_, i) => {
+      const e = event(`c${String(i)}`)
+      return store.events.append([e], [job(i + 1, e)])
+    })
+    await Promise.all(writes)
+    assert.equal((await store.events.pending()).length, 50)
+    await store.close()
+  })
+})
