@@ -192,7 +192,14 @@ export class Dispatcher {
       case 'failed': {
         const now = deps.clock.now()
         const decision = result.retryable
-          ? decideRetry(target.retryPolicy, attempt, event.ingestedAt, now, this.random)
+          ? decideRetry(
+              target.retryPolicy,
+              attempt,
+              event.ingestedAt,
+              now,
+              this.random,
+              result.retryAfterMs,
+            )
           : undefined
         if (decision?.retry) {
           job.attempts = attempt

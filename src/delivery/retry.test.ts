@@ -60,3 +60,22 @@ test('with the defaults, 185 retries stay within about 24 hours', () => {
   assert.ok(attempts > 150, `only ${String(attempts)} attempts`)
   assert.ok(t <= 86_400_000)
 })
+
+test("a target's Retry-After delays the retry beyond the backoff, and can push it past the age limit", () => {
+  const policy = { maximumRetryAttempts: 185, maximumEventAgeSeconds: 3600 }
+  assert.deepEqual(
+    decideRetry(policy, 1, 0, 0, () => 0, 120_000),
+    { retry: true, dueAt: 120_000 },
+  )
+  assert.deepEqual(
+    decideRetry(policy, 1, 0, 0, () => 0, 100),
+    { retry: true, dueAt: 500 },
+  )
+  assert.deepEqual(
+    decideRetry(policy, 1, 0, 0, () => 0, 4_000_000),
+    {
+      retry: false,
+      exhausted: 'MaximumEventAgeInSeconds',
+    },
+  )
+})

@@ -31,10 +31,12 @@ export function decideRetry(
   ingestedAt: number,
   now: number,
   random: () => number = Math.random,
+  /** The target's own `Retry-After`, when it gave one: the retry waits at least that long. */
+  notBeforeMs = 0,
 ): RetryDecision {
   if (attempts > policy.maximumRetryAttempts)
     return { retry: false, exhausted: 'MaximumRetryAttempts' }
-  const dueAt = now + backoffMs(attempts, random)
+  const dueAt = now + Math.max(backoffMs(attempts, random), notBeforeMs)
   if (dueAt - ingestedAt > policy.maximumEventAgeSeconds * 1000)
     return { retry: false, exhausted: 'MaximumEventAgeInSeconds' }
   return { retry: true, dueAt }

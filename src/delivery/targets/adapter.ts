@@ -28,6 +28,8 @@ export type InvocationResult =
       /** DLQ ERROR_CODE, e.g. `SDK_CLIENT_ERROR`, `NO_RESOURCE`, `NO_PERMISSIONS`. */
       errorCode: string
       errorMessage: string
+      /** The target asked for at least this long before a retry (HTTP `Retry-After`). */
+      retryAfterMs?: number
     }
 
 export type TargetAdapter = {

@@ -409,6 +409,16 @@ describe('API destination adapter', () => {
       assert.equal(result.retryable, false)
     })
 
+    it('a positive Retry-After is passed on with the retryable failure', async () => {
+      const { directory, adapter } = setup()
+      const conn = directory.addConnection('c', basic)
+      const dest = directory.addDestination('d', conn, `${base}/status`)
+      handlers.set('/status', () => ({ status: 503, headers: { 'retry-after': '30' } }))
+      const result = failure(await adapter.invoke(invocation(dest.arn)))
+      assert.equal(result.retryable, true)
+      assert.equal(result.retryAfterMs, 30_000)
+    })
+
     it('any 2xx is delivered; a redirect is not followed and not retried', async () => {
       const { directory, adapter } = setup()
       const conn = directory.addConnection('c', basic)

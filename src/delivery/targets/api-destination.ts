@@ -12,7 +12,7 @@
  *   above)" [current UG "API destination error codes", as quoted by two independent projects;
  *   the 2021 UG text said only 429 and 5xx]. Timeouts are retried [UG API destinations].
  * - "If Retry-After value is negative, EventBridge stops retrying delivery for that event" [UG].
- *   A positive Retry-After cannot be passed on: {@link InvocationResult} has no field for it.
+ *   A positive one is passed on: the retry waits at least that long (and the backoff).
  * - Basic/API-key connections are de-authorized when the endpoint answers 401 or 407; OAuth ones
  *   when the token cannot be refreshed; requests through a de-authorized connection fail until it
  *   is updated [UG "De-authorizing connections"].
@@ -93,7 +93,11 @@ const UNUSABLE: ReadonlySet<ConnectionState> = new Set<ConnectionState>([
 
 const DELIVERED: InvocationResult = { outcome: 'delivered' }
 
-function failed(retryable: boolean, errorCode: string, errorMessage: string): InvocationResult {
+function failed(
+  retryable: boolean,
+  errorCode: string,
+  errorMessage: string,
+): Extract<InvocationResult, { outcome: 'failed' }> {
   return { outcome: 'failed', retryable, errorCode, errorMessage }
 }
 
@@ -207,9 +211,16 @@ function classify(res: HttpOutcome): InvocationResult {
   if (retryAfter !== undefined && retryAfter < 0) {
     return failed(false, status === 429 ? 'THROTTLING' : 'SDK_CLIENT_ERROR', message)
   }
-  if (status === 429) return failed(true, 'THROTTLING', message)
-  const retryable = status === 401 || status === 407 || status === 409 || status >= 500
-  return failed(retryable, 'SDK_CLIENT_ERROR', message)
+  const result =
+    status === 429
+      ? failed(true, 'THROTTLING', message)
+      : failed(
+          status === 401 || status === 407 || status === 409 || status >= 500,
+          'SDK_CLIENT_ERROR',
+          message,
+        )
+  if (retryAfter !== undefined && result.retryable) result.retryAfterMs = retryAfter * 1000
+  return result
 }
 
 export function createApiDestinationAdapter(
