@@ -37,7 +37,10 @@ export type Bus = {
   store: Store
   log: Logger
   listener: ReturnType<typeof createRequestListener>
-  /** Stops deliveries (waiting up to `timeoutMs` for those in flight) and closes the store. */
+  /**
+   * Stops: refuses new requests, waits (up to `timeoutMs` each) for requests being answered and
+   * deliveries in flight, then closes the store. Undelivered jobs stay in it for the next start.
+   */
   close(timeoutMs?: number): Promise<void>
 }
 
@@ -124,7 +127,10 @@ export async function createBus(options: BusOptions): Promise<Bus> {
   }
 
   let open = true
-  const listener = createRequestListener({
+  // API requests being answered; a stop waits for them (not for tail streams, which never end).
+  let answering = 0
+  const idle: (() => void)[] = []
+  const handle = createRequestListener({
     services,
     authenticate: createAuthenticator({ account: options.defaultAccount, region: options.region }),
     metrics,
@@ -132,6 +138,30 @@ export async function createBus(options: BusOptions): Promise<Bus> {
     log,
     ready: () => open,
   })
+  const listener: typeof handle = (req, res) => {
+    if (req.method === 'POST') {
+      answering++
+      let counted = true
+      const done = () => {
+        if (!counted) return
+        counted = false
+        if (--answering === 0) for (const f of idle.splice(0)) f()
+      }
+      res.once('finish', done)
+      res.once('close', done)
+    }
+    handle(req, res)
+  }
+  const drained = (timeoutMs: number) =>
+    answering === 0
+      ? Promise.resolve()
+      : new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, timeoutMs)
+          idle.push(() => {
+            clearTimeout(timer)
+            resolve()
+          })
+        })
 
   // Deliveries owed from before the last stop or crash.
   const pending = await store.events.pending()
@@ -146,7 +176,9 @@ export async function createBus(options: BusOptions): Promise<Bus> {
     log,
     listener,
     async close(timeoutMs = 5000) {
+      // New requests get 503 (clients retry it); requests already accepted get their answers.
       open = false
+      await drained(timeoutMs)
       await dispatcher.stop(timeoutMs)
       await store.close()
     },

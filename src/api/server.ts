@@ -36,6 +36,21 @@ export function createRequestListener(deps: HttpDeps) {
   return (req: IncomingMessage, res: ServerResponse): void => {
     const path = (req.url ?? '/').split('?')[0]
     if (req.method === 'POST' && path === '/') {
+      if (!deps.ready()) {
+        // Stopping: refuse new work with a status every AWS client retries, and close the
+        // connection so the retry goes to the next server (or this one after its restart).
+        const text = JSON.stringify({
+          __type: 'ServiceUnavailable',
+          message: 'The server is stopping.',
+        })
+        res.writeHead(503, {
+          'content-type': JSON_TYPE,
+          'x-amzn-errortype': 'ServiceUnavailable',
+          connection: 'close',
+        })
+        res.end(text)
+        return
+      }
       void handleApi(deps, req, res)
       return
     }

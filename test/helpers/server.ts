@@ -51,7 +51,10 @@ export async function startServerProcess(
   child.stderr.on('data', (c: Buffer) => (out += c.toString()))
   const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)))
   const url = await new Promise<string>((res, rej) => {
-    const timer = setTimeout(() => rej(new Error(`server did not start:\n${out}`)), 30_000)
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL')
+      rej(new Error(`server did not start:\n${out}`))
+    }, 30_000)
     const check = () => {
       const m = /"url":"(http:[^"]+)"/.exec(out)
       if (m) {
