@@ -30,7 +30,7 @@ import { cpus, loadavg, tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import { envelopeText } from '../src/engine/envelope.js'
+import { envelopeText, envelopeTime } from '../src/engine/envelope.js'
 import { MIGRATIONS } from '../src/store/sqlite/migrations.js'
 import { summarizeProfile } from './cpu-profile.js'
 
@@ -370,7 +370,7 @@ const envelopeParts = Array.from({ length: ENTRIES }, (_, i) =>
     detailType: DETAIL_TYPE,
     source: SOURCE,
     account: ACCOUNT,
-    time: Date.now(),
+    time: envelopeTime(Date.now()),
     region: REGION,
     resources: [],
     detailText: JSON.stringify(detail(i)),
@@ -389,10 +389,10 @@ function rawSqlite(sync: 'full' | 'normal', batch: number, seconds = 1): number 
     db.pragma(`synchronous = ${sync === 'normal' ? 'NORMAL' : 'FULL'}`)
     for (const m of MIGRATIONS) db.exec(m)
     const eventInsert = db.prepare(
-      'INSERT OR IGNORE INTO events (bus_arn, id, ingested_at, hops, body) VALUES (?, ?, ?, ?, ?)',
+      'INSERT INTO events (bus_arn, id, ingested_at, hops, body) VALUES (?, ?, ?, ?, ?)',
     )
     const jobInsert = db.prepare(
-      'INSERT OR REPLACE INTO deliveries (id, event_id, bus_arn, rule_arn, target_id, attempts, due_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO deliveries (id, event_seq, rule_arn, target_id, attempts, due_at) VALUES (?, ?, ?, ?, ?, ?)',
     )
     const counterBump = db.prepare(
       "UPDATE counters SET value = max(value, ?) WHERE name = 'delivery_id'",
@@ -405,8 +405,8 @@ function rawSqlite(sync: 'full' | 'normal', batch: number, seconds = 1): number 
         for (let i = 0; i < ENTRIES; i++) {
           const id = randomUUID()
           const [head, tail] = envelopeParts[i]!
-          eventInsert.run(BUS_ARN, id, now, 0, `${head!}${id}${tail!}`)
-          if (i === 0) jobInsert.run(++jobId, id, BUS_ARN, RULE_ARN, 'sink', 0, now)
+          const seq = eventInsert.run(BUS_ARN, id, now, 0, `${head!}${id}${tail!}`).lastInsertRowid
+          if (i === 0) jobInsert.run(++jobId, seq, RULE_ARN, 'sink', 0, now)
         }
         counterBump.run(jobId)
       }

@@ -38,6 +38,7 @@ export class Dispatcher {
   private readonly ready: Item[] = []
   private readonly waiting = new Map<number, () => void>()
   private inFlight = 0
+  private pumpScheduled = false
   private stopping = false
   private idle: (() => void)[] = []
   private readonly maxInFlight: number
@@ -51,7 +52,14 @@ export class Dispatcher {
   /** Jobs now durable (new, or found pending after a restart). */
   submit(items: PendingDelivery[]): void {
     for (const item of items) this.schedule(item)
-    this.pump()
+    // Start them on the next turn: the PutEvents answer that produced them goes out first.
+    if (!this.pumpScheduled) {
+      this.pumpScheduled = true
+      setImmediate(() => {
+        this.pumpScheduled = false
+        this.pump()
+      })
+    }
   }
 
   /** Invocations running now. */

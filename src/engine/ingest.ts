@@ -12,7 +12,7 @@ import type { DeliveryJob, EventBus, Rule, Scope, StoredEvent } from '../model.j
 import type { Metrics } from '../observe/metrics.js'
 import type { TailHub } from '../observe/tail.js'
 import type { EventStore, PendingDelivery } from '../store/ports.js'
-import { envelopeObject, envelopeText, type EnvelopeFields } from './envelope.js'
+import { envelopeObject, envelopeText, envelopeTime, type EnvelopeFields } from './envelope.js'
 import type { Registry } from './registry.js'
 
 export type EventEntry = {
@@ -59,6 +59,7 @@ export class Ingest {
     deps.metrics.putEventsRequests.inc()
     deps.metrics.putEventsEntries.inc(entries.length)
     const now = deps.now()
+    const nowText = envelopeTime(now)
     const results: EntryResult[] = []
     const routed: Routed[] = []
     for (const entry of entries) {
@@ -87,7 +88,7 @@ export class Ingest {
         detailType: entry.detailType!,
         source: entry.source!,
         account: scope.account,
-        time: entry.time ?? now,
+        time: entry.time === undefined ? nowText : envelopeTime(entry.time),
         region: scope.region,
         resources: entry.resources ?? [],
         detailText: entry.detail!,

@@ -22,7 +22,9 @@
  *   guide as quoted by an emulator (ministack PR #1313); User-Agent and Range cannot be
  *   overridden. Transport headers (Host, Content-Length, Connection, …) are fetch's anyway.
  */
+import type http from 'node:http'
 import type { Clock } from '../../clock.js'
+import { nodeFetch, nodeRequest } from './node-fetch.js'
 
 export const API_DESTINATION_TIMEOUT_MS = 5_000
 export const USER_AGENT = 'Amazon/EventBridge/ApiDestinations'
@@ -123,8 +125,11 @@ export function fillPathWildcards(endpoint: string, values: readonly string[]): 
   return endpoint.slice(0, pathStart) + path + endpoint.slice(pathEnd)
 }
 
+/** The response headers the adapters read (a `Headers` or a view of node's header object). */
+export type HeaderReader = { get(name: string): string | null }
+
 export type HttpOutcome =
-  | { kind: 'response'; status: number; headers: Headers; text: string | undefined }
+  | { kind: 'response'; status: number; headers: HeaderReader; text: string | undefined }
   | { kind: 'timeout' }
   | { kind: 'unreachable'; message: string }
 
@@ -147,6 +152,7 @@ export async function send(
   call: HttpCall,
   readText: boolean,
 ): Promise<HttpOutcome> {
+  if (fetchFn === nodeFetch) return sendWithNode(clock, timeoutMs, call, readText)
   const controller = new AbortController()
   // Only our timer aborts, so an aborted signal means the request timed out.
   const cancel = clock.setTimer(timeoutMs, () => {
@@ -169,6 +175,69 @@ export async function send(
   } finally {
     cancel()
   }
+}
+
+/**
+ * The same exchange straight over node:http (the default transport): no web `Response`, stream
+ * or AbortController in between, which roughly halves the CPU an invocation costs.
+ */
+function sendWithNode(
+  clock: Clock,
+  timeoutMs: number,
+  call: HttpCall,
+  readText: boolean,
+): Promise<HttpOutcome> {
+  return new Promise<HttpOutcome>((resolve) => {
+    let settled = false
+    const finish = (outcome: HttpOutcome) => {
+      if (settled) return
+      settled = true
+      cancel()
+      resolve(outcome)
+    }
+    let req: http.ClientRequest
+    try {
+      req = nodeRequest(call, (res) => {
+        const chunks: Buffer[] = []
+        let size = 0
+        res.on('data', (c: Buffer) => {
+          if (size >= MAX_RESPONSE_BYTES) return
+          size += c.length
+          if (readText) chunks.push(c)
+        })
+        res.on('end', () => {
+          const headers = res.headers
+          finish({
+            kind: 'response',
+            status: res.statusCode ?? 0,
+            headers: {
+              get(name) {
+                const v = headers[name.toLowerCase()]
+                return v === undefined ? null : Array.isArray(v) ? v.join(', ') : v
+              },
+            },
+            text: readText
+              ? Buffer.concat(chunks).subarray(0, MAX_RESPONSE_BYTES).toString('utf8')
+              : undefined,
+          })
+        })
+        res.on('error', (err) => {
+          finish({ kind: 'unreachable', message: describeError(err) })
+        })
+      })
+    } catch (err) {
+      resolve({ kind: 'unreachable', message: describeError(err) })
+      return
+    }
+    const cancel = clock.setTimer(timeoutMs, () => {
+      finish({ kind: 'timeout' })
+      req.destroy()
+    })
+    req.on('error', (err) => {
+      finish({ kind: 'unreachable', message: describeError(err) })
+    })
+    req.end(call.body)
+  })
 }
 
 /** Reads (or drains, so the connection can be reused) at most {@link MAX_RESPONSE_BYTES}. */
@@ -213,7 +282,7 @@ export function toHeaders(set: HeaderSet, fixed = true): Headers | { invalid: st
 }
 
 /** Parses `Retry-After` as delta-seconds (possibly negative, which AWS treats as "stop"). */
-export function retryAfterSeconds(headers: Headers): number | undefined {
+export function retryAfterSeconds(headers: HeaderReader): number | undefined {
   const v = headers.get('retry-after')
   if (v === null || !/^\s*-?\d+\s*$/.test(v)) return undefined
   return Number(v)

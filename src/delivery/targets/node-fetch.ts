@@ -18,6 +18,25 @@ const agents = {
 /** Statuses whose responses have no body (the Response constructor refuses one). */
 const NO_BODY = new Set([101, 103, 204, 205, 304])
 
+/** Starts a request with exactly `call.headers` (plus Content-Length) on the keep-alive agents. */
+export function nodeRequest(
+  call: { url: string; method: string; headers: Headers; body: string | undefined },
+  onResponse: (res: http.IncomingMessage) => void,
+): http.ClientRequest {
+  const url = new URL(call.url)
+  const secure = url.protocol === 'https:'
+  const headers: Record<string, string> = {}
+  call.headers.forEach((value, key) => {
+    headers[key] = value
+  })
+  if (call.body !== undefined) headers['content-length'] = String(Buffer.byteLength(call.body))
+  return (secure ? https : http).request(
+    url,
+    { method: call.method, headers, agent: secure ? agents.https : agents.http },
+    onResponse,
+  )
+}
+
 export const nodeFetch: typeof fetch = (input, init) =>
   new Promise<Response>((resolve, reject) => {
     const url = new URL(input instanceof Request ? input.url : String(input))

@@ -48,10 +48,10 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     configPut: db.prepare('INSERT OR REPLACE INTO config (kind, key, doc) VALUES (?, ?, ?)'),
     configDelete: db.prepare('DELETE FROM config WHERE kind = ? AND key = ?'),
     eventInsert: db.prepare(
-      'INSERT OR IGNORE INTO events (bus_arn, id, ingested_at, hops, body) VALUES (?, ?, ?, ?, ?)',
+      'INSERT INTO events (bus_arn, id, ingested_at, hops, body) VALUES (?, ?, ?, ?, ?)',
     ),
     jobInsert: db.prepare(
-      'INSERT OR REPLACE INTO deliveries (id, event_id, bus_arn, rule_arn, target_id, attempts, due_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO deliveries (id, event_seq, rule_arn, target_id, attempts, due_at) VALUES (?, ?, ?, ?, ?, ?)',
     ),
     jobUpdate: db.prepare('UPDATE deliveries SET attempts = ?, due_at = ? WHERE id = ?'),
     jobDelete: db.prepare('DELETE FROM deliveries WHERE id = ?'),
@@ -60,19 +60,19 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       "SELECT value FROM counters WHERE name = 'delivery_id'",
     ),
     pending: db.prepare<[], PendingRow>(
-      `SELECT d.id, d.event_id, d.bus_arn, d.rule_arn, d.target_id, d.attempts, d.due_at,
+      `SELECT d.id, e.id AS event_id, e.bus_arn, d.rule_arn, d.target_id, d.attempts, d.due_at,
               e.ingested_at, e.hops, e.body
-         FROM deliveries d JOIN events e ON e.bus_arn = d.bus_arn AND e.id = d.event_id
+         FROM deliveries d JOIN events e ON e.seq = d.event_seq
         ORDER BY d.id`,
     ),
     letterInsert: db.prepare(
-      `INSERT OR REPLACE INTO dead_letters (job_id, dlq_arn, event_id, bus_arn, rule_arn, target_arn,
+      `INSERT OR REPLACE INTO dead_letters (job_id, dlq_arn, event_seq, rule_arn, target_arn,
          target_id, error_code, error_message, exhausted_retry_condition, retry_attempts, at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       SELECT ?, ?, d.event_seq, ?, ?, ?, ?, ?, ?, ?, ? FROM deliveries d WHERE d.id = ?`,
     ),
     letters: db.prepare<[string], LetterRow>(
-      `SELECT l.*, e.ingested_at, e.hops, e.body FROM dead_letters l
-         JOIN events e ON e.bus_arn = l.bus_arn AND e.id = l.event_id
+      `SELECT l.*, e.id AS event_id, e.bus_arn, e.ingested_at, e.hops, e.body FROM dead_letters l
+         JOIN events e ON e.seq = l.event_seq
         WHERE l.dlq_arn = ? ORDER BY l.job_id`,
     ),
   }
@@ -132,10 +132,18 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     events: {
       append: (events: StoredEvent[], jobs: DeliveryJob[]) =>
         write(() => {
-          for (const e of events) st.eventInsert.run(e.busArn, e.id, e.ingestedAt, e.hops, e.text)
+          // Jobs refer to their event by its row number, known once it is inserted.
+          const seqs = new Map<string, number | bigint>()
+          for (const e of events)
+            seqs.set(
+              `${e.busArn} ${e.id}`,
+              st.eventInsert.run(e.busArn, e.id, e.ingestedAt, e.hops, e.text).lastInsertRowid,
+            )
           let max = 0
           for (const j of jobs) {
-            st.jobInsert.run(j.id, j.eventId, j.busArn, j.ruleArn, j.targetId, j.attempts, j.dueAt)
+            const seq = seqs.get(`${j.busArn} ${j.eventId}`)
+            if (seq === undefined) throw new Error(`job ${String(j.id)} has no event in its append`)
+            st.jobInsert.run(j.id, seq, j.ruleArn, j.targetId, j.attempts, j.dueAt)
             if (j.id > max) max = j.id
           }
           if (max > 0) st.counterBump.run(max)
@@ -175,8 +183,6 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
           st.letterInsert.run(
             l.job.id,
             l.dlqArn,
-            l.event.id,
-            l.event.busArn,
             l.ruleArn,
             l.targetArn,
             l.job.targetId,
@@ -185,6 +191,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
             l.exhaustedRetryCondition ?? null,
             l.retryAttempts,
             l.at,
+            l.job.id,
           )
           st.jobDelete.run(l.job.id)
         }),

@@ -13,19 +13,21 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (kind, key)
   ) WITHOUT ROWID;
 
+  -- seq (the rowid) is the key: new events go to the end of the b-tree, where random event ids
+  -- as a key slowed every insert down as the table grew. An id may repeat on one bus (a
+  -- bus-to-bus delivery retried), so nothing here is unique but seq.
   CREATE TABLE events (
+    seq         INTEGER PRIMARY KEY,
     bus_arn     TEXT NOT NULL,
     id          TEXT NOT NULL,
     ingested_at INTEGER NOT NULL,
     hops        INTEGER NOT NULL,
-    body        TEXT NOT NULL,
-    PRIMARY KEY (bus_arn, id)
+    body        TEXT NOT NULL
   );
 
   CREATE TABLE deliveries (
     id         INTEGER PRIMARY KEY,
-    event_id   TEXT NOT NULL,
-    bus_arn    TEXT NOT NULL,
+    event_seq  INTEGER NOT NULL,
     rule_arn   TEXT NOT NULL,
     target_id  TEXT NOT NULL,
     attempts   INTEGER NOT NULL,
@@ -35,8 +37,7 @@ export const MIGRATIONS: readonly string[] = [
   CREATE TABLE dead_letters (
     job_id      INTEGER PRIMARY KEY,
     dlq_arn     TEXT NOT NULL,
-    event_id    TEXT NOT NULL,
-    bus_arn     TEXT NOT NULL,
+    event_seq   INTEGER NOT NULL,
     rule_arn    TEXT NOT NULL,
     target_arn  TEXT NOT NULL,
     target_id   TEXT NOT NULL,
