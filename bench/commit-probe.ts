@@ -23,9 +23,9 @@ function kindOf(stmt: Runnable): Kind {
   let k = kinds.get(stmt)
   if (k === undefined) {
     const s = stmt.source
-    k = s.startsWith('INSERT OR IGNORE INTO events')
+    k = s.startsWith('INSERT INTO events')
       ? 'event'
-      : s.startsWith('INSERT OR REPLACE INTO deliveries')
+      : s.startsWith('INSERT INTO deliveries')
         ? 'job'
         : s.startsWith('DELETE FROM deliveries')
           ? 'finish'
