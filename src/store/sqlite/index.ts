@@ -2,24 +2,19 @@
  * @module
  * The embedded store: one SQLite file in WAL mode through better-sqlite3.
  *
- * Group commit: every write (events with their jobs, finished jobs, config changes) is queued
- * and the queue is written in one transaction on the next turn of the event loop, so concurrent
- * PutEvents requests share one commit (and one fsync). A write's promise resolves only after
- * its transaction has committed.
+ * Writes go to a writer thread (`writer.ts`) that owns the write connection. It commits every
+ * write that arrived while the previous commit ran in one transaction (group commit), so
+ * concurrent PutEvents requests share one commit and one fsync, and the HTTP thread never waits
+ * on the disk. A write's promise resolves only after its transaction has committed. Reads (at
+ * start, and dead letters) use a connection on the calling thread; WAL lets both work at once.
  */
 import Database from 'better-sqlite3'
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import type { DeliveryJob, StoredEvent } from '../../model.js'
-import type {
-  ConfigEntry,
-  ConfigKind,
-  ConfigOp,
-  DeadLetter,
-  PendingDelivery,
-  Store,
-} from '../ports.js'
+import { Worker } from 'node:worker_threads'
+import type { ConfigEntry, ConfigKind, DeadLetter, PendingDelivery, Store } from '../ports.js'
 import { MIGRATIONS } from './migrations.js'
+import { openDatabase, type WriteAnswer, type WriteOp, type WriteRequest } from './writes.js'
 
 export type SqliteStoreOptions = {
   /** Directory holding `junction.db` (created if missing). */
@@ -31,31 +26,25 @@ export type SqliteStoreOptions = {
   synchronous?: 'full' | 'normal'
 }
 
-type Write = { run: () => void; resolve: () => void; reject: (e: unknown) => void }
+type Waiter = { resolve: () => void; reject: (e: unknown) => void }
+
+/** The writer runs as TypeScript under tsx (tests) and as JavaScript once built. */
+const WRITER = new URL(
+  import.meta.url.endsWith('.ts') ? './writer.ts' : './writer.js',
+  import.meta.url,
+)
 
 export function createSqliteStore(options: SqliteStoreOptions): Store {
   mkdirSync(options.dataDir, { recursive: true })
-  const db = new Database(join(options.dataDir, 'junction.db'))
-  db.pragma('journal_mode = WAL')
-  db.pragma(`synchronous = ${options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`)
-  db.pragma('busy_timeout = 5000')
+  const file = join(options.dataDir, 'junction.db')
+  const synchronous = options.synchronous ?? 'full'
+  const db = openDatabase(Database, file, synchronous)
   migrate(db)
 
   const st = {
     configAll: db.prepare<[], { kind: string; key: string; doc: string }>(
       'SELECT kind, key, doc FROM config',
     ),
-    configPut: db.prepare('INSERT OR REPLACE INTO config (kind, key, doc) VALUES (?, ?, ?)'),
-    configDelete: db.prepare('DELETE FROM config WHERE kind = ? AND key = ?'),
-    eventInsert: db.prepare(
-      'INSERT INTO events (bus_arn, id, ingested_at, hops, body) VALUES (?, ?, ?, ?, ?)',
-    ),
-    jobInsert: db.prepare(
-      'INSERT INTO deliveries (id, event_seq, rule_arn, target_id, attempts, due_at) VALUES (?, ?, ?, ?, ?, ?)',
-    ),
-    jobUpdate: db.prepare('UPDATE deliveries SET attempts = ?, due_at = ? WHERE id = ?'),
-    jobDelete: db.prepare('DELETE FROM deliveries WHERE id = ?'),
-    counterBump: db.prepare("UPDATE counters SET value = max(value, ?) WHERE name = 'delivery_id'"),
     counterGet: db.prepare<[], { value: number }>(
       "SELECT value FROM counters WHERE name = 'delivery_id'",
     ),
@@ -65,11 +54,6 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
          FROM deliveries d JOIN events e ON e.seq = d.event_seq
         ORDER BY d.id`,
     ),
-    letterInsert: db.prepare(
-      `INSERT OR REPLACE INTO dead_letters (job_id, dlq_arn, event_seq, rule_arn, target_arn,
-         target_id, error_code, error_message, exhausted_retry_condition, retry_attempts, at)
-       SELECT ?, ?, d.event_seq, ?, ?, ?, ?, ?, ?, ?, ? FROM deliveries d WHERE d.id = ?`,
-    ),
     letters: db.prepare<[string], LetterRow>(
       `SELECT l.*, e.id AS event_id, e.bus_arn, e.ingested_at, e.hops, e.body FROM dead_letters l
          JOIN events e ON e.seq = l.event_seq
@@ -77,37 +61,57 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     ),
   }
 
-  let queue: Write[] = []
-  let scheduled = false
+  const writer = WRITER.pathname.endsWith('.ts')
+    ? // Under tsx (tests, `node --import tsx`) the worker registers the TypeScript loader first.
+      new Worker(
+        `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))})` +
+          `.then((tsx) => { tsx.register(); return import(${JSON.stringify(WRITER.href)}) })`,
+        { eval: true, workerData: { file, synchronous } },
+      )
+    : new Worker(WRITER, { workerData: { file, synchronous } })
+  const waiting = new Map<number, Waiter>()
+  let nextId = 0
+  let outbox: { id: number; op: WriteOp }[] = []
   let closed = false
+  let writerError: Error | undefined
+  let onClosed: (() => void) | undefined
 
-  const flush = () => {
-    scheduled = false
-    const batch = queue
-    queue = []
-    if (batch.length === 0) return
-    try {
-      db.transaction(() => {
-        for (const w of batch) w.run()
-      })()
-    } catch (e) {
-      for (const w of batch) w.reject(e)
+  writer.on('message', (a: WriteAnswer) => {
+    if (a.kind === 'closed') {
+      onClosed?.()
       return
     }
-    for (const w of batch) w.resolve()
-  }
+    const error = a.kind === 'failed' ? new Error(`store write failed: ${a.message}`) : undefined
+    for (const id of a.ids) {
+      const w = waiting.get(id)
+      waiting.delete(id)
+      if (error) w?.reject(error)
+      else w?.resolve()
+    }
+  })
+  writer.on('error', (e) => {
+    // The writer cannot continue: fail everything waiting and every later write.
+    writerError = e
+    for (const w of waiting.values()) w.reject(e)
+    waiting.clear()
+  })
 
-  const write = (run: () => void): Promise<void> =>
+  // Writes made in one turn of the event loop cross to the writer in one message.
+  const send = () => {
+    const writes = outbox
+    outbox = []
+    if (writes.length > 0) writer.postMessage({ kind: 'writes', writes } satisfies WriteRequest)
+  }
+  const write = (op: WriteOp): Promise<void> =>
     new Promise((resolve, reject) => {
-      if (closed) {
-        reject(new Error('store is closed'))
+      if (closed || writerError) {
+        reject(writerError ?? new Error('store is closed'))
         return
       }
-      queue.push({ run, resolve, reject })
-      if (!scheduled) {
-        scheduled = true
-        setImmediate(flush)
-      }
+      const id = ++nextId
+      waiting.set(id, { resolve, reject })
+      if (outbox.length === 0) setImmediate(send)
+      outbox.push({ id, op })
     })
 
   return {
@@ -121,33 +125,10 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
             doc: JSON.parse(r.doc),
           })),
         ),
-      apply: (ops: ConfigOp[]) =>
-        write(() => {
-          for (const op of ops) {
-            if (op.op === 'put') st.configPut.run(op.kind, op.key, JSON.stringify(op.doc))
-            else st.configDelete.run(op.kind, op.key)
-          }
-        }),
+      apply: (ops) => write({ t: 'config', ops }),
     },
     events: {
-      append: (events: StoredEvent[], jobs: DeliveryJob[]) =>
-        write(() => {
-          // Jobs refer to their event by its row number, known once it is inserted.
-          const seqs = new Map<string, number | bigint>()
-          for (const e of events)
-            seqs.set(
-              `${e.busArn} ${e.id}`,
-              st.eventInsert.run(e.busArn, e.id, e.ingestedAt, e.hops, e.text).lastInsertRowid,
-            )
-          let max = 0
-          for (const j of jobs) {
-            const seq = seqs.get(`${j.busArn} ${j.eventId}`)
-            if (seq === undefined) throw new Error(`job ${String(j.id)} has no event in its append`)
-            st.jobInsert.run(j.id, seq, j.ruleArn, j.targetId, j.attempts, j.dueAt)
-            if (j.id > max) max = j.id
-          }
-          if (max > 0) st.counterBump.run(max)
-        }),
+      append: (events, jobs) => write({ t: 'append', events, jobs }),
       pending: () =>
         Promise.resolve(
           st.pending.all().map((r): PendingDelivery => ({
@@ -170,41 +151,12 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
           })),
         ),
       maxJobId: () => Promise.resolve(st.counterGet.get()?.value ?? 0),
-      finish: (ids: number[]) =>
-        write(() => {
-          for (const id of ids) st.jobDelete.run(id)
-        }),
-      reschedule: (job: DeliveryJob) =>
-        write(() => {
-          st.jobUpdate.run(job.attempts, job.dueAt, job.id)
-        }),
-      deadLetter: (l: DeadLetter) =>
-        write(() => {
-          st.letterInsert.run(
-            l.job.id,
-            l.dlqArn,
-            l.ruleArn,
-            l.targetArn,
-            l.job.targetId,
-            l.errorCode,
-            l.errorMessage,
-            l.exhaustedRetryCondition ?? null,
-            l.retryAttempts,
-            l.at,
-            l.job.id,
-          )
-          st.jobDelete.run(l.job.id)
-        }),
+      finish: (ids) => write({ t: 'finish', ids }),
+      reschedule: (job) => write({ t: 'reschedule', job }),
+      deadLetter: (letter) => write({ t: 'deadLetter', letter }),
       deadLetters: (dlqArn: string) =>
         Promise.resolve(
           st.letters.all(dlqArn).map((r): DeadLetter => {
-            const event: StoredEvent = {
-              id: r.event_id,
-              busArn: r.bus_arn,
-              text: r.body,
-              ingestedAt: r.ingested_at,
-              hops: r.hops,
-            }
             const letter: DeadLetter = {
               job: {
                 id: r.job_id,
@@ -215,7 +167,13 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
                 attempts: r.retry_attempts,
                 dueAt: r.at,
               },
-              event,
+              event: {
+                id: r.event_id,
+                busArn: r.bus_arn,
+                text: r.body,
+                ingestedAt: r.ingested_at,
+                hops: r.hops,
+              },
               dlqArn: r.dlq_arn,
               ruleArn: r.rule_arn,
               targetArn: r.target_arn,
@@ -230,11 +188,18 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
           }),
         ),
     },
-    close() {
-      flush()
+    async close() {
+      if (closed) return
       closed = true
+      send()
+      if (!writerError) {
+        await new Promise<void>((resolve) => {
+          onClosed = resolve
+          writer.postMessage({ kind: 'close' } satisfies WriteRequest)
+        })
+      }
+      await writer.terminate()
       db.close()
-      return Promise.resolve()
     },
   }
 }
