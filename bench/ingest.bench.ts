@@ -624,6 +624,11 @@ async function main(): Promise<void> {
   row('Junction FULL, no target', routeOnly)
 
   const meanBatch = (p: ProbeReport) => p.events / Math.max(1, p.eventsPerCommit.length)
+  if (full.probe.commits === 0)
+    console.log(
+      '  (commit figures read 0: SQLite writes run on the writer thread, which the probe does not see; ' +
+        'event loop = the HTTP thread, CPU = the whole process)',
+    )
   for (const [name, run] of [
     ['FULL', full],
     ['NORMAL', normal],
