@@ -56,6 +56,12 @@ export class Checker {
         `Member must satisfy regular expression pattern: ${rule.patternText ?? rule.pattern.source}`,
       )
     // AWS counts characters (code points), not UTF-16 units.
+    if (rule.max === undefined && rule.min === undefined) return
+    // Code points lie between half the UTF-16 length and the length: count only when it matters.
+    const sure =
+      (rule.max === undefined || v.length <= rule.max) &&
+      (rule.min === undefined || v.length / 2 >= rule.min)
+    if (sure) return
     let length = 0
     for (let i = 0; i < v.length; i++) {
       const c = v.charCodeAt(i)

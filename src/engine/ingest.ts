@@ -61,6 +61,8 @@ export class Ingest {
     const now = deps.now()
     const nowText = envelopeTime(now)
     const results: EntryResult[] = []
+    let lastName: string | undefined
+    let lastBus: { done: boolean; bus?: EventBus | undefined } = { done: false }
     const routed: Routed[] = []
     for (const entry of entries) {
       const checked = checkEntry(entry)
@@ -69,8 +71,15 @@ export class Ingest {
         results.push(checked)
         continue
       }
-      const target = resolveBus(scope, entry.busName)
-      const bus = deps.registry.bus(target, target.name)
+      // Entries of one request nearly always name the same bus: look it up once.
+      let bus: EventBus | undefined
+      if (entry.busName === lastName && lastBus.done) bus = lastBus.bus
+      else {
+        const target = resolveBus(scope, entry.busName)
+        bus = deps.registry.bus(target, target.name)
+        lastName = entry.busName
+        lastBus = { done: true, bus }
+      }
       if (bus && bus.account !== scope.account && !allowsPutEvents(bus.policy, scope.account)) {
         deps.metrics.putEventsFailedEntries.inc()
         results.push({
