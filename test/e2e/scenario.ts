@@ -3,7 +3,7 @@
  * it creates, the events it sends, and what EventBridge would deliver for them, so that the
  * three files check the same expectations. Values are AWS wire shapes (PascalCase members).
  *
- * AWS behaviour asserted here (reference /work/shared/reference/eventbridge-api.md):
+ * AWS behaviour asserted here (reference ../shared/reference/eventbridge-api.md):
  * - the delivered event envelope and its key order (§3.1), `time` to the second with `Z`;
  * - InputTransformer output byte for byte: the template's own text is kept, a string placed as
  *   a bare JSON value is quoted, one inside quotes is inserted raw (§5.2);
@@ -11,7 +11,7 @@
  *   charset=utf-8`, the `User-Agent`, header/query parameters, `*` path wildcards filled in order,
  *   parameter values starting with `$.` read from the event (§5.1);
  * - the PutEvents per-entry errors and size limit (§3.3, §3.4) and the messages in
- *   /work/shared/conformance/api.jsonl.
+ *   ../shared/conformance/api.jsonl.
  */
 import assert from 'node:assert/strict'
 import { mkdtempSync, writeFileSync } from 'node:fs'
