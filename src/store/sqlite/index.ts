@@ -12,6 +12,7 @@ import Database from 'better-sqlite3'
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { Worker } from 'node:worker_threads'
+import type { StoredEvent } from '../../model.js'
 import type { ConfigEntry, ConfigKind, DeadLetter, PendingDelivery, Store } from '../ports.js'
 import { MIGRATIONS } from './migrations.js'
 import { openDatabase, type WriteAnswer, type WriteOp, type WriteRequest } from './writes.js'
@@ -141,13 +142,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
               attempts: r.attempts,
               dueAt: r.due_at,
             },
-            event: {
-              id: r.event_id,
-              busArn: r.bus_arn,
-              text: r.body,
-              ingestedAt: r.ingested_at,
-              hops: r.hops,
-            },
+            event: eventOf(r),
           })),
         ),
       maxJobId: () => Promise.resolve(st.counterGet.get()?.value ?? 0),
@@ -167,13 +162,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
                 attempts: r.retry_attempts,
                 dueAt: r.at,
               },
-              event: {
-                id: r.event_id,
-                busArn: r.bus_arn,
-                text: r.body,
-                ingestedAt: r.ingested_at,
-                hops: r.hops,
-              },
+              event: eventOf(r),
               dlqArn: r.dlq_arn,
               ruleArn: r.rule_arn,
               targetArn: r.target_arn,
@@ -201,6 +190,25 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       await writer.terminate()
       db.close()
     },
+  }
+}
+
+type EventColumns = {
+  event_id: string
+  bus_arn: string
+  body: string
+  ingested_at: number
+  hops: number
+}
+
+/** The event part of a row joined with `events`. */
+function eventOf(r: EventColumns): StoredEvent {
+  return {
+    id: r.event_id,
+    busArn: r.bus_arn,
+    text: r.body,
+    ingestedAt: r.ingested_at,
+    hops: r.hops,
   }
 }
 
