@@ -105,6 +105,11 @@ async function handleApi(deps: HttpDeps, req: IncomingMessage, res: ServerRespon
       input,
     )
     const text = JSON.stringify(output ?? {})
+    if (deps.log.isLevelEnabled('debug'))
+      deps.log.debug(
+        { requestId, operation: name, account: caller.account, status: 200 },
+        'request',
+      )
     res.writeHead(200, {
       'content-type': JSON_TYPE,
       'content-length': Buffer.byteLength(text),
@@ -114,6 +119,11 @@ async function handleApi(deps: HttpDeps, req: IncomingMessage, res: ServerRespon
   } catch (e) {
     const err = asBusError(e)
     if (err.status >= 500) deps.log.error({ err: e, requestId }, 'internal error')
+    else if (deps.log.isLevelEnabled('debug'))
+      deps.log.debug(
+        { requestId, status: err.status, error: err.code, message: err.message },
+        'request refused',
+      )
     const text = JSON.stringify({ __type: err.code, message: err.message })
     res.writeHead(err.status, {
       'content-type': JSON_TYPE,
