@@ -62,16 +62,22 @@ export async function createBus(options: BusOptions): Promise<Bus> {
     directory: {
       apiDestination: (arn) => registry.apiDestination(arn),
       connection: (arn) => registry.connection(arn),
-      setConnectionState(arn, state, stateReason, authorizedAt) {
-        const c = registry.connection(arn)
-        if (!c) return
-        const next = { ...c, state, modifiedAt: clock.now() }
-        if (stateReason === undefined) delete next.stateReason
-        else next.stateReason = stateReason
-        if (authorizedAt !== undefined) next.lastAuthorizedAt = authorizedAt
-        registry.putConnection(next).catch((e: unknown) => {
-          log.error({ err: e, connection: arn }, 'could not record the connection state')
-        })
+      setConnectionState(arn, state, stateReason, authorizedAt, basedOn) {
+        // One change at a time with the API's (see Registry.exclusive), and only on the version
+        // of the connection the outcome came from.
+        registry
+          .exclusive(async () => {
+            const c = registry.connection(arn)
+            if (!c || (basedOn !== undefined && c.modifiedAt !== basedOn)) return
+            const next = { ...c, state }
+            if (stateReason === undefined) delete next.stateReason
+            else next.stateReason = stateReason
+            if (authorizedAt !== undefined) next.lastAuthorizedAt = authorizedAt
+            await registry.putConnection(next)
+          })
+          .catch((e: unknown) => {
+            log.error({ err: e, connection: arn }, 'could not record the connection state')
+          })
       },
     },
   })

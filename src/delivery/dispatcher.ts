@@ -9,13 +9,14 @@ import type { Clock } from '../clock.js'
 import type { Registry } from '../engine/registry.js'
 import type { Rule, Target } from '../model.js'
 import type { Metrics } from '../observe/metrics.js'
-import type { EventStore, PendingDelivery } from '../store/ports.js'
+import type { DeadLetter, EventStore, PendingDelivery } from '../store/ports.js'
 import { renderInput } from '../transform/index.js'
 import { envelopeTime } from '../engine/envelope.js'
 import { decideRetry } from './retry.js'
 import type { InvocationResult, TargetAdapter } from './targets/adapter.js'
 
 export type DispatcherLog = {
+  error(obj: object, msg: string): void
   warn(obj: object, msg: string): void
   debug(obj: object, msg: string): void
 }
@@ -32,7 +33,11 @@ export type DispatcherDeps = {
   random?: () => number
 }
 
-type Item = PendingDelivery & { envelope?: Record<string, unknown> }
+type Item = PendingDelivery & {
+  envelope?: Record<string, unknown>
+  /** A store write for this job's outcome that has not succeeded yet, and what follows it. */
+  unsaved?: { write: () => Promise<void>; then?: () => void; failures: number } | undefined
+}
 
 export class Dispatcher {
   private readonly ready: Item[] = []
@@ -49,8 +54,11 @@ export class Dispatcher {
     this.random = deps.random ?? Math.random
   }
 
-  /** Jobs now durable (new, or found pending after a restart). */
-  submit(items: PendingDelivery[]): void {
+  /**
+   * Jobs now durable (new, or found pending after a restart); `envelope`, when the caller has
+   * it parsed already, saves parsing the event again.
+   */
+  submit(items: (PendingDelivery & { envelope?: Record<string, unknown> })[]): void {
     for (const item of items) this.schedule(item)
     // Start them on the next turn: the PutEvents answer that produced them goes out first.
     if (!this.pumpScheduled) {
@@ -114,6 +122,11 @@ export class Dispatcher {
       this.inFlight++
       void this.run(item)
         .catch((e: unknown) => {
+          if (item.unsaved) {
+            // The outcome is known but could not be stored: retry the write, not the target.
+            this.retrySave(item, e)
+            return
+          }
           this.deps.log.warn(
             { err: e, job: item.job.id },
             'delivery failed unexpectedly; will retry',
@@ -129,6 +142,36 @@ export class Dispatcher {
     }
   }
 
+  /** Stores a job's outcome; `then` runs once it is stored. A failure is retried by {@link retrySave}. */
+  private async save(item: Item, write: () => Promise<void>, then?: () => void): Promise<void> {
+    item.unsaved = then ? { write, then, failures: 0 } : { write, failures: 0 }
+    await write()
+    item.unsaved = undefined
+    then?.()
+  }
+
+  private retrySave(item: Item, error: unknown): void {
+    const unsaved = item.unsaved!
+    unsaved.failures++
+    const delay = Math.min(60_000, 500 * 2 ** unsaved.failures)
+    this.deps.log.error(
+      { err: error, job: item.job.id, failures: unsaved.failures, retryInMs: delay },
+      'could not store a delivery outcome; retrying the write',
+    )
+    if (this.stopping) return // the job is still pending in the store: the next start delivers it
+    this.deps.clock.setTimer(delay, () => {
+      unsaved.write().then(
+        () => {
+          item.unsaved = undefined
+          unsaved.then?.()
+        },
+        (e: unknown) => {
+          this.retrySave(item, e)
+        },
+      )
+    })
+  }
+
   private async run(item: Item): Promise<void> {
     const { deps } = this
     const { job, event } = item
@@ -137,20 +180,26 @@ export class Dispatcher {
     if (!rule || !target) {
       // The rule or target was removed after the event was routed: nothing to deliver to.
       deps.log.debug({ job: job.id }, 'target gone; delivery dropped')
-      await deps.store.finish([job.id])
+      await this.save(item, () => deps.store.finish([job.id]))
       return
     }
     const labels = { EventBusName: rule.busName, RuleName: rule.name }
-    item.envelope ??= JSON.parse(event.text) as Record<string, unknown>
+    // Parsed only if something reads it (dynamic HTTP parameters, a bus target).
+    const envelope = () => (item.envelope ??= JSON.parse(event.text) as Record<string, unknown>)
     const body = renderInput(
       target.input,
-      { text: event.text, object: item.envelope },
+      {
+        text: event.text,
+        get object() {
+          return envelope()
+        },
+      },
       { ruleArn: rule.arn, ruleName: rule.name, ingestionTime: envelopeTime(event.ingestedAt) },
     )
     if (body === null) {
       // EventBridge silently delivers nothing when a template does not produce valid JSON.
       deps.metrics.failedInvocations.inc(labels)
-      await deps.store.finish([job.id])
+      await this.save(item, () => deps.store.finish([job.id]))
       return
     }
     const adapter = deps.adapters.find((a) => a.accepts(target.arn))
@@ -171,7 +220,16 @@ export class Dispatcher {
         )
       deps.metrics.invocationAttempts.inc(labels)
       if (attempt > 1) deps.metrics.retryInvocationAttempts.inc(labels)
-      result = await adapter.invoke({ event, envelope: item.envelope, rule, target, body, attempt })
+      result = await adapter.invoke({
+        event,
+        get envelope() {
+          return envelope()
+        },
+        rule,
+        target,
+        body,
+        attempt,
+      })
     }
     await this.settle(item, rule, target, attempt, result)
   }
@@ -190,7 +248,7 @@ export class Dispatcher {
       case 'delivered':
         deps.metrics.successfulInvocationAttempts.inc(labels)
         deps.metrics.invocations.inc(labels)
-        await deps.store.finish([job.id])
+        await this.save(item, () => deps.store.finish([job.id]))
         return
       case 'throttled':
         deps.metrics.throttledRules.inc(labels)
@@ -212,8 +270,13 @@ export class Dispatcher {
         if (decision?.retry) {
           job.attempts = attempt
           job.dueAt = decision.dueAt
-          await deps.store.reschedule(job)
-          this.schedule(item)
+          await this.save(
+            item,
+            () => deps.store.reschedule(job),
+            () => {
+              this.schedule(item)
+            },
+          )
           return
         }
         deps.metrics.invocations.inc(labels)
@@ -229,11 +292,11 @@ export class Dispatcher {
           'delivery failed for good',
         )
         if (target.deadLetterArn === undefined) {
-          await deps.store.finish([job.id])
+          await this.save(item, () => deps.store.finish([job.id]))
           return
         }
         deps.metrics.invocationsSentToDlq.inc(labels)
-        await deps.store.deadLetter({
+        const letter: DeadLetter = {
           job: { ...job, attempts: attempt },
           event,
           dlqArn: target.deadLetterArn,
@@ -244,7 +307,8 @@ export class Dispatcher {
           ...(decision ? { exhaustedRetryCondition: decision.exhausted } : {}),
           retryAttempts: attempt - 1,
           at: now,
-        })
+        }
+        await this.save(item, () => deps.store.deadLetter(letter))
       }
     }
   }

@@ -38,7 +38,7 @@ export type IngestDeps = {
   /** Largest total entry size of one request (bytes); 1 MiB as AWS since 2026-01-29. */
   maxRequestSize: number
   /** Receives the jobs once they are durable. */
-  deliver: (items: PendingDelivery[]) => void
+  deliver: (items: (PendingDelivery & { envelope?: Record<string, unknown> })[]) => void
   nextJobId: () => number
 }
 
@@ -134,7 +134,7 @@ export class Ingest {
   private async commit(routed: Routed[]): Promise<void> {
     const { deps } = this
     const jobs: DeliveryJob[] = []
-    const items: PendingDelivery[] = []
+    const items: (PendingDelivery & { envelope: Record<string, unknown> })[] = []
     const matchedByEvent: Rule[][] = []
     for (const r of routed) {
       const rules = deps.registry.match(r.bus.arn, r.envelope)
@@ -158,7 +158,7 @@ export class Ingest {
             dueAt: r.event.ingestedAt,
           }
           jobs.push(job)
-          items.push({ job, event: r.event })
+          items.push({ job, event: r.event, envelope: r.envelope })
         }
       }
     }
@@ -166,19 +166,24 @@ export class Ingest {
       routed.map((r) => r.event),
       jobs,
     )
+    // Durable now: hand the jobs over before anything else can fail.
+    if (items.length > 0) deps.deliver(items)
     routed.forEach((r, i) => {
       const rules = matchedByEvent[i]!
       if (rules.length > 0) deps.metrics.matchedEvents.inc({ EventBusName: r.bus.name })
       for (const rule of rules)
         deps.metrics.triggeredRules.inc({ EventBusName: r.bus.name, RuleName: rule.name })
-      deps.tail.publish({
-        busArn: r.bus.arn,
-        text: r.event.text,
-        envelope: r.envelope,
-        rules: rules.map((x) => x.name),
-      })
+      try {
+        deps.tail.publish({
+          busArn: r.bus.arn,
+          text: r.event.text,
+          envelope: r.envelope,
+          rules: rules.map((x) => x.name),
+        })
+      } catch {
+        // A tail subscriber's failure must not fail a PutEvents that has been stored.
+      }
     })
-    if (items.length > 0) deps.deliver(items)
   }
 }
 

@@ -19,6 +19,7 @@ export class Registry {
   private readonly connections = new Map<string, Connection>()
   private readonly destinations = new Map<string, ApiDestination>()
   private readonly index = new Map<string, BusIndex>()
+  private queue: Promise<unknown> = Promise.resolve()
 
   private constructor(
     private readonly store: ConfigStore,
@@ -51,6 +52,17 @@ export class Registry {
       }
     }
     return r
+  }
+
+  /**
+   * Runs control-plane changes one at a time. An operation reads the current state, decides and
+   * writes; the write commits on another thread, so without this two requests could both read
+   * the old state and one change would be lost (two PutTargets on one rule, say).
+   */
+  exclusive<T>(fn: () => Promise<T> | T): Promise<T> {
+    const run = this.queue.then(fn, fn)
+    this.queue = run.catch(() => undefined)
+    return run
   }
 
   // ── buses ──────────────────────────────────────────────────────────────────
@@ -121,11 +133,14 @@ export class Registry {
 
   /** Stores a rule (new or replaced); throws PatternError before storing if its pattern is invalid. */
   async putRule(rule: Rule, bus: EventBus): Promise<void> {
-    if (!this.buses.has(bus.arn) || bus.name === 'default') {
-      // The implicit default bus is stored when a rule first depends on it.
-      await this.store.apply([{ op: 'put', kind: 'bus', key: bus.arn, doc: bus }])
+    const ops: ConfigOp[] = [{ op: 'put', kind: 'rule', key: rule.arn, doc: rule }]
+    if (bus.name === 'default') {
+      // The implicit default bus is stored when a rule first depends on it (as it is now in
+      // memory, which may hold a policy newer than the caller's copy).
+      const current = this.buses.get(bus.arn) ?? bus
+      ops.unshift({ op: 'put', kind: 'bus', key: bus.arn, doc: current })
     }
-    await this.store.apply([{ op: 'put', kind: 'rule', key: rule.arn, doc: rule }])
+    await this.store.apply(ops)
     const old = this.rules.get(rule.arn)
     if (old) this.unindexRule(old)
     this.rules.set(rule.arn, rule)

@@ -160,3 +160,17 @@ describe('HTTP front door', () => {
     assert.match(text, /^# TYPE IngestionToInvocationStartLatency histogram$/m)
   })
 })
+
+test('a PutEvents Time no date can hold is refused as a bad request, not a server fault', async () => {
+  for (const Time of [1e20, '9999999999999', -1e16]) {
+    const r = await call('PutEvents', {
+      Entries: [{ Source: 's', DetailType: 't', Detail: '{}', Time }],
+    })
+    assert.equal(r.status, 400, String(Time))
+    assert.equal(r.body.__type, 'SerializationException')
+  }
+  const ok = await call('PutEvents', {
+    Entries: [{ Source: 's', DetailType: 't', Detail: '{}', Time: 1700000000.5 }],
+  })
+  assert.equal(ok.status, 200)
+})

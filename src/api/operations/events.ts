@@ -54,7 +54,8 @@ function readEntry(check: Checker, e: Input, p: string): EventEntry {
   if (traceHeader !== undefined) entry.traceHeader = traceHeader
   if (e.Time !== undefined && e.Time !== null) {
     const time = fromTimestamp(e.Time)
-    if (time === undefined)
+    // Beyond ±8.64e15 ms no date exists (and no SDK could have sent one).
+    if (time === undefined || !Number.isFinite(time) || Math.abs(time) > 8.64e15)
       throw new BusError('SerializationException', 'Time must be a timestamp.')
     entry.time = time
   }

@@ -12,15 +12,26 @@ import { ruleOperations } from './rules.js'
 import { tagOperations } from './tags.js'
 import { targetOperations } from './targets.js'
 
+const all: Record<string, Operation> = {
+  ...busOperations,
+  ...ruleOperations,
+  ...targetOperations,
+  ...eventOperations,
+  ...tagOperations,
+  ...permissionOperations,
+  ...connectionOperations,
+  ...apiDestinationOperations,
+}
+
+/** Operations that only read, or (PutEvents) never change the control plane. */
+const NOT_CHANGING = /^(Describe|List|Test)|^PutEvents$/
+
+/** Control-plane changes run one at a time (see Registry.exclusive); reads and PutEvents do not wait. */
 export const operations: ReadonlyMap<string, Operation> = new Map(
-  Object.entries({
-    ...busOperations,
-    ...ruleOperations,
-    ...targetOperations,
-    ...eventOperations,
-    ...tagOperations,
-    ...permissionOperations,
-    ...connectionOperations,
-    ...apiDestinationOperations,
-  }),
+  Object.entries(all).map(([name, op]): [string, Operation] => [
+    name,
+    NOT_CHANGING.test(name)
+      ? op
+      : (ctx, input) => ctx.services.registry.exclusive(() => op(ctx, input)),
+  ]),
 )

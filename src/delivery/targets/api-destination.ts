@@ -49,12 +49,17 @@ import { TokenBuckets } from './rate-limiter.js'
 export type ApiDestinationDirectory = {
   apiDestination(arn: string): ApiDestination | undefined
   connection(arn: string): Connection | undefined
-  /** Records an OAuth authorization outcome on the connection. */
+  /**
+   * Records an authorization outcome on the connection, unless the connection was updated since
+   * `basedOn` (its `modifiedAt` when the outcome was produced): a late 401 for old credentials
+   * must not de-authorize new ones.
+   */
   setConnectionState(
     arn: string,
     state: ConnectionState,
     stateReason: string | undefined,
     authorizedAt: number | undefined,
+    basedOn?: number,
   ): void
 }
 
@@ -231,14 +236,26 @@ export function createApiDestinationAdapter(
   const timeoutMs = deps.timeoutMs ?? API_DESTINATION_TIMEOUT_MS
   const buckets = new TokenBuckets(clock)
 
-  const record = (connectionArn: string, outcome: TokenOutcome): void => {
+  const record = (conn: Connection, outcome: TokenOutcome): void => {
     if (outcome.ok) {
-      directory.setConnectionState(connectionArn, 'AUTHORIZED', undefined, clock.now())
-    } else {
-      directory.setConnectionState(connectionArn, 'DEAUTHORIZED', outcome.reason, undefined)
+      directory.setConnectionState(conn.arn, 'AUTHORIZED', undefined, clock.now(), conn.modifiedAt)
+    } else if (outcome.transient !== true) {
+      directory.setConnectionState(
+        conn.arn,
+        'DEAUTHORIZED',
+        outcome.reason,
+        undefined,
+        conn.modifiedAt,
+      )
     }
   }
   const tokens = new OAuthTokenCache({ clock, fetch: fetchFn, timeoutMs, onOutcome: record })
+
+  /** A token could not be had: retry later when that was transient, else not authorized. */
+  const noToken = (conn: Connection, outcome: { reason: string; transient?: boolean }) =>
+    outcome.transient === true
+      ? failed(true, 'SDK_CLIENT_ERROR', `${PREFIX}${outcome.reason}`)
+      : notAuthorized(conn, outcome.reason)
 
   const notAuthorized = (conn: Connection, reason: string | undefined): InvocationResult =>
     failed(
@@ -250,13 +267,13 @@ export function createApiDestinationAdapter(
   /** Sends with OAuth: a cached or fetched token, and one resend with a new token on 401/407. */
   async function sendOAuth(conn: Connection, auth: OAuthAuth, req: Prepared) {
     const first = await tokens.get(conn, auth)
-    if (!first.ok) return notAuthorized(conn, first.reason)
+    if (!first.ok) return noToken(conn, first)
     let used: Token = first.token
     req.headers.set('authorization', used.authorization)
     let res = await send(fetchFn, clock, timeoutMs, req, false)
     if (res.kind === 'response' && (res.status === 401 || res.status === 407)) {
       const again = await tokens.refresh(conn, auth, used)
-      if (!again.ok) return notAuthorized(conn, again.reason)
+      if (!again.ok) return noToken(conn, again)
       used = again.token
       req.headers.set('authorization', used.authorization)
       res = await send(fetchFn, clock, timeoutMs, req, false)
@@ -303,7 +320,7 @@ export function createApiDestinationAdapter(
       if (res.kind === 'response' && (res.status === 401 || res.status === 407)) {
         // UG "De-authorizing connections": Basic/API key connections are de-authorized on 401/407.
         const reason = `The endpoint responded with status code ${res.status}.`
-        directory.setConnectionState(conn.arn, 'DEAUTHORIZED', reason, undefined)
+        directory.setConnectionState(conn.arn, 'DEAUTHORIZED', reason, undefined, conn.modifiedAt)
         return notAuthorized(conn, reason)
       }
       return classify(res)
@@ -315,7 +332,13 @@ export function createApiDestinationAdapter(
       const auth = conn.auth
       if (auth.type !== 'OAUTH_CLIENT_CREDENTIALS') {
         // Basic and API key connections are authorized at once [reference §2.2, LS-V].
-        directory.setConnectionState(connectionArn, 'AUTHORIZED', undefined, clock.now())
+        directory.setConnectionState(
+          connectionArn,
+          'AUTHORIZED',
+          undefined,
+          clock.now(),
+          conn.modifiedAt,
+        )
         return
       }
       // The credentials may have changed: a fetch already in flight must not be joined.

@@ -24,6 +24,10 @@ export function createEventBusAdapter(deps: EventBusTargetDeps): TargetAdapter {
     kind: 'event-bus',
     accepts: (arn) => parseArn(arn)?.service === 'events' && arn.includes(':event-bus/'),
     async invoke({ event, envelope, rule, target }): Promise<InvocationResult> {
+      // Routing already skips these; checked again here because a target can be changed to a
+      // bus while deliveries for it are waiting to be retried.
+      if (event.hops >= 1 || target.arn === event.busArn)
+        return fail('NO_PERMISSIONS', 'An event that came from another bus is not forwarded again.')
       const arn = parseArn(target.arn)!
       if (arn.region !== rule.region)
         return fail('NO_RESOURCE', `Cross-region bus targets are not supported yet: ${target.arn}`)

@@ -33,7 +33,10 @@ export type Token = {
   refreshAt: number | undefined
 }
 
-export type TokenOutcome = { ok: true; token: Token } | { ok: false; reason: string }
+export type TokenOutcome =
+  | { ok: true; token: Token }
+  /** `transient`: a timeout, network error or 5xx: worth retrying, not a reason to de-authorize. */
+  | { ok: false; reason: string; transient?: boolean }
 
 type Entry = {
   /** Bumped by {@link OAuthTokenCache.forget}: a fetch started before it is not cached. */
@@ -50,7 +53,7 @@ export type TokenCacheDeps = {
   fetch: typeof fetch
   timeoutMs: number
   /** Called once per completed fetch that is still current (not forgotten meanwhile). */
-  onOutcome(connectionArn: string, outcome: TokenOutcome): void
+  onOutcome(connection: Connection, outcome: TokenOutcome): void
 }
 
 export class OAuthTokenCache {
@@ -125,7 +128,7 @@ export class OAuthTokenCache {
           entry.inflight = undefined
           if (outcome.ok) entry.token = outcome.token
           try {
-            this.deps.onOutcome(connection.arn, outcome)
+            this.deps.onOutcome(connection, outcome)
           } catch {
             // Recording the state is best effort: the token is still good for delivery.
           }
@@ -177,10 +180,15 @@ export class OAuthTokenCache {
     )
     switch (res.kind) {
       case 'timeout':
-        return { ok: false, reason: `Timeout calling the authorization endpoint ${endpoint}.` }
+        return {
+          ok: false,
+          transient: true,
+          reason: `Timeout calling the authorization endpoint ${endpoint}.`,
+        }
       case 'unreachable':
         return {
           ok: false,
+          transient: true,
           reason: `The authorization endpoint ${endpoint} cannot be reached: ${res.message}`,
         }
       case 'response':
@@ -189,6 +197,7 @@ export class OAuthTokenCache {
     if (res.status < 200 || res.status > 299) {
       return {
         ok: false,
+        transient: res.status === 429 || res.status >= 500,
         reason: `The authorization endpoint ${endpoint} responded with status code ${res.status}.`,
       }
     }
