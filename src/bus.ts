@@ -24,6 +24,8 @@ import type { Store } from './store/ports.js'
 import { createSqliteStore } from './store/sqlite/index.js'
 
 export type BusOptions = Omit<ServeConfig, 'host' | 'port' | 'logLevel'> & {
+  /** The store can no longer write (its writer thread died): the bus has stopped answering. */
+  onFatal?: (error: Error) => void
   clock?: Clock
   log?: Logger
   fetch?: typeof fetch
@@ -47,10 +49,19 @@ export type Bus = {
 export async function createBus(options: BusOptions): Promise<Bus> {
   const clock = options.clock ?? systemClock
   const log = options.log ?? pino({ level: 'silent' })
+  const health = { open: true }
   const store =
     options.store === 'memory'
       ? createMemoryStore()
-      : createSqliteStore({ dataDir: options.dataDir, synchronous: options.sync })
+      : createSqliteStore({
+          dataDir: options.dataDir,
+          synchronous: options.sync,
+          onFatal(e) {
+            log.fatal({ err: e }, 'the store writer stopped; no event can be stored any more')
+            health.open = false
+            options.onFatal?.(e)
+          },
+        })
   const registry = await Registry.load(store.config, () => clock.now())
   const metrics = createMetrics()
   const tail = new TailHub()
@@ -132,7 +143,6 @@ export async function createBus(options: BusOptions): Promise<Bus> {
     },
   }
 
-  let open = true
   // API requests being answered; a stop waits for them (not for tail streams, which never end).
   let answering = 0
   const idle: (() => void)[] = []
@@ -142,7 +152,7 @@ export async function createBus(options: BusOptions): Promise<Bus> {
     metrics,
     tail,
     log,
-    ready: () => open,
+    ready: () => health.open,
   })
   const listener: typeof handle = (req, res) => {
     if (req.method === 'POST') {
@@ -183,7 +193,7 @@ export async function createBus(options: BusOptions): Promise<Bus> {
     listener,
     async close(timeoutMs = 5000) {
       // New requests get 503 (clients retry it); requests already accepted get their answers.
-      open = false
+      health.open = false
       await drained(timeoutMs)
       await dispatcher.stop(timeoutMs)
       await store.close()
@@ -195,7 +205,7 @@ export type RunningServer = { bus: Bus; server: Server; url: string; close(): Pr
 
 /** Starts a bus behind an HTTP server; resolves once it is listening (and /health answers 200). */
 export async function startServer(
-  config: ServeConfig & { clock?: Clock; log?: Logger },
+  config: ServeConfig & { clock?: Clock; log?: Logger; onFatal?: (error: Error) => void },
 ): Promise<RunningServer> {
   const log = config.log ?? pino({ level: config.logLevel })
   const bus = await createBus({ ...config, log })

@@ -42,7 +42,11 @@ export function serveConfig(flags: ServeFlags, env: NodeJS.ProcessEnv): ServeCon
 }
 
 export async function serve(flags: ServeFlags): Promise<void> {
-  const running = await startServer(serveConfig(flags, process.env))
+  const running = await startServer({
+    ...serveConfig(flags, process.env),
+    // Exit so that a supervisor restarts the process: every acknowledged job is in the store.
+    onFatal: () => process.exit(1),
+  })
   const stop = () => {
     void running.close().then(() => process.exit(0))
   }

@@ -25,6 +25,8 @@ export type SqliteStoreOptions = {
    * `normal` survives a process crash (kill -9) but may lose the last commits on power loss.
    */
   synchronous?: 'full' | 'normal'
+  /** Called once if the writer thread dies: nothing more can be stored. */
+  onFatal?: (error: Error) => void
 }
 
 type Waiter = { resolve: () => void; reject: (e: unknown) => void }
@@ -89,12 +91,15 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       if (error) w?.reject(error)
       else w?.resolve()
     }
+    if (waiting.size === 0) writer.unref()
   })
+  writer.unref()
   writer.on('error', (e) => {
     // The writer cannot continue: fail everything waiting and every later write.
     writerError = e
     for (const w of waiting.values()) w.reject(e)
     waiting.clear()
+    options.onFatal?.(e)
   })
 
   // Writes made in one turn of the event loop cross to the writer in one message.
@@ -110,6 +115,9 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
         return
       }
       const id = ++nextId
+      // The writer keeps the process alive only while writes are outstanding, so a store that
+      // is never closed (a failed test, say) does not hold the process open.
+      if (waiting.size === 0) writer.ref()
       waiting.set(id, { resolve, reject })
       if (outbox.length === 0) setImmediate(send)
       outbox.push({ id, op })
@@ -182,6 +190,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       closed = true
       send()
       if (!writerError) {
+        writer.ref()
         await new Promise<void>((resolve) => {
           onClosed = resolve
           writer.postMessage({ kind: 'close' } satisfies WriteRequest)
