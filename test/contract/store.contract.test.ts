@@ -187,3 +187,20 @@ describe('store: sqlite specifics', () => {
     await store.close()
   })
 })
+
+test('sqlite: a write that fails does not fail the writes committed with it', async () => {
+  const store = createSqliteStore({ dataDir: tempDir('junction-contract-') })
+  const good = event('good')
+  const orphan: DeliveryJob = { ...job(2, event('missing')) } // its event is not in the append
+  const results = await Promise.allSettled([
+    store.events.append([good], [job(1, good)]),
+    store.events.append([], [orphan]),
+  ])
+  assert.equal(results[0].status, 'fulfilled')
+  assert.equal(results[1].status, 'rejected')
+  assert.deepEqual(
+    (await store.events.pending()).map((p) => p.job.id),
+    [1],
+  )
+  await store.close()
+})

@@ -18,6 +18,11 @@ const { file, synchronous } = workerData as { file: string; synchronous: 'full' 
 const port = parentPort!
 const db = openDatabase(Database, file, synchronous)
 const apply = writeStatements(db)
+// Inside the batch's transaction each write gets its own savepoint (better-sqlite3 nests
+// transactions that way), so one failing write does not fail the others it was batched with.
+const applyOne = db.transaction((op: WriteOp) => {
+  apply(op)
+})
 
 let queue: { id: number; op: WriteOp }[] = []
 let scheduled = false
@@ -31,16 +36,25 @@ function flush(): void {
   const batch = queue
   queue = []
   if (batch.length === 0) return
-  const ids = batch.map((w) => w.id)
+  const failed = new Map<number, string>()
   try {
     db.transaction(() => {
-      for (const w of batch) apply(w.op)
+      for (const w of batch) {
+        try {
+          applyOne(w.op)
+        } catch (e) {
+          failed.set(w.id, e instanceof Error ? e.message : String(e))
+        }
+      }
     })()
   } catch (e) {
-    answer({ kind: 'failed', ids, message: e instanceof Error ? e.message : String(e) })
+    // The commit itself failed (disk full, I/O error): nothing in the batch was stored.
+    const message = e instanceof Error ? e.message : String(e)
+    answer({ kind: 'failed', ids: batch.map((w) => w.id), message })
     return
   }
-  answer({ kind: 'committed', ids })
+  for (const [id, message] of failed) answer({ kind: 'failed', ids: [id], message })
+  answer({ kind: 'committed', ids: batch.map((w) => w.id).filter((id) => !failed.has(id)) })
 }
 
 port.on('message', (m: WriteRequest) => {
