@@ -44,6 +44,12 @@ const connections = arg('connections', 32)
 const latencySeconds = arg('latency-seconds', 10)
 const latencyRate = arg('rate', 1000)
 const profile = process.argv.includes('--profile')
+/** `--latency-sync normal`: measure put-to-delivered with sync NORMAL (crash-safe, no fsync per commit). */
+const latencySync: 'full' | 'normal' =
+  process.argv[process.argv.indexOf('--latency-sync') + 1] === 'normal' &&
+  process.argv.includes('--latency-sync')
+    ? 'normal'
+    : 'full'
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const ACCOUNT = '111111111111'
@@ -479,7 +485,7 @@ async function putToDelivered(phases: [number, number][]): Promise<LatencyPhase[
   await new Promise<void>((r) => sink.listen(0, '127.0.0.1', r))
   const sinkUrl = `http://127.0.0.1:${String((sink.address() as AddressInfo).port)}/deliver`
   const dataDir = tempDir('junction-bench-')
-  const server = await startJunction(dataDir, 'full', 'put-to-delivered')
+  const server = await startJunction(dataDir, latencySync, 'put-to-delivered')
   const agent = new Agent({ keepAlive: true, maxSockets: 64 })
   try {
     await setUpRouting(server.url, sinkUrl, [
@@ -677,7 +683,7 @@ async function main(): Promise<void> {
   }
 
   console.log(
-    `\nput-to-delivered (sync FULL, one rule, API-destination target -> sink in this process; ` +
+    `\nput-to-delivered (sync ${latencySync.toUpperCase()}, one rule, API-destination target -> sink in this process; ` +
       `${String(ENTRIES)} entries/request, paced; up to 5 s allowed for the last deliveries)`,
   )
   const phases = await putToDelivered([
