@@ -40,9 +40,3 @@ export function busNameOf(nameOrArn: string): string {
     ? nameOrArn.slice(i + ':event-bus/'.length)
     : nameOrArn
 }
-
-/** The scope an ARN names (its account and region), if it is an ARN. */
-export function scopeOfArn(arn: string): Scope | undefined {
-  const p = parseArn(arn)
-  return p ? { account: p.account, region: p.region } : undefined
-}

@@ -47,11 +47,6 @@ export class ManualClock implements Clock {
     }
   }
 
-  /** Pending timers, for tests that wait until work has been scheduled. */
-  get pending(): number {
-    return this.timers.filter((t) => !t.cancelled).length
-  }
-
   /**
    * Moves time to the earliest pending timer and fires it; false when none is pending. Tests
    * that mix timers with real I/O step with this, letting the I/O finish between steps.

@@ -75,11 +75,6 @@ export class Dispatcher {
     return this.inFlight
   }
 
-  /** Jobs waiting (for a retry or a slot) or running. */
-  get backlog(): number {
-    return this.ready.length + this.waiting.size + this.inFlight
-  }
-
   /**
    * Stops starting invocations; waits up to `timeoutMs` for those running. Anything unfinished
    * stays in the store and is delivered after the next start.

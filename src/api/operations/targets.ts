@@ -4,13 +4,8 @@
  * delivery, and exactly as received so that ListTargetsByRule returns every field unchanged.
  */
 import { BusError, invalid } from '../../errors.js'
-import {
-  DEFAULT_RETRY_POLICY,
-  type HttpParameters,
-  type Target,
-  type TargetInput,
-} from '../../model.js'
-import { checkTargetInput } from '../../transform/index.js'
+import { DEFAULT_RETRY_POLICY, type HttpParameters, type Target } from '../../model.js'
+import { readTargetInput } from '../../transform/index.js'
 import type { Operation, RequestContext } from '../context.js'
 import { page } from '../paging.js'
 import {
@@ -87,21 +82,18 @@ function readTarget(check: Checker, t: Input, p: string): Target | undefined {
     })
   }
   if (id === undefined || arn === undefined) return undefined
-  const given = [constant, inputPath, tr].filter((x) => x !== undefined).length
-  if (given > 1)
-    throw invalid(
-      `Only one of Input, InputPath, or InputTransformer must be provided for target ${id}.`,
-    )
-  let input: TargetInput = { kind: 'event' }
-  if (constant !== undefined) input = { kind: 'constant', input: constant }
-  else if (inputPath !== undefined) input = { kind: 'path', inputPath }
-  else if (template !== undefined)
-    input = {
-      kind: 'transformer',
-      transformer: pathsMap
-        ? { inputPathsMap: pathsMap, inputTemplate: template }
-        : { inputTemplate: template },
-    }
+  const chosen = readTargetInput(id, {
+    input: constant,
+    inputPath,
+    inputTransformer:
+      template === undefined
+        ? undefined
+        : pathsMap
+          ? { inputPathsMap: pathsMap, inputTemplate: template }
+          : { inputTemplate: template },
+  })
+  if ('error' in chosen) throw invalid(chosen.error)
+  const input = chosen.input
   return compact({
     id,
     arn,
@@ -135,10 +127,6 @@ const putTargets: Operation = async (ctx, input) => {
       'ManagedRuleException',
       `Rule ${rule.name} is managed by ${rule.managedBy} and cannot be changed.`,
     )
-  for (const t of parsed) {
-    const problem = checkTargetInput(t.id, t.input)
-    if (problem !== null) throw invalid(problem)
-  }
   const { registry, limits } = ctx.services
   const merged = new Map(registry.targetsOf(rule.arn).map((t) => [t.id, t]))
   for (const t of parsed) merged.set(t.id, t)

@@ -48,7 +48,13 @@ export async function serve(flags: ServeFlags): Promise<void> {
     onFatal: () => process.exit(1),
   })
   const stop = () => {
-    void running.close().then(() => process.exit(0))
+    void running.close().then(
+      () => process.exit(0),
+      (e: unknown) => {
+        running.bus.log.fatal({ err: e }, 'could not stop cleanly')
+        process.exit(1)
+      },
+    )
   }
   process.once('SIGTERM', stop)
   process.once('SIGINT', stop)

@@ -28,7 +28,6 @@
  *   as UNKNOWN with "Timeout calling endpoint for API Destination"; we say TIMEOUT.
  * - Unlike AWS, `http://` endpoints are allowed.
  */
-import { nodeFetch } from './node-fetch.js'
 import type { Clock } from '../../clock.js'
 import type { ApiDestination, Connection, ConnectionState, HttpParameters } from '../../model.js'
 import { evaluatePath } from '../../transform/json-path.js'
@@ -232,7 +231,7 @@ export function createApiDestinationAdapter(
   deps: ApiDestinationAdapterDeps,
 ): ApiDestinationAdapter {
   const { directory, clock } = deps
-  const fetchFn = deps.fetch ?? nodeFetch
+  const fetchFn = deps.fetch
   const timeoutMs = deps.timeoutMs ?? API_DESTINATION_TIMEOUT_MS
   const buckets = new TokenBuckets(clock)
 

@@ -24,7 +24,7 @@
  */
 import type http from 'node:http'
 import type { Clock } from '../../clock.js'
-import { nodeFetch, nodeRequest } from './node-fetch.js'
+import { nodeRequest } from './node-request.js'
 
 export const API_DESTINATION_TIMEOUT_MS = 5_000
 export const USER_AGENT = 'Amazon/EventBridge/ApiDestinations'
@@ -146,13 +146,14 @@ export type HttpCall = {
  * {@link MAX_RESPONSE_BYTES} of it either way.
  */
 export async function send(
-  fetchFn: typeof fetch,
+  /** A `fetch` to send with (tests); by default node:http ({@link sendWithNode}). */
+  fetchFn: typeof fetch | undefined,
   clock: Clock,
   timeoutMs: number,
   call: HttpCall,
   readText: boolean,
 ): Promise<HttpOutcome> {
-  if (fetchFn === nodeFetch) return sendWithNode(clock, timeoutMs, call, readText)
+  if (fetchFn === undefined) return sendWithNode(clock, timeoutMs, call, readText)
   const controller = new AbortController()
   // Only our timer aborts, so an aborted signal means the request timed out.
   const cancel = clock.setTimer(timeoutMs, () => {

@@ -50,7 +50,8 @@ const REFRESH_MARGIN_MS = 60_000
 
 export type TokenCacheDeps = {
   clock: Clock
-  fetch: typeof fetch
+  /** A `fetch` to send with (tests); by default node:http. */
+  fetch: typeof fetch | undefined
   timeoutMs: number
   /** Called once per completed fetch that is still current (not forgotten meanwhile). */
   onOutcome(connection: Connection, outcome: TokenOutcome): void
