@@ -19,6 +19,8 @@ export const connectionArn = (s: Scope, name: string, uuid: string) =>
 export const apiDestinationArn = (s: Scope, name: string, uuid: string) =>
   `arn:aws:events:${s.region}:${s.account}:api-destination/${name}/${uuid}`
 
+export const queueArn = (s: Scope, name: string) => `arn:aws:sqs:${s.region}:${s.account}:${name}`
+
 export type ParsedArn = {
   partition: string
   service: string

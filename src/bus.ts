@@ -14,11 +14,13 @@ import type { ServeConfig } from './config.js'
 import { Dispatcher } from './delivery/dispatcher.js'
 import { createApiDestinationAdapter } from './delivery/targets/api-destination.js'
 import { createEventBusAdapter } from './delivery/targets/event-bus.js'
+import { createSqsAdapter } from './delivery/targets/sqs.js'
 import { Ingest } from './engine/ingest.js'
 import { Registry } from './engine/registry.js'
 import { createMetrics, type Metrics } from './observe/metrics.js'
 import { TailHub } from './observe/tail.js'
 import { DEFAULT_MAX_PATTERN_LENGTH } from './pattern/index.js'
+import { Queues } from './queue/queues.js'
 import { createMemoryStore } from './store/memory/index.js'
 import type { Store } from './store/ports.js'
 import { createSqliteStore } from './store/sqlite/index.js'
@@ -34,6 +36,7 @@ export type BusOptions = Omit<ServeConfig, 'host' | 'port' | 'logLevel'> & {
 
 export type Bus = {
   services: Services
+  queues: Queues
   metrics: Metrics
   tail: TailHub
   store: Store
@@ -63,6 +66,7 @@ export async function createBus(options: BusOptions): Promise<Bus> {
           },
         })
   const registry = await Registry.load(store.config, () => clock.now())
+  const queues = await Queues.load({ store: store.queues, events: store.events, clock, log })
   const metrics = createMetrics()
   const tail = new TailHub()
   let jobId = await store.events.maxJobId()
@@ -102,8 +106,13 @@ export async function createBus(options: BusOptions): Promise<Bus> {
     metrics,
     log,
     ...(options.random ? { random: options.random } : {}),
+    // Into the queue the target names; kept in the store until that queue exists.
+    deadLetter: async (letter) => {
+      if (!(await queues.deadLetter(letter))) await store.events.deadLetter(letter)
+    },
     adapters: [
       apiDestinations,
+      createSqsAdapter(queues),
       createEventBusAdapter({
         bus: (scope, name) => registry.bus(scope, name),
         forward: (event, envelope, bus) => late.ingest!.forward(event, envelope, bus),
@@ -148,6 +157,7 @@ export async function createBus(options: BusOptions): Promise<Bus> {
   const idle: (() => void)[] = []
   const handle = createRequestListener({
     services,
+    queues,
     authenticate: createAuthenticator({ account: options.defaultAccount, region: options.region }),
     metrics,
     tail,
@@ -186,6 +196,7 @@ export async function createBus(options: BusOptions): Promise<Bus> {
 
   return {
     services,
+    queues,
     metrics,
     tail,
     store,
@@ -194,6 +205,8 @@ export async function createBus(options: BusOptions): Promise<Bus> {
     async close(timeoutMs = 5000) {
       // New requests get 503 (clients retry it); requests already accepted get their answers.
       health.open = false
+      // Long polls end now (empty, as when their wait runs out) rather than hold the stop.
+      queues.close()
       await drained(timeoutMs)
       await dispatcher.stop(timeoutMs)
       await store.close()

@@ -13,9 +13,11 @@ import { BusError } from '../errors.js'
 import type { Metrics } from '../observe/metrics.js'
 import type { TailHub } from '../observe/tail.js'
 import { PatternError } from '../pattern/index.js'
+import type { Queues } from '../queue/queues.js'
 import type { Services } from './context.js'
 import { operations } from './operations/index.js'
 import { busScope } from './operations/wire.js'
+import { answerSqs, SQS_TARGET_PREFIX, type SqsRequest } from './sqs/handler.js'
 
 const TARGET_PREFIX = 'AWSEvents.'
 /** Far above any valid request (PutEvents entries total at most 1 MiB). */
@@ -24,6 +26,7 @@ const JSON_TYPE = 'application/x-amz-json-1.1'
 
 export type HttpDeps = {
   services: Services
+  queues: Queues
   authenticate: Authenticator
   metrics: Metrics
   tail: TailHub
@@ -34,8 +37,9 @@ export type HttpDeps = {
 
 export function createRequestListener(deps: HttpDeps) {
   return (req: IncomingMessage, res: ServerResponse): void => {
-    const path = (req.url ?? '/').split('?')[0]
-    if (req.method === 'POST' && path === '/') {
+    const [path = '/', search = ''] = (req.url ?? '/').split('?', 2)
+    const sqs = sqsProtocol(req, path, search)
+    if (sqs || (req.method === 'POST' && path === '/')) {
       if (!deps.ready()) {
         // Stopping: refuse new work with a status every AWS client retries, and close the
         // connection so the retry goes to the next server (or this one after its restart).
@@ -51,7 +55,8 @@ export function createRequestListener(deps: HttpDeps) {
         res.end(text)
         return
       }
-      void handleApi(deps, req, res)
+      if (sqs) void handleSqs(deps, sqs, path, search, req, res)
+      else void handleApi(deps, req, res)
       return
     }
     if (req.method === 'GET' && path === '/health') {
@@ -74,6 +79,56 @@ export function createRequestListener(deps: HttpDeps) {
     res.writeHead(404, { 'content-type': 'application/json' })
     res.end('{"message":"Not found"}')
   }
+}
+
+/**
+ * Which SQS protocol a request speaks, if any: JSON 1.0 has an `AmazonSQS.` target; the query
+ * protocol is a form POST (to `/` or to a queue URL) or a GET with an `Action`.
+ */
+function sqsProtocol(
+  req: IncomingMessage,
+  path: string,
+  search: string,
+): 'json' | 'query' | undefined {
+  const target = req.headers['x-amz-target']
+  if (typeof target === 'string') return target.startsWith(SQS_TARGET_PREFIX) ? 'json' : undefined
+  if (req.method === 'POST')
+    return req.headers['content-type']?.startsWith('application/x-www-form-urlencoded')
+      ? 'query'
+      : undefined
+  if (req.method === 'GET' && /(^|&)Action=/.test(search)) return 'query'
+  return undefined
+}
+
+async function handleSqs(
+  deps: HttpDeps,
+  protocol: 'json' | 'query',
+  path: string,
+  search: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  const requestId = randomUUID()
+  let body: string
+  try {
+    body = await readBody(req)
+  } catch {
+    res.writeHead(413).end()
+    return
+  }
+  const request: SqsRequest = { protocol, body, search: req.method === 'GET' ? search : '', path }
+  if (protocol === 'json') {
+    const target = req.headers['x-amz-target'] as string
+    request.target = target.slice(SQS_TARGET_PREFIX.length)
+  }
+  await answerSqs(
+    { queues: deps.queues, log: deps.log },
+    request,
+    deps.authenticate(req.headers),
+    requestId,
+    req,
+    res,
+  )
 }
 
 async function handleApi(deps: HttpDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {

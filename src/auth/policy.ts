@@ -60,3 +60,62 @@ export function allowsPutEvents(policyText: string | undefined, account: string)
   }
   return allowed
 }
+
+/**
+ * Whether a queue's policy lets EventBridge send it a rule's events: an Allow for
+ * `sqs:SendMessage` to the `events.amazonaws.com` service (or the rule's account, or anyone),
+ * whose conditions, if any, are on `aws:SourceArn` or `aws:SourceAccount` and hold for the rule.
+ * Deny statements that match win.
+ */
+export function allowsQueueSend(
+  policyText: string | undefined,
+  rule: { arn: string; account: string },
+): boolean {
+  let allowed = false
+  for (const s of statements(parsePolicy(policyText))) {
+    if (!sendsToQueue(s.Action) || !eventBridgeIsPrincipal(s.Principal, rule.account)) continue
+    if (!conditionsHold(s.Condition, rule)) continue
+    if (s.Effect === 'Deny') return false
+    if (s.Effect === 'Allow') allowed = true
+  }
+  return allowed
+}
+
+const sendsToQueue = (action: unknown) =>
+  asList(action).some((a) => a === 'sqs:SendMessage' || a === 'sqs:*' || a === '*')
+
+function eventBridgeIsPrincipal(principal: unknown, account: string): boolean {
+  if (principalMatches(principal, account)) return true
+  if (principal === null || typeof principal !== 'object') return false
+  return asList((principal as { Service?: unknown }).Service).includes('events.amazonaws.com')
+}
+
+function conditionsHold(condition: unknown, rule: { arn: string; account: string }): boolean {
+  if (condition === undefined) return true
+  if (condition === null || typeof condition !== 'object') return false
+  const context: Record<string, string> = {
+    'aws:sourcearn': rule.arn,
+    'aws:sourceaccount': rule.account,
+  }
+  for (const [operator, tests] of Object.entries(condition as Record<string, unknown>)) {
+    if (tests === null || typeof tests !== 'object') return false
+    for (const [key, expected] of Object.entries(tests as Record<string, unknown>)) {
+      const actual = context[key.toLowerCase()]
+      if (actual === undefined) return false
+      const values = asList(expected).map(String)
+      const like = operator === 'ArnLike' || operator === 'StringLike'
+      const equal = operator === 'ArnEquals' || operator === 'StringEquals'
+      if (!like && !equal) return false
+      if (!values.some((v) => (like ? globMatches(v, actual) : v === actual))) return false
+    }
+  }
+  return true
+}
+
+function globMatches(pattern: string, text: string): boolean {
+  const re = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.')
+  return new RegExp(`^${re}$`).test(text)
+}

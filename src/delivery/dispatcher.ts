@@ -28,6 +28,11 @@ export type DispatcherDeps = {
   clock: Clock
   metrics: Metrics
   log: DispatcherLog
+  /**
+   * Stores a dead letter and finishes its job in one step (into its queue when there is one);
+   * the store's own record of it when absent.
+   */
+  deadLetter?: (letter: DeadLetter) => Promise<void>
   /** Most invocations in flight at once. */
   maxInFlight?: number
   random?: () => number
@@ -303,7 +308,8 @@ export class Dispatcher {
           retryAttempts: attempt - 1,
           at: now,
         }
-        await this.save(item, () => deps.store.deadLetter(letter))
+        const deadLetter = deps.deadLetter ?? ((l: DeadLetter) => deps.store.deadLetter(l))
+        await this.save(item, () => deadLetter(letter))
       }
     }
   }

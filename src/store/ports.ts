@@ -4,6 +4,7 @@
  * composition root chooses one.
  */
 import type { DeliveryJob, StoredEvent } from '../model.js'
+import type { QueueSnapshot, QueueWrite } from '../queue/model.js'
 
 /** The kinds of control-plane documents. */
 export type ConfigKind = 'bus' | 'rule' | 'targets' | 'tags' | 'connection' | 'api-destination'
@@ -63,9 +64,19 @@ export type EventStore = {
   deadLetters(dlqArn: string): Promise<DeadLetter[]>
 }
 
+/**
+ * Queues and their messages. The engine keeps them in memory and writes through; `load` is read
+ * once at start. A `write` is atomic and durable when its promise resolves.
+ */
+export type QueueStore = {
+  load(): Promise<QueueSnapshot>
+  write(writes: QueueWrite[]): Promise<void>
+}
+
 export type Store = {
   readonly kind: 'memory' | 'sqlite'
   readonly config: ConfigStore
   readonly events: EventStore
+  readonly queues: QueueStore
   close(): Promise<void>
 }

@@ -122,6 +122,12 @@ const putTargets: Operation = async (ctx, input) => {
     if (t) parsed.push(t)
   })
   const rule = resolve()
+  for (const t of parsed)
+    if (/^arn:[^:]+:sqs:.*\.fifo$/.test(t.arn) && t.sqsMessageGroupId === undefined)
+      throw invalid(`Parameter(s) SqsParameters must be specified for target: ${t.id}.`)
+  for (const t of parsed)
+    if (t.deadLetterArn !== undefined && /^arn:[^:]+:sqs:.*\.fifo$/.test(t.deadLetterArn))
+      throw invalid('SQS FIFO is not supported by Dead Letter Queues.')
   if (rule.managedBy !== undefined)
     throw new BusError(
       'ManagedRuleException',

@@ -4,17 +4,77 @@
  * `--store memory`. Nothing survives the process.
  */
 import type { DeliveryJob, StoredEvent } from '../../model.js'
+import type { DedupRecord, QueueRecord, QueueWrite, StoredMessage } from '../../queue/model.js'
 import type { ConfigEntry, ConfigOp, DeadLetter, PendingDelivery, Store } from '../ports.js'
 
 export function createMemoryStore(): Store {
   const config = new Map<string, ConfigEntry>()
   const events = new Map<string, StoredEvent>()
   const jobs = new Map<number, DeliveryJob>()
-  const letters: DeadLetter[] = []
+  let letters: DeadLetter[] = []
+  const queues = new Map<string, QueueRecord>()
+  const messages = new Map<number, StoredMessage>()
+  let dedup: DedupRecord[] = []
+  let maxSeq = 0
   let maxJobId = 0
   const eventKey = (e: { id: string; busArn: string }) => `${e.busArn} ${e.id}`
   // Copies, so callers cannot change what is "stored" by mutating their objects.
   const copy = <T>(v: T): T => structuredClone(v)
+
+  function applyQueueWrite(w: QueueWrite): void {
+    switch (w.t) {
+      case 'putQueue':
+        queues.set(w.queue.id, copy(w.queue))
+        return
+      case 'dropQueue':
+        queues.delete(w.queueId)
+        for (const [seq, m] of messages) if (m.queueId === w.queueId) messages.delete(seq)
+        dedup = dedup.filter((d) => d.queueId !== w.queueId)
+        return
+      case 'insert':
+        for (const m of w.messages) {
+          messages.set(m.seq, copy(m))
+          maxSeq = Math.max(maxSeq, m.seq)
+        }
+        dedup.push(...w.dedup.map(copy))
+        return
+      case 'update':
+        for (const u of w.messages) {
+          const m = messages.get(u.seq)
+          if (!m) continue
+          const next: StoredMessage = {
+            ...m,
+            queueId: u.queueId,
+            visibleAt: u.visibleAt,
+            receiveCount: u.receiveCount,
+          }
+          delete next.firstReceivedAt
+          delete next.receipt
+          if (u.firstReceivedAt !== undefined) next.firstReceivedAt = u.firstReceivedAt
+          if (u.receipt !== undefined) next.receipt = u.receipt
+          messages.set(u.seq, next)
+        }
+        return
+      case 'remove':
+        for (const seq of w.seqs) messages.delete(seq)
+        return
+      case 'purge':
+        for (const [seq, m] of messages)
+          if (m.queueId === w.queueId && seq <= w.upToSeq) messages.delete(seq)
+        return
+      case 'pruneDedup':
+        dedup = dedup.filter((d) => d.at >= w.before)
+        return
+      case 'finishJob':
+        jobs.delete(w.jobId)
+        return
+      case 'dropDeadLetters': {
+        const ids = new Set(w.jobIds)
+        letters = letters.filter((l) => !ids.has(l.job.id))
+        return
+      }
+    }
+  }
 
   return {
     kind: 'memory',
@@ -61,6 +121,19 @@ export function createMemoryStore(): Store {
         return Promise.resolve()
       },
       deadLetters: (arn) => Promise.resolve(letters.filter((l) => l.dlqArn === arn).map(copy)),
+    },
+    queues: {
+      load: () =>
+        Promise.resolve({
+          queues: [...queues.values()].map(copy),
+          messages: [...messages.values()].sort((a, b) => a.seq - b.seq).map(copy),
+          dedup: dedup.map(copy),
+          maxSeq,
+        }),
+      write(writes: QueueWrite[]) {
+        for (const w of writes) applyQueueWrite(w)
+        return Promise.resolve()
+      },
     },
     close: () => Promise.resolve(),
   }

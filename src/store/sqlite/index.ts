@@ -13,9 +13,17 @@ import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { Worker } from 'node:worker_threads'
 import type { StoredEvent } from '../../model.js'
+import type { DedupRecord, QueueRecord } from '../../queue/model.js'
 import type { ConfigEntry, ConfigKind, DeadLetter, PendingDelivery, Store } from '../ports.js'
 import { MIGRATIONS } from './migrations.js'
-import { openDatabase, type WriteAnswer, type WriteOp, type WriteRequest } from './writes.js'
+import {
+  messageOfRow,
+  openDatabase,
+  type MessageRow,
+  type WriteAnswer,
+  type WriteOp,
+  type WriteRequest,
+} from './writes.js'
 
 export type SqliteStoreOptions = {
   /** Directory holding `junction.db` (created if missing). */
@@ -61,6 +69,14 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       `SELECT l.*, e.id AS event_id, e.bus_arn, e.ingested_at, e.hops, e.body FROM dead_letters l
          JOIN events e ON e.seq = l.event_seq
         WHERE l.dlq_arn = ? ORDER BY l.job_id`,
+    ),
+    queues: db.prepare<[], { doc: string }>('SELECT doc FROM queues'),
+    messages: db.prepare<[], MessageRow>('SELECT * FROM queue_messages ORDER BY seq'),
+    maxSeq: db.prepare<[], { value: number }>(
+      "SELECT value FROM counters WHERE name = 'message_seq'",
+    ),
+    dedup: db.prepare<[], DedupRecord & { queue_id: string; message_id: string }>(
+      'SELECT * FROM queue_dedup',
     ),
   }
 
@@ -184,6 +200,23 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
             return letter
           }),
         ),
+    },
+    queues: {
+      load: () =>
+        Promise.resolve({
+          queues: st.queues.all().map((r) => JSON.parse(r.doc) as QueueRecord),
+          messages: st.messages.all().map(messageOfRow),
+          dedup: st.dedup.all().map((r): DedupRecord => ({
+            queueId: r.queue_id,
+            key: r.key,
+            messageId: r.message_id,
+            seq: r.seq,
+            at: r.at,
+          })),
+          // Sequence numbers continue after the highest ever stored, even once it is deleted.
+          maxSeq: st.maxSeq.get()?.value ?? 0,
+        }),
+      write: (writes) => write({ t: 'queue', writes }),
     },
     async close() {
       if (closed) return

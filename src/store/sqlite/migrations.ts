@@ -53,4 +53,39 @@ export const MIGRATIONS: readonly string[] = [
   CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
   INSERT INTO counters VALUES ('delivery_id', 0);
   `,
+  // 2: queues, their messages, and the FIFO deduplication ids of the last 5 minutes.
+  `
+  CREATE TABLE queues (
+    id   TEXT PRIMARY KEY,
+    doc  TEXT NOT NULL
+  ) WITHOUT ROWID;
+
+  -- seq (the rowid) is the send order, so new messages go to the end of the b-tree.
+  CREATE TABLE queue_messages (
+    seq               INTEGER PRIMARY KEY,
+    queue_id          TEXT NOT NULL,
+    id                TEXT NOT NULL,
+    body              TEXT NOT NULL,
+    -- JSON: message attributes, sender, group and deduplication ids, trace header.
+    meta              TEXT NOT NULL,
+    sent_at           INTEGER NOT NULL,
+    visible_at        INTEGER NOT NULL,
+    receive_count     INTEGER NOT NULL,
+    first_received_at INTEGER,
+    receipt           TEXT
+  );
+  CREATE INDEX queue_messages_by_queue ON queue_messages (queue_id, seq);
+
+  CREATE TABLE queue_dedup (
+    queue_id   TEXT NOT NULL,
+    key        TEXT NOT NULL,
+    message_id TEXT NOT NULL,
+    seq        INTEGER NOT NULL,
+    at         INTEGER NOT NULL,
+    PRIMARY KEY (queue_id, key)
+  ) WITHOUT ROWID;
+
+  -- Message seqs are never reused: FIFO sequence numbers must keep growing.
+  INSERT INTO counters VALUES ('message_seq', 0);
+  `,
 ]

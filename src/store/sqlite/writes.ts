@@ -5,6 +5,7 @@
  */
 import type Database from 'better-sqlite3'
 import type { DeliveryJob, StoredEvent } from '../../model.js'
+import type { QueueWrite, StoredMessage } from '../../queue/model.js'
 import type { ConfigOp, DeadLetter } from '../ports.js'
 
 export type WriteOp =
@@ -13,6 +14,7 @@ export type WriteOp =
   | { t: 'finish'; ids: number[] }
   | { t: 'reschedule'; job: DeliveryJob }
   | { t: 'deadLetter'; letter: DeadLetter }
+  | { t: 'queue'; writes: QueueWrite[] }
 
 /** Main thread → writer: a batch of writes, each with the id its answer will carry. */
 export type WriteRequest =
@@ -42,6 +44,82 @@ export function writeStatements(db: Database.Database) {
          target_id, error_code, error_message, exhausted_retry_condition, retry_attempts, at)
        SELECT ?, ?, d.event_seq, ?, ?, ?, ?, ?, ?, ?, ? FROM deliveries d WHERE d.id = ?`,
     ),
+    queuePut: db.prepare('INSERT OR REPLACE INTO queues (id, doc) VALUES (?, ?)'),
+    queueDelete: db.prepare('DELETE FROM queues WHERE id = ?'),
+    queueMessagesDelete: db.prepare('DELETE FROM queue_messages WHERE queue_id = ?'),
+    queueDedupDelete: db.prepare('DELETE FROM queue_dedup WHERE queue_id = ?'),
+    messageInsert: db.prepare(
+      `INSERT INTO queue_messages (seq, queue_id, id, body, meta, sent_at, visible_at,
+         receive_count, first_received_at, receipt) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    messageUpdate: db.prepare(
+      `UPDATE queue_messages SET queue_id = ?, visible_at = ?, receive_count = ?,
+         first_received_at = ?, receipt = ? WHERE seq = ?`,
+    ),
+    messageDelete: db.prepare('DELETE FROM queue_messages WHERE seq = ?'),
+    messagePurge: db.prepare('DELETE FROM queue_messages WHERE queue_id = ? AND seq <= ?'),
+    dedupPut: db.prepare(
+      'INSERT OR REPLACE INTO queue_dedup (queue_id, key, message_id, seq, at) VALUES (?, ?, ?, ?, ?)',
+    ),
+    dedupPrune: db.prepare('DELETE FROM queue_dedup WHERE at < ?'),
+    seqBump: db.prepare("UPDATE counters SET value = max(value, ?) WHERE name = 'message_seq'"),
+    letterDelete: db.prepare('DELETE FROM dead_letters WHERE job_id = ?'),
+  }
+
+  const applyQueue = (w: QueueWrite): void => {
+    switch (w.t) {
+      case 'putQueue':
+        st.queuePut.run(w.queue.id, JSON.stringify(w.queue))
+        return
+      case 'dropQueue':
+        st.queueDelete.run(w.queueId)
+        st.queueMessagesDelete.run(w.queueId)
+        st.queueDedupDelete.run(w.queueId)
+        return
+      case 'insert':
+        for (const m of w.messages)
+          st.messageInsert.run(
+            m.seq,
+            m.queueId,
+            m.id,
+            m.body,
+            messageMeta(m),
+            m.sentAt,
+            m.visibleAt,
+            m.receiveCount,
+            m.firstReceivedAt ?? null,
+            m.receipt ?? null,
+          )
+        if (w.messages.length > 0) st.seqBump.run(w.messages[w.messages.length - 1]!.seq)
+        for (const d of w.dedup) st.dedupPut.run(d.queueId, d.key, d.messageId, d.seq, d.at)
+        return
+      case 'update':
+        for (const u of w.messages)
+          st.messageUpdate.run(
+            u.queueId,
+            u.visibleAt,
+            u.receiveCount,
+            u.firstReceivedAt ?? null,
+            u.receipt ?? null,
+            u.seq,
+          )
+        return
+      case 'remove':
+        for (const seq of w.seqs) st.messageDelete.run(seq)
+        return
+      case 'purge':
+        st.messagePurge.run(w.queueId, w.upToSeq)
+        return
+      case 'pruneDedup':
+        st.dedupPrune.run(w.before)
+        return
+      case 'finishJob':
+        st.jobDelete.run(w.jobId)
+        return
+      case 'dropDeadLetters':
+        for (const id of w.jobIds) st.letterDelete.run(id)
+        return
+    }
   }
 
   return function apply(op: WriteOp): void {
@@ -94,8 +172,57 @@ export function writeStatements(db: Database.Database) {
         st.jobDelete.run(l.job.id)
         return
       }
+      case 'queue':
+        for (const w of op.writes) applyQueue(w)
+        return
     }
   }
+}
+
+/** The message fields kept as one JSON column (read back by {@link messageOfRow}). */
+export type MessageMeta = Pick<
+  StoredMessage,
+  'attributes' | 'traceHeader' | 'senderId' | 'groupId' | 'dedupId' | 'sourceArn'
+>
+
+function messageMeta(m: StoredMessage): string {
+  const meta: MessageMeta = { senderId: m.senderId }
+  if (m.attributes) meta.attributes = m.attributes
+  if (m.traceHeader !== undefined) meta.traceHeader = m.traceHeader
+  if (m.groupId !== undefined) meta.groupId = m.groupId
+  if (m.dedupId !== undefined) meta.dedupId = m.dedupId
+  if (m.sourceArn !== undefined) meta.sourceArn = m.sourceArn
+  return JSON.stringify(meta)
+}
+
+export type MessageRow = {
+  seq: number
+  queue_id: string
+  id: string
+  body: string
+  meta: string
+  sent_at: number
+  visible_at: number
+  receive_count: number
+  first_received_at: number | null
+  receipt: string | null
+}
+
+export function messageOfRow(r: MessageRow): StoredMessage {
+  const meta = JSON.parse(r.meta) as MessageMeta
+  const m: StoredMessage = {
+    seq: r.seq,
+    queueId: r.queue_id,
+    id: r.id,
+    body: r.body,
+    ...meta,
+    sentAt: r.sent_at,
+    visibleAt: r.visible_at,
+    receiveCount: r.receive_count,
+  }
+  if (r.first_received_at !== null) m.firstReceivedAt = r.first_received_at
+  if (r.receipt !== null) m.receipt = r.receipt
+  return m
 }
 
 /** Opens the database file with the settings every connection uses. */

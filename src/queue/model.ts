@@ -1,0 +1,93 @@
+/**
+ * @module
+ * Queues and their messages as the queue engine and the store see them. Attribute values stay
+ * strings, as SQS defines them (GetQueueAttributes answers strings); {@link QueueSettings} is the
+ * parsed form the engine works with.
+ */
+
+/** A queue as stored. `id` changes when a queue is deleted and created again under its name. */
+export type QueueRecord = {
+  id: string
+  name: string
+  account: string
+  region: string
+  /** Every attribute that has a value, by its SQS name (VisibilityTimeout, RedrivePolicy, …). */
+  attributes: Record<string, string>
+  tags: Record<string, string>
+  /** Milliseconds since the epoch. */
+  createdAt: number
+  modifiedAt: number
+}
+
+/** A message attribute as SendMessage takes it; binary values are kept base64-encoded. */
+export type MessageAttributeValue = {
+  dataType: string
+  stringValue?: string
+  binaryValue?: string
+}
+
+export type StoredMessage = {
+  /** Store key and global send order; FIFO sequence numbers are made from it. */
+  seq: number
+  queueId: string
+  id: string
+  body: string
+  attributes?: Record<string, MessageAttributeValue>
+  /** The `AWSTraceHeader` system attribute, when the sender set one. */
+  traceHeader?: string
+  senderId: string
+  groupId?: string
+  dedupId?: string
+  /** The queue a redrive moved this message from (`DeadLetterQueueSourceArn`). */
+  sourceArn?: string
+  sentAt: number
+  /** Hidden until then: delayed when never received, in flight after a receive. */
+  visibleAt: number
+  receiveCount: number
+  firstReceivedAt?: number
+  /** The token of the latest receive; a receipt handle must carry it to act on the message. */
+  receipt?: string
+}
+
+/** A FIFO deduplication id seen recently (5 minutes), with the message it produced. */
+export type DedupRecord = {
+  queueId: string
+  key: string
+  messageId: string
+  seq: number
+  at: number
+}
+
+/** The changes the queue engine makes; each `write` call is applied atomically. */
+export type QueueWrite =
+  | { t: 'putQueue'; queue: QueueRecord }
+  /** Removes the queue with all its messages and deduplication records. */
+  | { t: 'dropQueue'; queueId: string }
+  | { t: 'insert'; messages: StoredMessage[]; dedup: DedupRecord[] }
+  /** A receive, a visibility change, or a move to a dead-letter queue. */
+  | {
+      t: 'update'
+      messages: {
+        seq: number
+        queueId: string
+        visibleAt: number
+        receiveCount: number
+        firstReceivedAt?: number
+        receipt?: string
+      }[]
+    }
+  | { t: 'remove'; seqs: number[] }
+  /** Every message of the queue sent up to `upToSeq`. */
+  | { t: 'purge'; queueId: string; upToSeq: number }
+  | { t: 'pruneDedup'; before: number }
+  /** A delivery job that ends with this write (its dead letter is stored in the same commit). */
+  | { t: 'finishJob'; jobId: number }
+  /** Dead letters recorded before their queue existed, now moved into it. */
+  | { t: 'dropDeadLetters'; jobIds: number[] }
+
+export type QueueSnapshot = {
+  queues: QueueRecord[]
+  messages: StoredMessage[]
+  dedup: DedupRecord[]
+  maxSeq: number
+}

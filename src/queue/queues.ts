@@ -1,0 +1,804 @@
+/**
+ * @module
+ * The queue engine: every queue and message in memory, written through to the store. Sends are
+ * acknowledged once committed, and only then can a receive see them; deletes are acknowledged
+ * once committed. A receive's bookkeeping (receive count, visibility) is written without waiting:
+ * if it is lost in a crash the message only becomes visible again sooner, which at-least-once
+ * delivery allows.
+ */
+import { createHash, randomBytes, randomUUID } from 'node:crypto'
+import type { Logger } from 'pino'
+import { queueArn } from '../arns.js'
+import type { Clock } from '../clock.js'
+import type { Scope } from '../model.js'
+import type { DeadLetter, EventStore, QueueStore } from '../store/ports.js'
+import {
+  ATTRIBUTE_NAMES,
+  checkAttributes,
+  checkQueueName,
+  defaultAttributes,
+  settingsOf,
+} from './attributes.js'
+import { invalidParameter, QueueError } from './errors.js'
+import { LiveQueue, type LiveMessage, type Waiter } from './live-queue.js'
+import { md5OfAttributes, md5OfBody } from './md5.js'
+import type {
+  DedupRecord,
+  MessageAttributeValue,
+  QueueRecord,
+  QueueWrite,
+  StoredMessage,
+} from './model.js'
+
+/** FIFO deduplication ids are remembered this long. */
+export const DEDUP_WINDOW_MS = 5 * 60_000
+const PURGE_INTERVAL_MS = 60_000
+const SWEEP_INTERVAL_MS = 60_000
+/** A message stays in flight at most this long after the receive that took it. */
+const MAX_INFLIGHT_MS = 43_200_000
+
+export type SendEntry = {
+  body: string
+  delaySeconds?: number
+  attributes?: Record<string, MessageAttributeValue>
+  traceHeader?: string
+  groupId?: string
+  dedupId?: string
+}
+
+export type SendResult = {
+  messageId: string
+  md5OfBody: string
+  md5OfAttributes?: string
+  md5OfSystemAttributes?: string
+  sequenceNumber?: string
+}
+
+export type ReceiveRequest = {
+  max: number
+  /** Seconds; the queue's VisibilityTimeout when absent. */
+  visibilityTimeout?: number
+  /** Seconds; the queue's ReceiveMessageWaitTimeSeconds when absent. */
+  waitSeconds?: number
+}
+
+/** A received message, copied out of the engine at the moment of the receive. */
+export type ReceivedMessage = {
+  id: string
+  receiptHandle: string
+  body: string
+  md5OfBody: string
+  attributes?: Record<string, MessageAttributeValue>
+  senderId: string
+  sentAt: number
+  receiveCount: number
+  firstReceivedAt: number
+  groupId?: string
+  dedupId?: string
+  sequenceNumber?: string
+  traceHeader?: string
+  sourceArn?: string
+}
+
+export type QueuesDeps = {
+  store: QueueStore
+  /** Dead letters recorded while their queue did not exist, moved in when it is created. */
+  events: EventStore
+  clock: Clock
+  log: Logger
+}
+
+/** Dead letters and rule deliveries are sent by EventBridge, not by a caller's key. */
+export const EVENTBRIDGE_SENDER = 'events.amazonaws.com'
+
+export class Queues {
+  private readonly byArn = new Map<string, LiveQueue>()
+  private readonly byId = new Map<string, LiveQueue>()
+  private seq = 0
+  private sweepTimer?: () => void
+  private closed = false
+
+  private constructor(private readonly deps: QueuesDeps) {}
+
+  static async load(deps: QueuesDeps): Promise<Queues> {
+    const queues = new Queues(deps)
+    const snapshot = await deps.store.load()
+    const now = deps.clock.now()
+    queues.seq = snapshot.maxSeq
+    for (const r of snapshot.queues) queues.register(r)
+    for (const m of snapshot.messages) {
+      const q = queues.byId.get(m.queueId)
+      if (q) q.add(m, now)
+    }
+    for (const d of snapshot.dedup) {
+      const q = queues.byId.get(d.queueId)
+      if (q && now - d.at < DEDUP_WINDOW_MS) q.dedup.set(d.key, d)
+    }
+    queues.scheduleSweep()
+    return queues
+  }
+
+  // --- queues ---------------------------------------------------------------------------------
+
+  find(scope: Scope, name: string): LiveQueue | undefined {
+    return this.byArn.get(queueArn(scope, name))
+  }
+
+  findByArn(arn: string): LiveQueue | undefined {
+    return this.byArn.get(arn)
+  }
+
+  /** The caller's queues whose names start with `prefix`, by name. */
+  list(scope: Scope, prefix = ''): LiveQueue[] {
+    return [...this.byArn.values()]
+      .filter(
+        (q) =>
+          q.record.account === scope.account &&
+          q.record.region === scope.region &&
+          q.record.name.startsWith(prefix),
+      )
+      .sort((a, b) => (a.record.name < b.record.name ? -1 : a.record.name > b.record.name ? 1 : 0))
+  }
+
+  /** Queues whose RedrivePolicy names this one as their dead-letter queue. */
+  sourcesOf(q: LiveQueue): LiveQueue[] {
+    return [...this.byArn.values()]
+      .filter((s) => s.settings.redrive?.deadLetterTargetArn === q.arn)
+      .sort((a, b) => (a.record.name < b.record.name ? -1 : 1))
+  }
+
+  /**
+   * CreateQueue: a new queue, or the existing one when every given attribute has the value it
+   * already has (SQS's idempotence); another value is QueueAlreadyExists.
+   */
+  async create(
+    scope: Scope,
+    name: string,
+    attributes: Record<string, string>,
+    tags: Record<string, string>,
+  ): Promise<LiveQueue> {
+    const fifo = attributes.FifoQueue?.toLowerCase() === 'true'
+    // A `.fifo` name without FifoQueue=true fails the standard name rule, as in SQS.
+    checkQueueName(name, fifo)
+    const arn = queueArn(scope, name)
+    const given = checkAttributes(attributes, { fifo, arn }, (a) => this.byArn.get(a))
+    const existing = this.byArn.get(arn)
+    if (existing) {
+      for (const [k, v] of Object.entries(given)) {
+        const current = existing.record.attributes[k]
+        if (current !== v)
+          throw new QueueError(
+            'QueueAlreadyExists',
+            `A queue already exists with the same name and a different value for attribute ${k}`,
+          )
+      }
+      return existing
+    }
+    const now = this.deps.clock.now()
+    const record: QueueRecord = {
+      id: randomUUID(),
+      name,
+      account: scope.account,
+      region: scope.region,
+      attributes: { ...defaultAttributes(fifo), ...given },
+      tags: { ...tags },
+      createdAt: now,
+      modifiedAt: now,
+    }
+    const q = this.register(record)
+    await this.deps.store.write([{ t: 'putQueue', queue: record }])
+    await this.drainDeadLetters(q)
+    return q
+  }
+
+  async delete(q: LiveQueue): Promise<void> {
+    this.unregister(q)
+    await this.deps.store.write([{ t: 'dropQueue', queueId: q.record.id }])
+  }
+
+  async setAttributes(q: LiveQueue, attributes: Record<string, string>): Promise<void> {
+    const given = checkAttributes(attributes, { fifo: q.fifo, arn: q.arn }, (a) =>
+      this.byArn.get(a),
+    )
+    // An empty policy removes it, as in SQS.
+    const cleared = (k: string, v: string) =>
+      v === '' && (k === 'RedrivePolicy' || k === 'Policy' || k === 'RedriveAllowPolicy')
+    const next = Object.fromEntries(
+      Object.entries({ ...q.record.attributes, ...given }).filter(([k, v]) => !cleared(k, v)),
+    )
+    q.record = { ...q.record, attributes: next, modifiedAt: this.deps.clock.now() }
+    q.settings = settingsOf(next)
+    await this.deps.store.write([{ t: 'putQueue', queue: q.record }])
+    // A shorter wait or delay never strands a waiter; a new redrive applies from the next receive.
+    this.notify(q)
+  }
+
+  /** GetQueueAttributes: the named attributes (`All` for every one) as strings. */
+  attributes(q: LiveQueue, names: string[]): Record<string, string> {
+    for (const n of names)
+      if (!ATTRIBUTE_NAMES.has(n))
+        throw new QueueError('InvalidAttributeName', `Unknown Attribute ${n}.`)
+    q.promote(this.deps.clock.now())
+    const all: Record<string, string> = {
+      ApproximateNumberOfMessages: String(q.counts.visible),
+      ApproximateNumberOfMessagesNotVisible: String(q.counts.inflight),
+      ApproximateNumberOfMessagesDelayed: String(q.counts.delayed),
+      CreatedTimestamp: String(Math.floor(q.record.createdAt / 1000)),
+      LastModifiedTimestamp: String(Math.floor(q.record.modifiedAt / 1000)),
+      QueueArn: q.arn,
+      ...q.record.attributes,
+    }
+    if (names.includes('All')) return all
+    const out: Record<string, string> = {}
+    for (const n of names) if (all[n] !== undefined) out[n] = all[n]
+    return out
+  }
+
+  async tag(q: LiveQueue, tags: Record<string, string>): Promise<void> {
+    q.record = { ...q.record, tags: { ...q.record.tags, ...tags } }
+    await this.deps.store.write([{ t: 'putQueue', queue: q.record }])
+  }
+
+  async untag(q: LiveQueue, keys: string[]): Promise<void> {
+    const tags = Object.fromEntries(
+      Object.entries(q.record.tags).filter(([k]) => !keys.includes(k)),
+    )
+    q.record = { ...q.record, tags }
+    await this.deps.store.write([{ t: 'putQueue', queue: q.record }])
+  }
+
+  /** PurgeQueue: deletes every message sent before now; once per 60 seconds per queue. */
+  async purge(q: LiveQueue): Promise<void> {
+    const now = this.deps.clock.now()
+    if (q.lastPurgeAt !== undefined && now - q.lastPurgeAt < PURGE_INTERVAL_MS)
+      throw new QueueError(
+        'AWS.SimpleQueueService.PurgeQueueInProgress',
+        `Only one PurgeQueue operation on ${q.record.name} is allowed every 60 seconds.`,
+      )
+    q.lastPurgeAt = now
+    const upToSeq = this.seq
+    q.purgedUpTo = upToSeq
+    for (const m of q.messagesUpTo(upToSeq)) q.remove(m)
+    await this.deps.store.write([{ t: 'purge', queueId: q.record.id, upToSeq }])
+  }
+
+  // --- messages -------------------------------------------------------------------------------
+
+  /**
+   * SendMessage(Batch): each entry is stored or refused on its own; the stored ones are
+   * committed together before this resolves, and become receivable only then.
+   */
+  async send(
+    q: LiveQueue,
+    entries: SendEntry[],
+    senderId: string,
+  ): Promise<(SendResult | QueueError)[]> {
+    const now = this.deps.clock.now()
+    const results: (SendResult | QueueError)[] = []
+    const messages: StoredMessage[] = []
+    const dedup: DedupRecord[] = []
+    for (const entry of entries) {
+      try {
+        const { message, result, dedupRecord } = this.prepare(q, entry, senderId, now)
+        results.push(result)
+        if (message) messages.push(message)
+        if (dedupRecord) dedup.push(dedupRecord)
+      } catch (e) {
+        if (!(e instanceof QueueError)) throw e
+        results.push(e)
+      }
+    }
+    if (messages.length === 0) return results
+    await this.deps.store.write([{ t: 'insert', messages, dedup }])
+    this.accept(q, messages)
+    return results
+  }
+
+  private prepare(
+    q: LiveQueue,
+    entry: SendEntry,
+    senderId: string,
+    now: number,
+  ): { message?: StoredMessage; result: SendResult; dedupRecord?: DedupRecord } {
+    checkBody(entry.body)
+    const size = messageSize(entry)
+    if (size > q.settings.maximumMessageSize)
+      throw invalidParameter(
+        `One or more parameters are invalid. Reason: Message must be shorter than ${String(q.settings.maximumMessageSize)} bytes.`,
+      )
+    const result: SendResult = { messageId: randomUUID(), md5OfBody: md5OfBody(entry.body) }
+    if (entry.attributes && Object.keys(entry.attributes).length > 0)
+      result.md5OfAttributes = md5OfAttributes(entry.attributes)
+    if (entry.traceHeader !== undefined)
+      result.md5OfSystemAttributes = md5OfAttributes({
+        AWSTraceHeader: { dataType: 'String', stringValue: entry.traceHeader },
+      })
+    let visibleAt = now + q.settings.delaySeconds * 1000
+    let dedupRecord: DedupRecord | undefined
+    let dedupId = entry.dedupId
+    if (q.fifo) {
+      if (entry.groupId === undefined)
+        throw new QueueError(
+          'MissingParameter',
+          'The request must contain the parameter MessageGroupId.',
+        )
+      if (entry.delaySeconds !== undefined && entry.delaySeconds !== 0)
+        throw invalidParameter(
+          `Value ${String(entry.delaySeconds)} for parameter DelaySeconds is invalid. Reason: The request include parameter that is not valid for this queue type.`,
+        )
+      if (dedupId === undefined) {
+        if (!q.settings.contentBasedDeduplication)
+          throw invalidParameter(
+            'The queue should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly',
+          )
+        dedupId = createHash('sha256').update(entry.body, 'utf8').digest('hex')
+      }
+      const key =
+        q.settings.deduplicationScope === 'messageGroup'
+          ? `${entry.groupId}\u0000${dedupId}`
+          : dedupId
+      const seen = q.dedup.get(key)
+      if (seen && now - seen.at < DEDUP_WINDOW_MS) {
+        // A duplicate is accepted and answered like the original, but not enqueued again.
+        result.messageId = seen.messageId
+        result.sequenceNumber = sequenceNumber(seen.seq)
+        return { result }
+      }
+    } else {
+      if (entry.dedupId !== undefined)
+        throw invalidParameter(
+          'The request include parameter MessageDeduplicationId which is not valid for this queue type',
+        )
+      if (entry.delaySeconds !== undefined) visibleAt = now + entry.delaySeconds * 1000
+    }
+    const message: StoredMessage = {
+      seq: ++this.seq,
+      queueId: q.record.id,
+      id: result.messageId,
+      body: entry.body,
+      senderId,
+      sentAt: now,
+      visibleAt,
+      receiveCount: 0,
+    }
+    if (entry.attributes && Object.keys(entry.attributes).length > 0)
+      message.attributes = entry.attributes
+    if (entry.traceHeader !== undefined) message.traceHeader = entry.traceHeader
+    if (entry.groupId !== undefined) message.groupId = entry.groupId
+    if (q.fifo) {
+      message.dedupId = dedupId!
+      result.sequenceNumber = sequenceNumber(message.seq)
+      const key =
+        q.settings.deduplicationScope === 'messageGroup'
+          ? `${entry.groupId}\u0000${dedupId!}`
+          : dedupId!
+      dedupRecord = { queueId: q.record.id, key, messageId: message.id, seq: message.seq, at: now }
+      // Reserved now, so a duplicate sent before this one commits is recognised.
+      q.dedup.set(key, dedupRecord)
+    }
+    return { message, result, ...(dedupRecord ? { dedupRecord } : {}) }
+  }
+
+  /** Committed messages become receivable, unless their queue went away or was purged meanwhile. */
+  private accept(q: LiveQueue, messages: StoredMessage[]): void {
+    if (this.byId.get(q.record.id) !== q) return
+    const now = this.deps.clock.now()
+    for (const m of messages) if (m.seq > q.purgedUpTo) q.add(m, now)
+    this.notify(q)
+  }
+
+  /**
+   * ReceiveMessage: up to `max` messages, waiting (long polling) up to the wait time for the
+   * first to arrive. `signal` ends the wait early (the client went away).
+   */
+  receive(q: LiveQueue, request: ReceiveRequest, signal?: AbortSignal): Promise<ReceivedMessage[]> {
+    const got = this.receiveNow(q, request)
+    const waitSeconds = request.waitSeconds ?? q.settings.receiveMessageWaitTimeSeconds
+    if (got.length > 0 || waitSeconds <= 0 || this.closed || signal?.aborted)
+      return Promise.resolve(got)
+    return new Promise((resolve) => {
+      let settled = false
+      const finish = (messages: ReceivedMessage[]) => {
+        if (settled) return
+        settled = true
+        cancelTimer()
+        signal?.removeEventListener('abort', onAbort)
+        const i = q.waiters.indexOf(waiter)
+        if (i >= 0) q.waiters.splice(i, 1)
+        resolve(messages)
+      }
+      const waiter: Waiter = {
+        attempt: () => {
+          if (this.closed || this.byId.get(q.record.id) !== q) {
+            finish([])
+            return true
+          }
+          const messages = this.receiveNow(q, request)
+          if (messages.length === 0) return false
+          finish(messages)
+          return true
+        },
+      }
+      const onAbort = () => {
+        finish([])
+      }
+      const cancelTimer = this.deps.clock.setTimer(waitSeconds * 1000, () => {
+        finish([])
+      })
+      signal?.addEventListener('abort', onAbort)
+      q.waiters.push(waiter)
+      this.armWake(q)
+    })
+  }
+
+  private receiveNow(q: LiveQueue, request: ReceiveRequest): ReceivedMessage[] {
+    const now = this.deps.clock.now()
+    q.promote(now)
+    if (q.counts.visible === 0) return []
+    const visibility = (request.visibilityTimeout ?? q.settings.visibilityTimeout) * 1000
+    const writes: QueueWrite[] = []
+    const removed: number[] = []
+    const moved: { to: LiveQueue; m: LiveMessage }[] = []
+    const retentionMs = q.settings.messageRetentionPeriod * 1000
+    const redrive = q.settings.redrive
+    const dlq = redrive ? this.byArn.get(redrive.deadLetterTargetArn) : undefined
+    const taken = q.take(request.max, now + visibility, (m) => {
+      if (now - m.sentAt >= retentionMs) {
+        q.remove(m)
+        removed.push(m.seq)
+        return false
+      }
+      if (redrive && dlq && m.receiveCount >= redrive.maxReceiveCount) {
+        q.remove(m)
+        moved.push({ to: dlq, m })
+        return false
+      }
+      return true
+    })
+    const out: ReceivedMessage[] = []
+    const updates: Extract<QueueWrite, { t: 'update' }>['messages'] = []
+    for (const m of taken) {
+      m.receiveCount++
+      m.firstReceivedAt ??= now
+      m.receipt = randomBytes(12).toString('base64url')
+      inflightSince.set(m, now)
+      updates.push({
+        seq: m.seq,
+        queueId: m.queueId,
+        visibleAt: m.visibleAt,
+        receiveCount: m.receiveCount,
+        firstReceivedAt: m.firstReceivedAt,
+        receipt: m.receipt,
+      })
+      out.push(received(q, m))
+    }
+    const movedMessages: StoredMessage[] = []
+    for (const { to, m } of moved) {
+      // The message keeps its id, body, send time and receive count, and names where it came
+      // from; it is visible in the dead-letter queue at once.
+      const next: StoredMessage = {
+        ...stripLive(m),
+        queueId: to.record.id,
+        visibleAt: now,
+        sourceArn: q.arn,
+      }
+      delete next.receipt
+      movedMessages.push(next)
+      to.add(next, now)
+    }
+    if (movedMessages.length > 0)
+      writes.push(
+        { t: 'remove', seqs: movedMessages.map((m) => m.seq) },
+        { t: 'insert', messages: movedMessages, dedup: [] },
+      )
+    if (updates.length > 0) writes.push({ t: 'update', messages: updates })
+    if (removed.length > 0) writes.push({ t: 'remove', seqs: removed })
+    if (writes.length > 0) this.persist(writes)
+    for (const { to } of moved) this.notify(to)
+    if (q.waiters.length > 0) this.armWake(q)
+    return out
+  }
+
+  /**
+   * DeleteMessage(Batch): each receipt handle deleted or refused on its own. On a standard queue
+   * any handle the message was received with deletes it (as SQS does); on a FIFO queue only the
+   * latest, while the message is still in flight.
+   */
+  async deleteMessages(q: LiveQueue, handles: string[]): Promise<(QueueError | undefined)[]> {
+    q.promote(this.deps.clock.now())
+    const results: (QueueError | undefined)[] = []
+    const seqs: number[] = []
+    for (const handle of handles) {
+      try {
+        const { m, token } = this.byHandle(q, handle)
+        if (m && q.fifo && (m.state !== 'inflight' || m.receipt !== token))
+          throw invalidHandle(handle, 'The receipt handle has expired.')
+        if (m) {
+          q.remove(m)
+          seqs.push(m.seq)
+        }
+        results.push(undefined)
+      } catch (e) {
+        if (!(e instanceof QueueError)) throw e
+        results.push(e)
+      }
+    }
+    if (seqs.length > 0) await this.deps.store.write([{ t: 'remove', seqs }])
+    return results
+  }
+
+  /**
+   * ChangeMessageVisibility(Batch): hides a received message for `timeout` seconds from now (0
+   * makes it visible at once). A standard queue's message may be hidden again after its timeout
+   * ran out, as SQS allows; a FIFO message only while its latest receive holds it.
+   */
+  async changeVisibility(
+    q: LiveQueue,
+    entries: { handle: string; timeout: number }[],
+  ): Promise<(QueueError | undefined)[]> {
+    const now = this.deps.clock.now()
+    q.promote(now)
+    const results: (QueueError | undefined)[] = []
+    const updates: Extract<QueueWrite, { t: 'update' }>['messages'] = []
+    for (const { handle, timeout } of entries) {
+      try {
+        const { m, token } = this.byHandle(q, handle)
+        if (!m || m.receiveCount === 0 || m.state === 'delayed')
+          throw invalidHandle(
+            handle,
+            'Message does not exist or is not available for visibility timeout change.',
+          )
+        if (q.fifo && (m.state !== 'inflight' || m.receipt !== token))
+          throw invalidHandle(handle, 'The receipt handle has expired.')
+        const since = inflightSince.get(m) ?? now
+        if (now + timeout * 1000 - since > MAX_INFLIGHT_MS)
+          throw invalidParameter(
+            `Value ${String(timeout)} for parameter VisibilityTimeout is invalid. Reason: Total VisibilityTimeout for the message is beyond the limit [43200 seconds]`,
+          )
+        q.hide(m, now + timeout * 1000)
+        updates.push(updateOf(m))
+        results.push(undefined)
+      } catch (e) {
+        if (!(e instanceof QueueError)) throw e
+        results.push(e)
+      }
+    }
+    if (updates.length > 0) await this.deps.store.write([{ t: 'update', messages: updates }])
+    this.notify(q)
+    return results
+  }
+
+  /** The message a receipt handle names, if it still exists; a malformed handle is an error. */
+  private byHandle(q: LiveQueue, handle: string): { m?: LiveMessage; token: string } {
+    const parsed = parseHandle(handle)
+    if (!parsed || parsed.queueId !== q.record.id)
+      throw new QueueError(
+        'ReceiptHandleIsInvalid',
+        `The input receipt handle "${handle}" is not a valid receipt handle.`,
+      )
+    const m = q.byId.get(parsed.messageId)
+    return m ? { m, token: parsed.token } : { token: parsed.token }
+  }
+
+  // --- EventBridge ----------------------------------------------------------------------------
+
+  /**
+   * Stores a dead letter as a message in its queue, finishing its delivery job in the same
+   * commit. False when there is no such standard queue (the caller keeps the letter).
+   */
+  async deadLetter(letter: DeadLetter): Promise<boolean> {
+    const q = this.byArn.get(letter.dlqArn)
+    if (!q || q.fifo) return false
+    const message = this.deadLetterMessage(q, letter)
+    await this.deps.store.write([
+      { t: 'insert', messages: [message], dedup: [] },
+      { t: 'finishJob', jobId: letter.job.id },
+    ])
+    this.accept(q, [message])
+    return true
+  }
+
+  private deadLetterMessage(q: LiveQueue, letter: DeadLetter): StoredMessage {
+    const attributes: Record<string, MessageAttributeValue> = {
+      RULE_ARN: { dataType: 'String', stringValue: letter.ruleArn },
+      TARGET_ARN: { dataType: 'String', stringValue: letter.targetArn },
+      ERROR_CODE: { dataType: 'String', stringValue: letter.errorCode },
+      ERROR_MESSAGE: { dataType: 'String', stringValue: letter.errorMessage },
+      RETRY_ATTEMPTS: { dataType: 'String', stringValue: String(letter.retryAttempts) },
+    }
+    if (letter.exhaustedRetryCondition !== undefined)
+      attributes.EXHAUSTED_RETRY_CONDITION = {
+        dataType: 'String',
+        stringValue: letter.exhaustedRetryCondition,
+      }
+    const now = this.deps.clock.now()
+    return {
+      seq: ++this.seq,
+      queueId: q.record.id,
+      id: randomUUID(),
+      body: letter.event.text,
+      attributes,
+      senderId: EVENTBRIDGE_SENDER,
+      sentAt: now,
+      visibleAt: now + q.settings.delaySeconds * 1000,
+      receiveCount: 0,
+    }
+  }
+
+  /** Dead letters that failed while this queue did not exist arrive once it does. */
+  private async drainDeadLetters(q: LiveQueue): Promise<void> {
+    if (q.fifo) return
+    const letters = await this.deps.events.deadLetters(q.arn)
+    if (letters.length === 0 || this.byId.get(q.record.id) !== q) return
+    const messages = letters.map((l) => this.deadLetterMessage(q, l))
+    await this.deps.store.write([
+      { t: 'insert', messages, dedup: [] },
+      { t: 'dropDeadLetters', jobIds: letters.map((l) => l.job.id) },
+    ])
+    this.accept(q, messages)
+  }
+
+  // --- housekeeping ---------------------------------------------------------------------------
+
+  /** Ends every long poll (with no messages) and stops the timers. */
+  close(): void {
+    this.closed = true
+    this.sweepTimer?.()
+    for (const q of this.byArn.values()) {
+      q.wake?.cancel()
+      for (const w of [...q.waiters]) w.attempt()
+    }
+  }
+
+  private register(record: QueueRecord): LiveQueue {
+    const q = new LiveQueue(record, queueArn(record, record.name))
+    this.byArn.set(q.arn, q)
+    this.byId.set(record.id, q)
+    return q
+  }
+
+  private unregister(q: LiveQueue): void {
+    this.byArn.delete(q.arn)
+    this.byId.delete(q.record.id)
+    q.wake?.cancel()
+    for (const w of [...q.waiters]) w.attempt()
+  }
+
+  /** Hands visible messages to waiting receivers, oldest waiter first. */
+  private notify(q: LiveQueue): void {
+    if (q.waiters.length === 0) return
+    q.promote(this.deps.clock.now())
+    while (q.waiters.length > 0 && q.counts.visible > 0) {
+      if (!q.waiters[0]!.attempt()) break
+    }
+    this.armWake(q)
+  }
+
+  /** While receivers wait, wakes them when the next hidden message becomes visible. */
+  private armWake(q: LiveQueue): void {
+    if (q.waiters.length === 0 || this.closed) return
+    const at = q.nextChange()
+    if (at === undefined || (q.wake && q.wake.at <= at)) return
+    q.wake?.cancel()
+    const cancel = this.deps.clock.setTimer(at - this.deps.clock.now(), () => {
+      if (q.wake?.cancel === cancel) delete q.wake
+      this.notify(q)
+    })
+    q.wake = { at, cancel }
+  }
+
+  /** Expires messages past their retention period and forgets old deduplication ids. */
+  private sweep(): void {
+    const now = this.deps.clock.now()
+    const seqs: number[] = []
+    for (const q of this.byArn.values()) {
+      const retentionMs = q.settings.messageRetentionPeriod * 1000
+      for (const m of q.byId.values())
+        if (now - m.sentAt >= retentionMs) {
+          q.remove(m)
+          seqs.push(m.seq)
+        }
+      for (const [k, d] of q.dedup) if (now - d.at >= DEDUP_WINDOW_MS) q.dedup.delete(k)
+    }
+    const writes: QueueWrite[] = [{ t: 'pruneDedup', before: now - DEDUP_WINDOW_MS }]
+    if (seqs.length > 0) writes.push({ t: 'remove', seqs })
+    this.persist(writes)
+  }
+
+  private scheduleSweep(): void {
+    if (this.closed) return
+    this.sweepTimer = this.deps.clock.setTimer(SWEEP_INTERVAL_MS, () => {
+      this.sweep()
+      this.scheduleSweep()
+    })
+  }
+
+  /** Writes that nothing waits for; a failure means the store is gone (the bus reports that). */
+  private persist(writes: QueueWrite[]): void {
+    this.deps.store.write(writes).catch((e: unknown) => {
+      this.deps.log.error({ err: e }, 'could not store a queue change')
+    })
+  }
+}
+
+/** When each in-flight message was last received (for the 12-hour visibility limit). */
+const inflightSince = new WeakMap<LiveMessage, number>()
+
+function stripLive(m: LiveMessage): StoredMessage {
+  const copy: Partial<LiveMessage> = { ...m }
+  delete copy.state
+  return copy as StoredMessage
+}
+
+function received(q: LiveQueue, m: LiveMessage): ReceivedMessage {
+  const r: ReceivedMessage = {
+    id: m.id,
+    receiptHandle: makeHandle(q.record.id, m.id, m.receipt!),
+    body: m.body,
+    md5OfBody: md5OfBody(m.body),
+    senderId: m.senderId,
+    sentAt: m.sentAt,
+    receiveCount: m.receiveCount,
+    firstReceivedAt: m.firstReceivedAt!,
+  }
+  if (m.attributes) r.attributes = m.attributes
+  if (m.groupId !== undefined) r.groupId = m.groupId
+  if (m.dedupId !== undefined) r.dedupId = m.dedupId
+  if (q.fifo) r.sequenceNumber = sequenceNumber(m.seq)
+  if (m.traceHeader !== undefined) r.traceHeader = m.traceHeader
+  if (m.sourceArn !== undefined) r.sourceArn = m.sourceArn
+  return r
+}
+
+const invalidHandle = (handle: string, reason: string) =>
+  invalidParameter(`Value ${handle} for parameter ReceiptHandle is invalid. Reason: ${reason}`)
+
+function updateOf(m: LiveMessage): Extract<QueueWrite, { t: 'update' }>['messages'][number] {
+  return {
+    seq: m.seq,
+    queueId: m.queueId,
+    visibleAt: m.visibleAt,
+    receiveCount: m.receiveCount,
+    ...(m.firstReceivedAt !== undefined ? { firstReceivedAt: m.firstReceivedAt } : {}),
+    ...(m.receipt !== undefined ? { receipt: m.receipt } : {}),
+  }
+}
+
+/** FIFO sequence numbers: 20 digits, growing with every message sent. */
+export const sequenceNumber = (seq: number) => String(seq).padStart(20, '0')
+
+const makeHandle = (queueId: string, messageId: string, token: string) =>
+  Buffer.from(`${queueId} ${messageId} ${token}`, 'utf8').toString('base64')
+
+function parseHandle(
+  handle: string,
+): { queueId: string; messageId: string; token: string } | undefined {
+  if (!/^[A-Za-z0-9+/=]+$/.test(handle)) return undefined
+  const parts = Buffer.from(handle, 'base64').toString('utf8').split(' ')
+  if (parts.length !== 3 || parts.some((p) => p === '')) return undefined
+  return { queueId: parts[0]!, messageId: parts[1]!, token: parts[2]! }
+}
+
+/** SQS accepts #x9 #xA #xD, #x20–#xD7FF, #xE000–#xFFFD and #x10000–#x10FFFF. */
+const INVALID_CHARS = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u
+
+function checkBody(body: string): void {
+  if (body.length === 0)
+    throw new QueueError('MissingParameter', 'The request must contain the parameter MessageBody.')
+  if (INVALID_CHARS.test(body))
+    throw new QueueError(
+      'InvalidMessageContents',
+      'Invalid characters found. Valid unicode characters are #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF',
+    )
+}
+
+/** The size SQS counts against MaximumMessageSize: the body and every attribute's parts. */
+function messageSize(entry: SendEntry): number {
+  let size = Buffer.byteLength(entry.body, 'utf8')
+  for (const [name, a] of Object.entries(entry.attributes ?? {})) {
+    size += Buffer.byteLength(name, 'utf8') + Buffer.byteLength(a.dataType, 'utf8')
+    if (a.binaryValue !== undefined) size += Buffer.from(a.binaryValue, 'base64').length
+    else size += Buffer.byteLength(a.stringValue ?? '', 'utf8')
+  }
+  return size
+}
