@@ -7,6 +7,7 @@ import { rmSync } from 'node:fs'
 import { describe, test } from 'node:test'
 import Database from 'better-sqlite3'
 import type { DeliveryJob, StoredEvent } from '../../src/model.js'
+import type { QueueRecord, StoredMessage } from '../../src/queue/model.js'
 import { createMemoryStore } from '../../src/store/memory/index.js'
 import { MIGRATIONS } from '../../src/store/sqlite/migrations.js'
 import { createSqliteStore } from '../../src/store/sqlite/index.js'
@@ -31,6 +32,33 @@ const job = (id: number, e: StoredEvent, targetId = 't'): DeliveryJob => ({
   targetId,
   attempts: 0,
   dueAt: e.ingestedAt,
+})
+
+const queue = (id: string, name = id): QueueRecord => ({
+  id,
+  name,
+  account: '111111111111',
+  region: 'us-east-1',
+  attributes: { VisibilityTimeout: '30' },
+  tags: { team: 'widgets' },
+  createdAt: 1_700_000_000_000,
+  modifiedAt: 1_700_000_000_000,
+})
+const message = (
+  seq: number,
+  queueId: string,
+  extra: Partial<StoredMessage> = {},
+): StoredMessage => ({
+  seq,
+  queueId,
+  id: `m-${String(seq)}`,
+  // Characters a careless encoding would damage: a CR, non-BMP, quotes.
+  body: `body ${String(seq)} \r\n "q" \u{1F600}`,
+  senderId: '111111111111',
+  sentAt: 1_700_000_000_000 + seq,
+  visibleAt: 1_700_000_000_000 + seq,
+  receiveCount: 0,
+  ...extra,
 })
 
 const adapters: [string, () => { store: Store; reopen?: () => Store }][] = [
@@ -124,6 +152,109 @@ for (const [name, make] of adapters) {
       assert.deepEqual(
         await store.events.deadLetters('arn:aws:sqs:us-east-1:111111111111:other'),
         [],
+      )
+      await store.close()
+    })
+
+    test('queues and messages: insert, update, remove, purge, drop, each write atomic', async () => {
+      const { store, reopen } = make()
+      const attrs = { a: { dataType: 'Binary', binaryValue: 'AAEC' } }
+      await store.queues.write([
+        { t: 'putQueue', queue: queue('q1') },
+        { t: 'putQueue', queue: queue('q2') },
+      ])
+      await store.queues.write([
+        {
+          t: 'insert',
+          messages: [
+            message(1, 'q1', { attributes: attrs, traceHeader: 'Root=1' }),
+            message(2, 'q1', { groupId: 'g', dedupId: 'd' }),
+            message(3, 'q2'),
+            message(4, 'q2'),
+          ],
+          dedup: [{ queueId: 'q1', key: 'd', messageId: 'm-2', seq: 2, at: 5 }],
+        },
+      ])
+      await store.queues.write([
+        {
+          t: 'update',
+          messages: [
+            {
+              seq: 1,
+              queueId: 'q1',
+              visibleAt: 99,
+              receiveCount: 2,
+              firstReceivedAt: 7,
+              receipt: 'tok',
+            },
+          ],
+        },
+        { t: 'remove', seqs: [2] },
+        { t: 'purge', queueId: 'q2', upToSeq: 3 },
+      ])
+      const check = async (s: Store) => {
+        const snap = await s.queues.load()
+        assert.deepEqual(snap.queues.map((q) => q.id).sort(), ['q1', 'q2'])
+        assert.deepEqual(
+          snap.queues.find((q) => q.id === 'q1'),
+          queue('q1'),
+        )
+        assert.deepEqual(snap.messages, [
+          message(1, 'q1', {
+            attributes: attrs,
+            traceHeader: 'Root=1',
+            visibleAt: 99,
+            receiveCount: 2,
+            firstReceivedAt: 7,
+            receipt: 'tok',
+          }),
+          message(4, 'q2'),
+        ])
+        assert.deepEqual(snap.dedup, [{ queueId: 'q1', key: 'd', messageId: 'm-2', seq: 2, at: 5 }])
+        // Seqs continue after the highest ever inserted, deleted or not.
+        assert.equal(snap.maxSeq, 4)
+      }
+      await check(store)
+      await store.queues.write([
+        { t: 'dropQueue', queueId: 'q2' },
+        { t: 'pruneDedup', before: 6 },
+      ])
+      const snap = await store.queues.load()
+      assert.deepEqual(
+        snap.queues.map((q) => q.id),
+        ['q1'],
+      )
+      assert.deepEqual(
+        snap.messages.map((m) => m.seq),
+        [1],
+      )
+      assert.deepEqual(snap.dedup, [])
+      await store.close()
+      if (reopen) {
+        const again = reopen()
+        const after = await again.queues.load()
+        assert.deepEqual(
+          after.messages.map((m) => m.seq),
+          [1],
+        )
+        assert.equal(after.maxSeq, 4)
+        await again.close()
+      }
+    })
+
+    test('a dead letter stored as a queue message finishes its job in the same write', async () => {
+      const { store } = make()
+      const e = event('dl')
+      await store.events.append([e], [job(7, e)])
+      await store.queues.write([{ t: 'putQueue', queue: queue('dlq') }])
+      await store.queues.write([
+        { t: 'insert', messages: [message(1, 'dlq', { body: e.text })], dedup: [] },
+        { t: 'finishJob', jobId: 7 },
+      ])
+      assert.deepEqual(await store.events.pending(), [])
+      assert.deepEqual(
+        (await store.queues.load()).messages.map((m) => m.body),
+        [e.text],
       )
       await store.close()
     })

@@ -1,0 +1,465 @@
+/**
+ * The queue engine on a manual clock: visibility, delays, long polling, FIFO order and
+ * deduplication, redrive, retention, purge, and what survives a restart on SQLite.
+ */
+import assert from 'node:assert/strict'
+import { describe, test } from 'node:test'
+import { pino } from 'pino'
+import { ManualClock } from '../../src/clock.js'
+import type { DeliveryJob, StoredEvent } from '../../src/model.js'
+import { QueueError } from '../../src/queue/errors.js'
+import { Queues, type SendResult } from '../../src/queue/queues.js'
+import { createMemoryStore } from '../../src/store/memory/index.js'
+import type { Store } from '../../src/store/ports.js'
+import { createSqliteStore } from '../../src/store/sqlite/index.js'
+import { tempDir } from '../helpers/server.js'
+
+const SCOPE = { account: '111111111111', region: 'us-east-1' }
+const log = pino({ level: 'silent' })
+
+async function setup(store: Store = createMemoryStore(), clock = new ManualClock()) {
+  const queues = await Queues.load({ store: store.queues, events: store.events, clock, log })
+  return { queues, clock, store }
+}
+
+function sent(r: SendResult | QueueError | undefined): SendResult {
+  if (!r || r instanceof QueueError) throw new Error(`send failed: ${String(r?.message)}`)
+  return r
+}
+
+/** Lets store writes and promise callbacks run (the memory store resolves at once). */
+const settle = () => new Promise((r) => setImmediate(r))
+
+describe('standard queues', () => {
+  test('a received message is hidden for its visibility timeout, then comes back counted', async () => {
+    const { queues, clock } = await setup()
+    const q = await queues.create(SCOPE, 'q', { VisibilityTimeout: '30' }, {})
+    const id = sent((await queues.send(q, [{ body: 'hello' }], 'me'))[0]).messageId
+    const [first] = await queues.receive(q, { max: 10 })
+    assert.equal(first?.id, id)
+    assert.equal(first.receiveCount, 1)
+    assert.equal(first.md5OfBody, '5d41402abc4b2a76b9719d911017c592')
+    assert.deepEqual(await queues.receive(q, { max: 10 }), [])
+    assert.deepEqual(
+      queues.attributes(q, [
+        'ApproximateNumberOfMessages',
+        'ApproximateNumberOfMessagesNotVisible',
+      ]),
+      { ApproximateNumberOfMessages: '0', ApproximateNumberOfMessagesNotVisible: '1' },
+    )
+    clock.advance(29_999)
+    assert.deepEqual(await queues.receive(q, { max: 10 }), [])
+    clock.advance(1)
+    const [again] = await queues.receive(q, { max: 10 })
+    assert.equal(again?.id, id)
+    assert.equal(again.receiveCount, 2)
+    assert.equal(again.firstReceivedAt, first.firstReceivedAt)
+    assert.notEqual(again.receiptHandle, first.receiptHandle)
+  })
+
+  test('delete removes for good; a stale handle still deletes on a standard queue', async () => {
+    const { queues, clock } = await setup()
+    const q = await queues.create(SCOPE, 'q', {}, {})
+    await queues.send(q, [{ body: 'a' }], 'me')
+    const [first] = await queues.receive(q, { max: 1, visibilityTimeout: 1 })
+    clock.advance(1000)
+    const [second] = await queues.receive(q, { max: 1 })
+    assert.equal(second?.receiveCount, 2)
+    assert.deepEqual(await queues.deleteMessages(q, [first!.receiptHandle]), [undefined])
+    clock.advance(60_000)
+    assert.deepEqual(await queues.receive(q, { max: 1 }), [])
+    // Deleting again is not an error.
+    assert.deepEqual(await queues.deleteMessages(q, [second.receiptHandle]), [undefined])
+    const [bad] = await queues.deleteMessages(q, ['not-a-handle'])
+    assert.equal(bad?.code, 'ReceiptHandleIsInvalid')
+  })
+
+  test('ChangeMessageVisibility: 0 shows at once, longer hides; never-received is refused', async () => {
+    const { queues, clock } = await setup()
+    const q = await queues.create(SCOPE, 'q', {}, {})
+    await queues.send(q, [{ body: 'a' }], 'me')
+    const [m] = await queues.receive(q, { max: 1 })
+    assert.deepEqual(await queues.changeVisibility(q, [{ handle: m!.receiptHandle, timeout: 0 }]), [
+      undefined,
+    ])
+    const [back] = await queues.receive(q, { max: 1, visibilityTimeout: 10 })
+    assert.equal(back?.id, m!.id)
+    await queues.changeVisibility(q, [{ handle: back.receiptHandle, timeout: 100 }])
+    clock.advance(99_000)
+    assert.deepEqual(await queues.receive(q, { max: 1 }), [])
+    clock.advance(1000)
+    assert.equal((await queues.receive(q, { max: 1 })).length, 1)
+    const [err] = await queues.changeVisibility(q, [
+      { handle: back.receiptHandle, timeout: 43_201 },
+    ])
+    assert.equal(err?.code, 'InvalidParameterValue')
+  })
+
+  test('per-message and queue delays hold a message back and count it as delayed', async () => {
+    const { queues, clock } = await setup()
+    const q = await queues.create(SCOPE, 'q', { DelaySeconds: '5' }, {})
+    await queues.send(q, [{ body: 'queue delay' }, { body: 'no delay', delaySeconds: 0 }], 'me')
+    assert.equal(queues.attributes(q, ['All']).ApproximateNumberOfMessagesDelayed, '1')
+    assert.deepEqual(
+      (await queues.receive(q, { max: 10 })).map((m) => m.body),
+      ['no delay'],
+    )
+    clock.advance(5000)
+    assert.deepEqual(
+      (await queues.receive(q, { max: 10 })).map((m) => m.body),
+      ['queue delay'],
+    )
+  })
+
+  test('messages past the retention period are dropped', async () => {
+    const { queues, clock } = await setup()
+    const q = await queues.create(SCOPE, 'q', { MessageRetentionPeriod: '60' }, {})
+    await queues.send(q, [{ body: 'old' }], 'me')
+    clock.advance(60_000)
+    assert.deepEqual(await queues.receive(q, { max: 10 }), [])
+    assert.equal(queues.attributes(q, ['All']).ApproximateNumberOfMessages, '0')
+  })
+
+  test('PurgeQueue empties the queue once per minute; later sends stay', async () => {
+    const { queues, clock } = await setup()
+    const q = await queues.create(SCOPE, 'q', {}, {})
+    await queues.send(q, [{ body: '1' }, { body: '2' }], 'me')
+    await queues.receive(q, { max: 1 })
+    await queues.purge(q)
+    assert.equal(queues.attributes(q, ['All']).ApproximateNumberOfMessagesNotVisible, '0')
+    await queues.send(q, [{ body: '3' }], 'me')
+    await assert.rejects(queues.purge(q), { code: 'AWS.SimpleQueueService.PurgeQueueInProgress' })
+    clock.advance(60_000)
+    assert.deepEqual(
+      (await queues.receive(q, { max: 10 })).map((m) => m.body),
+      ['3'],
+    )
+    await queues.purge(q)
+  })
+})
+
+describe('long polling', () => {
+  test('a waiting receive gets a message as soon as it is sent, and nothing when time runs out', async () => {
+    const { queues, clock } = await setup()
+    const q = await queues.create(SCOPE, 'q', {}, {})
+    const waiting = queues.receive(q, { max: 10, waitSeconds: 20 })
+    await queues.send(q, [{ body: 'now' }], 'me')
+    assert.deepEqual(
+      (await waiting).map((m) => m.body),
+      ['now'],
+    )
+    const empty = queues.receive(q, { max: 10, waitSeconds: 20 })
+    clock.advance(19_999)
+    let done = false
+    void empty.then(() => (done = true))
+    await settle()
+    assert.equal(done, false)
+    clock.advance(1)
+    assert.deepEqual(await empty, [])
+  })
+
+  test('a waiting receive wakes when a hidden message becomes visible again', async () => {
+    const { queues, clock } = await setup()
+    const q = await queues.create(SCOPE, 'q', {}, {})
+    await queues.send(q, [{ body: 'a' }], 'me')
+    await queues.receive(q, { max: 1, visibilityTimeout: 5 })
+    const waiting = queues.receive(q, { max: 1, waitSeconds: 20 })
+    clock.advance(5000)
+    const [m] = await waiting
+    assert.equal(m?.receiveCount, 2)
+  })
+
+  test('waiters are served oldest first, one message each when one was asked', async () => {
+    const { queues } = await setup()
+    const q = await queues.create(SCOPE, 'q', {}, {})
+    const a = queues.receive(q, { max: 1, waitSeconds: 20 })
+    const b = queues.receive(q, { max: 1, waitSeconds: 20 })
+    await queues.send(q, [{ body: '1' }, { body: '2' }], 'me')
+    assert.deepEqual(
+      (await a).map((m) => m.body),
+      ['1'],
+    )
+    assert.deepEqual(
+      (await b).map((m) => m.body),
+      ['2'],
+    )
+  })
+
+  test('an aborted long poll ends at once; close ends every long poll', async () => {
+    const { queues } = await setup()
+    const q = await queues.create(SCOPE, 'q', {}, {})
+    const abort = new AbortController()
+    const waiting = queues.receive(q, { max: 1, waitSeconds: 20 }, abort.signal)
+    abort.abort()
+    assert.deepEqual(await waiting, [])
+    const other = queues.receive(q, { max: 1, waitSeconds: 20 })
+    queues.close()
+    assert.deepEqual(await other, [])
+  })
+})
+
+describe('FIFO queues', () => {
+  const fifo = { FifoQueue: 'true', ContentBasedDeduplication: 'true' }
+
+  test('keeps each group in order and holds a group back while one of its messages is in flight', async () => {
+    const { queues } = await setup()
+    const q = await queues.create(SCOPE, 'f.fifo', fifo, {})
+    await queues.send(
+      q,
+      [
+        { body: 'a1', groupId: 'a' },
+        { body: 'b1', groupId: 'b' },
+        { body: 'a2', groupId: 'a' },
+        { body: 'b2', groupId: 'b' },
+      ],
+      'me',
+    )
+    const first = await queues.receive(q, { max: 2 })
+    assert.deepEqual(
+      first.map((m) => m.body),
+      ['a1', 'a2'],
+    )
+    const second = await queues.receive(q, { max: 10 })
+    assert.deepEqual(
+      second.map((m) => m.body),
+      ['b1', 'b2'],
+    )
+    assert.deepEqual(await queues.receive(q, { max: 10 }), [])
+    // Releasing only the first of a group's messages keeps the group blocked.
+    await queues.deleteMessages(q, [first[0]!.receiptHandle])
+    assert.deepEqual(await queues.receive(q, { max: 10 }), [])
+    await queues.deleteMessages(q, [first[1]!.receiptHandle])
+    assert.deepEqual(await queues.receive(q, { max: 10 }), [])
+    const seqs = [...first, ...second].map((m) => BigInt(m.sequenceNumber!))
+    assert.ok(seqs[0]! < seqs[1]! && seqs[2]! < seqs[3]!)
+  })
+
+  test('deduplicates within five minutes, by content or by id, per queue or per group', async () => {
+    const { queues, clock } = await setup()
+    const q = await queues.create(SCOPE, 'f.fifo', fifo, {})
+    const one = sent((await queues.send(q, [{ body: 'same', groupId: 'g' }], 'me'))[0])
+    const dup = sent((await queues.send(q, [{ body: 'same', groupId: 'h' }], 'me'))[0])
+    assert.equal(dup.messageId, one.messageId)
+    assert.equal(dup.sequenceNumber, one.sequenceNumber)
+    clock.advance(5 * 60_000)
+    const later = sent((await queues.send(q, [{ body: 'same', groupId: 'g' }], 'me'))[0])
+    assert.notEqual(later.messageId, one.messageId)
+    // The duplicate sent to group h was never queued.
+    assert.deepEqual(
+      (await queues.receive(q, { max: 10 })).map((m) => m.id),
+      [one.messageId, later.messageId],
+    )
+
+    const byGroup = await queues.create(
+      SCOPE,
+      'g.fifo',
+      { FifoQueue: 'true', DeduplicationScope: 'messageGroup' },
+      {},
+    )
+    const r = await queues.send(
+      byGroup,
+      [
+        { body: 'x', groupId: 'a', dedupId: 'd' },
+        { body: 'y', groupId: 'b', dedupId: 'd' },
+        { body: 'z', groupId: 'a', dedupId: 'd' },
+      ],
+      'me',
+    )
+    const ids = r.map((x) => sent(x).messageId)
+    assert.notEqual(ids[0], ids[1])
+    assert.equal(ids[2], ids[0])
+  })
+
+  test('refuses what a FIFO queue cannot take', async () => {
+    const { queues } = await setup()
+    const q = await queues.create(SCOPE, 'f.fifo', { FifoQueue: 'true' }, {})
+    const [noGroup, delay, noDedup] = await queues.send(
+      q,
+      [
+        { body: 'x', dedupId: 'd1' },
+        { body: 'x', groupId: 'g', dedupId: 'd2', delaySeconds: 3 },
+        { body: 'x', groupId: 'g' },
+      ],
+      'me',
+    )
+    assert.equal((noGroup as QueueError).code, 'MissingParameter')
+    assert.equal((delay as QueueError).code, 'InvalidParameterValue')
+    assert.equal(
+      (noDedup as QueueError).message,
+      'The queue should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly',
+    )
+  })
+
+  test('a handle whose visibility ran out no longer deletes', async () => {
+    const { queues, clock } = await setup()
+    const q = await queues.create(SCOPE, 'f.fifo', fifo, {})
+    await queues.send(q, [{ body: 'x', groupId: 'g' }], 'me')
+    const [m] = await queues.receive(q, { max: 1, visibilityTimeout: 1 })
+    clock.advance(1000)
+    const [err] = await queues.deleteMessages(q, [m!.receiptHandle])
+    assert.match(err?.message ?? '', /Reason: The receipt handle has expired\.$/)
+  })
+})
+
+describe('queues', () => {
+  test('CreateQueue is idempotent with equal attributes and refuses different ones', async () => {
+    const { queues } = await setup()
+    const q = await queues.create(SCOPE, 'q', { VisibilityTimeout: '10' }, {})
+    assert.equal(await queues.create(SCOPE, 'q', { VisibilityTimeout: '10' }, {}), q)
+    assert.equal(await queues.create(SCOPE, 'q', {}, {}), q)
+    await assert.rejects(queues.create(SCOPE, 'q', { VisibilityTimeout: '11' }, {}), {
+      code: 'QueueAlreadyExists',
+      message:
+        'A queue already exists with the same name and a different value for attribute VisibilityTimeout',
+    })
+    await assert.rejects(queues.create(SCOPE, 's', { FifoQueue: 'false' }, {}), {
+      code: 'InvalidAttributeName',
+      message: 'Unknown Attribute FifoQueue.',
+    })
+    await assert.rejects(queues.create(SCOPE, 'x.fifo', {}, {}), { code: 'InvalidParameterValue' })
+    await assert.rejects(queues.create(SCOPE, 'v', { VisibilityTimeout: '43201' }, {}), {
+      code: 'InvalidAttributeValue',
+      message: 'Invalid value for the parameter VisibilityTimeout.',
+    })
+  })
+
+  test('redrive: a message received maxReceiveCount times moves to the dead-letter queue', async () => {
+    const { queues } = await setup()
+    const dlq = await queues.create(SCOPE, 'dlq', {}, {})
+    const q = await queues.create(
+      SCOPE,
+      'src',
+      { RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.arn, maxReceiveCount: '2' }) },
+      {},
+    )
+    assert.equal(
+      queues.attributes(q, ['RedrivePolicy']).RedrivePolicy,
+      `{"deadLetterTargetArn":"${dlq.arn}","maxReceiveCount":2}`,
+    )
+    const id = sent((await queues.send(q, [{ body: 'poison' }], 'me'))[0]).messageId
+    for (let i = 1; i <= 2; i++) {
+      const [m] = await queues.receive(q, { max: 1, visibilityTimeout: 0 })
+      assert.equal(m?.receiveCount, i)
+    }
+    assert.deepEqual(await queues.receive(q, { max: 1 }), [])
+    const [moved] = await queues.receive(dlq, { max: 1 })
+    assert.equal(moved?.id, id)
+    assert.equal(moved.body, 'poison')
+    assert.equal(moved.sourceArn, q.arn)
+    assert.equal(moved.receiveCount, 3)
+    assert.deepEqual(
+      queues.sourcesOf(dlq).map((s) => s.record.name),
+      ['src'],
+    )
+  })
+
+  test('a redrive policy must name an existing queue of the same kind', async () => {
+    const { queues } = await setup()
+    const f = await queues.create(SCOPE, 'f.fifo', { FifoQueue: 'true' }, {})
+    const policy = (arn: string, n: unknown) =>
+      JSON.stringify({ deadLetterTargetArn: arn, maxReceiveCount: n })
+    await assert.rejects(
+      queues.create(
+        SCOPE,
+        'a',
+        { RedrivePolicy: policy('arn:aws:sqs:us-east-1:111111111111:none', 1) },
+        {},
+      ),
+      { code: 'InvalidParameterValue' },
+    )
+    await assert.rejects(queues.create(SCOPE, 'b', { RedrivePolicy: policy(f.arn, 1) }, {}), {
+      code: 'InvalidParameterValue',
+    })
+    await assert.rejects(queues.create(SCOPE, 'c', { RedrivePolicy: policy(f.arn, 0) }, {}), {
+      code: 'InvalidParameterValue',
+    })
+  })
+
+  test('dead letters recorded before their queue existed arrive when it is created', async () => {
+    const store = createMemoryStore()
+    const { queues } = await setup(store)
+    const event: StoredEvent = {
+      id: 'e1',
+      busArn: 'arn:aws:events:us-east-1:111111111111:event-bus/default',
+      text: '{"version":"0","id":"e1"}',
+      ingestedAt: 1,
+      hops: 0,
+    }
+    const job: DeliveryJob = {
+      id: 3,
+      eventId: 'e1',
+      busArn: event.busArn,
+      ruleArn: 'arn:aws:events:us-east-1:111111111111:rule/r',
+      targetId: 't',
+      attempts: 1,
+      dueAt: 1,
+    }
+    const dlqArn = 'arn:aws:sqs:us-east-1:111111111111:later'
+    await store.events.append([event], [job])
+    const letter = {
+      job,
+      event,
+      dlqArn,
+      ruleArn: job.ruleArn,
+      targetArn: 'arn:aws:sqs:us-east-1:111111111111:gone',
+      errorCode: 'NO_RESOURCE',
+      errorMessage: 'gone',
+      retryAttempts: 0,
+      at: 2,
+    }
+    assert.equal(await queues.deadLetter(letter), false)
+    await store.events.deadLetter(letter)
+    const q = await queues.create(SCOPE, 'later', {}, {})
+    const [m] = await queues.receive(q, { max: 10 })
+    assert.equal(m?.body, event.text)
+    assert.deepEqual(m.attributes?.ERROR_CODE, { dataType: 'String', stringValue: 'NO_RESOURCE' })
+    assert.deepEqual(await store.events.deadLetters(dlqArn), [])
+  })
+})
+
+describe('restart on SQLite', () => {
+  test('sent, received and deleted messages are as they were; handles still work', async () => {
+    const dataDir = tempDir('junction-queue-')
+    const clock = new ManualClock()
+    const first = await setup(createSqliteStore({ dataDir }), clock)
+    const q = await first.queues.create(SCOPE, 'q', { VisibilityTimeout: '30' }, { a: 'b' })
+    const f = await first.queues.create(SCOPE, 'f.fifo', { FifoQueue: 'true' }, {})
+    await first.queues.send(q, [{ body: 'kept' }, { body: 'deleted' }, { body: 'held' }], 'me')
+    const dedup = sent(
+      (await first.queues.send(f, [{ body: 'x', groupId: 'g', dedupId: 'd' }], 'me'))[0],
+    )
+    const received = await first.queues.receive(q, { max: 3 })
+    const byBody = new Map(received.map((m) => [m.body, m]))
+    await first.queues.deleteMessages(q, [byBody.get('deleted')!.receiptHandle])
+    await first.queues.changeVisibility(q, [
+      { handle: byBody.get('kept')!.receiptHandle, timeout: 0 },
+    ])
+    first.queues.close()
+    await first.store.close()
+
+    const second = await setup(createSqliteStore({ dataDir }), clock)
+    const q2 = second.queues.find(SCOPE, 'q')!
+    assert.deepEqual(q2.record.tags, { a: 'b' })
+    assert.deepEqual(
+      (await second.queues.receive(q2, { max: 10 })).map((m) => [m.body, m.receiveCount]),
+      [['kept', 2]],
+    )
+    // 'held' is still in flight from before the restart; its handle deletes it.
+    assert.deepEqual(await second.queues.deleteMessages(q2, [byBody.get('held')!.receiptHandle]), [
+      undefined,
+    ])
+    clock.advance(30_000)
+    assert.deepEqual(
+      (await second.queues.receive(q2, { max: 10 })).map((m) => m.body),
+      ['kept'],
+    )
+    // The FIFO deduplication id is remembered across the restart.
+    const f2 = second.queues.find(SCOPE, 'f.fifo')!
+    const again = sent(
+      (await second.queues.send(f2, [{ body: 'x', groupId: 'g', dedupId: 'd' }], 'me'))[0],
+    )
+    assert.equal(again.messageId, dedup.messageId)
+    second.queues.close()
+    await second.store.close()
+  })
+})
