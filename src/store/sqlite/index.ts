@@ -107,7 +107,8 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       if (error) w?.reject(error)
       else w?.resolve()
     }
-    if (waiting.size === 0) writer.unref()
+    // A closing store waits for the writer's last answer, so it stays referenced then.
+    if (waiting.size === 0 && !closed) writer.unref()
   })
   writer.unref()
   writer.on('error', (e) => {
