@@ -35,6 +35,8 @@ export class LiveQueue {
   lastPurgeAt?: number
   /** Messages up to this seq were purged; one committed after the purge is not added. */
   purgedUpTo = 0
+  /** Resolves once the queue's creation is committed. */
+  created: Promise<void> = Promise.resolve()
   /** The timer that wakes waiters when a hidden message becomes visible. */
   wake?: { at: number; cancel: () => void }
 

@@ -21,7 +21,10 @@ import {
 } from './attributes.js'
 import { invalidParameter, QueueError } from './errors.js'
 import { LiveQueue, type LiveMessage, type Waiter } from './live-queue.js'
+import { deadLetterAttributes } from './dead-letter-message.js'
 import { md5OfAttributes, md5OfBody } from './md5.js'
+import { checkBody, messageSize } from './message-rules.js'
+import { makeHandle, parseHandle } from './receipt-handle.js'
 import type {
   DedupRecord,
   MessageAttributeValue,
@@ -172,6 +175,8 @@ export class Queues {
             `A queue already exists with the same name and a different value for attribute ${k}`,
           )
       }
+      // A creation still being committed is answered once it is durable.
+      await existing.created
       return existing
     }
     const now = this.deps.clock.now()
@@ -186,7 +191,8 @@ export class Queues {
       modifiedAt: now,
     }
     const q = this.register(record)
-    await this.deps.store.write([{ t: 'putQueue', queue: record }])
+    q.created = this.deps.store.write([{ t: 'putQueue', queue: record }])
+    await q.created
     await this.drainDeadLetters(q)
     return q
   }
@@ -301,7 +307,7 @@ export class Queues {
     now: number,
   ): { message?: StoredMessage; result: SendResult; dedupRecord?: DedupRecord } {
     checkBody(entry.body)
-    const size = messageSize(entry)
+    const size = messageSize(entry.body, entry.attributes)
     if (size > q.settings.maximumMessageSize)
       throw invalidParameter(
         `One or more parameters are invalid. Reason: Message must be shorter than ${String(q.settings.maximumMessageSize)} bytes.`,
@@ -599,25 +605,13 @@ export class Queues {
   }
 
   private deadLetterMessage(q: LiveQueue, letter: DeadLetter): StoredMessage {
-    const attributes: Record<string, MessageAttributeValue> = {
-      RULE_ARN: { dataType: 'String', stringValue: letter.ruleArn },
-      TARGET_ARN: { dataType: 'String', stringValue: letter.targetArn },
-      ERROR_CODE: { dataType: 'String', stringValue: letter.errorCode },
-      ERROR_MESSAGE: { dataType: 'String', stringValue: letter.errorMessage },
-      RETRY_ATTEMPTS: { dataType: 'String', stringValue: String(letter.retryAttempts) },
-    }
-    if (letter.exhaustedRetryCondition !== undefined)
-      attributes.EXHAUSTED_RETRY_CONDITION = {
-        dataType: 'String',
-        stringValue: letter.exhaustedRetryCondition,
-      }
     const now = this.deps.clock.now()
     return {
       seq: ++this.seq,
       queueId: q.record.id,
       id: randomUUID(),
       body: letter.event.text,
-      attributes,
+      attributes: deadLetterAttributes(letter),
       senderId: EVENTBRIDGE_SENDER,
       sentAt: now,
       visibleAt: now + q.settings.delaySeconds * 1000,
@@ -766,39 +760,3 @@ function updateOf(m: LiveMessage): Extract<QueueWrite, { t: 'update' }>['message
 
 /** FIFO sequence numbers: 20 digits, growing with every message sent. */
 export const sequenceNumber = (seq: number) => String(seq).padStart(20, '0')
-
-const makeHandle = (queueId: string, messageId: string, token: string) =>
-  Buffer.from(`${queueId} ${messageId} ${token}`, 'utf8').toString('base64')
-
-function parseHandle(
-  handle: string,
-): { queueId: string; messageId: string; token: string } | undefined {
-  if (!/^[A-Za-z0-9+/=]+$/.test(handle)) return undefined
-  const parts = Buffer.from(handle, 'base64').toString('utf8').split(' ')
-  if (parts.length !== 3 || parts.some((p) => p === '')) return undefined
-  return { queueId: parts[0]!, messageId: parts[1]!, token: parts[2]! }
-}
-
-/** SQS accepts #x9 #xA #xD, #x20–#xD7FF, #xE000–#xFFFD and #x10000–#x10FFFF. */
-const INVALID_CHARS = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u
-
-function checkBody(body: string): void {
-  if (body.length === 0)
-    throw new QueueError('MissingParameter', 'The request must contain the parameter MessageBody.')
-  if (INVALID_CHARS.test(body))
-    throw new QueueError(
-      'InvalidMessageContents',
-      'Invalid characters found. Valid unicode characters are #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF',
-    )
-}
-
-/** The size SQS counts against MaximumMessageSize: the body and every attribute's parts. */
-function messageSize(entry: SendEntry): number {
-  let size = Buffer.byteLength(entry.body, 'utf8')
-  for (const [name, a] of Object.entries(entry.attributes ?? {})) {
-    size += Buffer.byteLength(name, 'utf8') + Buffer.byteLength(a.dataType, 'utf8')
-    if (a.binaryValue !== undefined) size += Buffer.from(a.binaryValue, 'base64').length
-    else size += Buffer.byteLength(a.stringValue ?? '', 'utf8')
-  }
-  return size
-}
