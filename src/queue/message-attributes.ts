@@ -45,7 +45,7 @@ export function checkMessageAttributes(attributes: Record<string, MessageAttribu
   }
 }
 
-/** The attributes a receiver asked for: `All` or `.*`, exact names, or `prefix.*`. */
+/** The attributes a receiver asked for: `All`, `*` or `.*`, exact names, or `prefix.*`. */
 export function selectAttributes(
   attributes: Record<string, MessageAttributeValue> | undefined,
   wanted: string[],
@@ -56,9 +56,10 @@ export function selectAttributes(
     const chosen = wanted.some(
       (w) =>
         w === 'All' ||
+        w === '*' ||
         w === '.*' ||
         w === name ||
-        (w.endsWith('.*') && name.startsWith(w.slice(0, -1))),
+        (w.endsWith('.*') && name.startsWith(w.slice(0, -2))),
     )
     if (chosen) out[name] = value
   }

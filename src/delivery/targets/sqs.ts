@@ -2,8 +2,9 @@
  * @module
  * Queue targets: the event (or its transformed input) becomes the body of a message in one of
  * Junction's queues, as EventBridge sends it to SQS. FIFO queues take the target's
- * `SqsParameters.MessageGroupId`; their deduplication id is the event id, so a redelivered event
- * is not queued twice.
+ * `SqsParameters.MessageGroupId` and, as with EventBridge, no deduplication id: the queue must
+ * deduplicate by content, which also keeps an event redelivered after a crash from being queued
+ * twice within five minutes.
  */
 import { parseArn } from '../../arns.js'
 import { allowsQueueSend } from '../../auth/policy.js'
@@ -15,7 +16,7 @@ export function createSqsAdapter(queues: Queues): TargetAdapter {
   return {
     kind: 'sqs',
     accepts: (arn) => parseArn(arn)?.service === 'sqs',
-    async invoke({ event, rule, target, body }): Promise<InvocationResult> {
+    async invoke({ rule, target, body }): Promise<InvocationResult> {
       const q = queues.findByArn(target.arn)
       if (!q) return fail('NO_RESOURCE', `The queue ${target.arn} does not exist.`)
       // Another account's queue must allow it in its policy, as SQS requires.
@@ -30,7 +31,7 @@ export function createSqsAdapter(queues: Queues): TargetAdapter {
         [
           {
             body,
-            ...(q.fifo && groupId !== undefined ? { groupId, dedupId: event.id } : {}),
+            ...(q.fifo && groupId !== undefined ? { groupId } : {}),
           },
         ],
         EVENTBRIDGE_SENDER,
