@@ -278,6 +278,7 @@ export class Queues {
     q: LiveQueue,
     entries: SendEntry[],
     senderId: string,
+    options: { batch?: boolean } = {},
   ): Promise<(SendResult | QueueError)[]> {
     const now = this.deps.clock.now()
     const results: (SendResult | QueueError)[] = []
@@ -285,7 +286,7 @@ export class Queues {
     const dedup: DedupRecord[] = []
     for (const entry of entries) {
       try {
-        const { message, result, dedupRecord } = this.prepare(q, entry, senderId, now)
+        const { message, result, dedupRecord } = this.prepare(q, entry, senderId, now, options)
         results.push(result)
         if (message) messages.push(message)
         if (dedupRecord) dedup.push(dedupRecord)
@@ -305,12 +306,14 @@ export class Queues {
     entry: SendEntry,
     senderId: string,
     now: number,
+    options: { batch?: boolean },
   ): { message?: StoredMessage; result: SendResult; dedupRecord?: DedupRecord } {
     checkBody(entry.body)
     const size = messageSize(entry.body, entry.attributes)
     if (size > q.settings.maximumMessageSize)
       throw invalidParameter(
-        `One or more parameters are invalid. Reason: Message must be shorter than ${String(q.settings.maximumMessageSize)} bytes.`,
+        // SQS words this differently in a batch entry.
+        `One or more parameters ${options.batch ? 'cannot be validated' : 'are invalid'}. Reason: Message must be shorter than ${String(q.settings.maximumMessageSize)} bytes.`,
       )
     const result: SendResult = { messageId: randomUUID(), md5OfBody: md5OfBody(entry.body) }
     if (entry.attributes && Object.keys(entry.attributes).length > 0)
@@ -324,8 +327,9 @@ export class Queues {
     let dedupId = entry.dedupId
     if (q.fifo) {
       if (entry.groupId === undefined)
+        // A batch entry reports this as InvalidParameterValue, SendMessage as MissingParameter.
         throw new QueueError(
-          'MissingParameter',
+          options.batch ? 'InvalidParameterValue' : 'MissingParameter',
           'The request must contain the parameter MessageGroupId.',
         )
       if (entry.delaySeconds !== undefined && entry.delaySeconds !== 0)

@@ -4,6 +4,7 @@
  * protocol's shape (the query protocol is read into the same shape) and returns its output in it.
  */
 import type { Scope } from '../../model.js'
+import { MAX_MESSAGE_SIZE } from '../../queue/attributes.js'
 import { invalidParameter, noSuchQueue, QueueError } from '../../queue/errors.js'
 import type { LiveQueue } from '../../queue/live-queue.js'
 import { checkMessageAttributes, selectAttributes } from '../../queue/message-attributes.js'
@@ -386,16 +387,18 @@ export const sqsOperations: Record<string, SqsOperation> = {
         return { id, error: err }
       }
     })
-    if (total > q.settings.maximumMessageSize)
+    // The whole batch is held to SQS's payload limit; each entry to the queue's own (below).
+    if (total > MAX_MESSAGE_SIZE)
       throw new QueueError(
         'AWS.SimpleQueueService.BatchRequestTooLong',
-        `Batch requests cannot be longer than ${String(q.settings.maximumMessageSize)} bytes. You have sent ${String(total)} bytes.`,
+        `Batch requests cannot be longer than ${String(MAX_MESSAGE_SIZE)} bytes. You have sent ${String(total)} bytes.`,
       )
     const valid = prepared.filter((p) => p.entry)
     const results = await ctx.queues.send(
       q,
       valid.map((p) => p.entry!),
       ctx.senderId,
+      { batch: true },
     )
     const successful: unknown[] = []
     const failed: unknown[] = []
