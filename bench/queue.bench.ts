@@ -27,6 +27,12 @@
  *
  * A probe wraps `Worker.prototype.postMessage`/`emit` in this process (nothing in `src/`
  * changes) to see the writes the store posts to its writer thread and the commits it answers.
+ *
+ * Options: `--messages N` (100000), `--single N` (10000), `--sdk N` (20000; 0 skips),
+ * `--producers N` (4), `--consumers N` (8), `--backlog N` (1000; 0 for none), `--body-bytes N`
+ * (256), `--raw-seconds S` (2), `--wakeups N` (200), `--rate N` (500), `--put-seconds S` (10),
+ * `--put-entries N` (1), `--sync normal`, `--only roundtrip,raw,wakeup,put`, `--no-probe`, `--profile`
+ * (one more batched round trip under the inspector's CPU profiler; its hottest functions printed).
  */
 import { SQSClient } from '@aws-sdk/client-sqs'
 import {
@@ -63,9 +69,9 @@ const arg = (name: string, fallback: number): number => {
 const MESSAGES = arg('messages', 100_000)
 const SINGLE = arg('single', 10_000)
 const SDK_MESSAGES = arg('sdk', 20_000)
-const PRODUCERS = Math.max(1, arg('producers', 2))
-const CONSUMERS = Math.max(1, arg('consumers', 4))
-const BACKLOG = arg('backlog', 2_000)
+const PRODUCERS = Math.max(1, arg('producers', 4))
+const CONSUMERS = Math.max(1, arg('consumers', 8))
+const BACKLOG = arg('backlog', 1_000)
 const BODY_BYTES = Math.max(40, arg('body-bytes', 256))
 const RAW_SECONDS = arg('raw-seconds', 2)
 const WAKEUPS = arg('wakeups', 200)
@@ -73,10 +79,15 @@ const RATE = arg('rate', 500)
 const PUT_SECONDS = arg('put-seconds', 10)
 const PUT_ENTRIES = Math.max(1, Math.min(10, arg('put-entries', 1)))
 const PROFILE = process.argv.includes('--profile')
+/** `--no-probe`: leave Worker alone (the commit figures then read 0), to see what the probe costs. */
+const PROBE = !process.argv.includes('--no-probe')
 const SYNC: 'full' | 'normal' =
   process.argv.includes('--sync') && process.argv[process.argv.indexOf('--sync') + 1] === 'normal'
     ? 'normal'
     : 'full'
+
+// The SDK's notice that its 2027 releases need Node 22 is not news to a benchmark.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
 
 const ACCOUNT = '111111111111'
 const REGION = 'us-east-1'
@@ -89,7 +100,8 @@ const EVENTS_HEADERS = {
   'content-type': 'application/x-amz-json-1.1',
 }
 
-const fmt = (n: number): string => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '-')
+const fmt = (n: number): string =>
+  Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '-'
 const ms = (n: number): string =>
   !Number.isFinite(n) ? '-' : Math.abs(n) < 10 ? n.toFixed(2) : n.toFixed(1)
 const sleep = (t: number) => new Promise<void>((r) => setTimeout(r, t))
@@ -176,8 +188,10 @@ function rowsOf(op: WriteOp): number {
   }
 }
 
-{
-  // The store's writer is the only Worker in this process.
+if (PROBE) {
+  // The store's writer is the only Worker in this process. The originals are called with the
+  // worker as `this`.
+  // eslint-disable-next-line @typescript-eslint/unbound-method
   const post = Worker.prototype.postMessage
   Worker.prototype.postMessage = function (this: Worker, value: unknown, transfer?: never) {
     const m = value as WriteRequest
@@ -187,6 +201,7 @@ function rowsOf(op: WriteOp): number {
     }
     post.call(this, value, transfer)
   }
+  // eslint-disable-next-line @typescript-eslint/unbound-method
   const emit = Worker.prototype.emit
   Worker.prototype.emit = function (this: Worker, event: string | symbol, ...args: unknown[]) {
     if (event === 'message') {
@@ -467,7 +482,10 @@ function sdkClient(url: string, queueUrl: string): Client {
           WaitTimeSeconds: waitSeconds,
         }),
       )
-      return (out.Messages ?? []).map((m) => ({ body: m.Body ?? '', handle: m.ReceiptHandle ?? '' }))
+      return (out.Messages ?? []).map((m) => ({
+        body: m.Body ?? '',
+        handle: m.ReceiptHandle ?? '',
+      }))
     },
     async delete(handles) {
       const out = await client.send(
@@ -577,8 +595,10 @@ async function roundTrip(
   const producer = async () => {
     try {
       while (nextSeq < total && !stalled) {
-        while (BACKLOG > 0 && nextSeq - received >= BACKLOG && !stalled)
+        if (BACKLOG > 0 && nextSeq - received >= BACKLOG) {
           await new Promise<void>((r) => freed.push(r))
+          continue
+        }
         const first = nextSeq
         const n = Math.min(batch, total - first)
         nextSeq += n
@@ -709,7 +729,7 @@ async function warmUp(client: Client, batch: number): Promise<void> {
         client.send(Array.from({ length: batch }, () => messageBody(-1, 0))),
       ),
     )
-    for (let left = 4 * batch; left > 0; ) {
+    for (let left = 4 * batch; left > 0;) {
       const got = await client.receive(batch, 1)
       if (got.length === 0) break
       left -= got.length
@@ -722,7 +742,13 @@ async function warmUp(client: Client, batch: number): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // 2: raw SQLite
 
-type RawResult = { rowsPerSec: number; messagesPerSec: number; commitsPerSec: number }
+type RawResult = {
+  rowsPerSec: number
+  messagesPerSec: number
+  commitsPerSec: number
+  /** CPU time per message, µs (this thread does all the work). */
+  cpuUsPerMsg: number
+}
 
 /**
  * The store's message statements on a fresh file (schema of migrations.ts, WAL, `sync`), per
@@ -757,7 +783,18 @@ function rawSqlite(mode: 'separate' | 'mixed', k: number, seconds: number): RawR
     const insertK = (first: number) => {
       const now = Date.now()
       for (let i = 0; i < k; i++)
-        insert.run(first + i, queueId, randomUUID(), messageBody(first + i, 0), meta, now, now, 0, null, null)
+        insert.run(
+          first + i,
+          queueId,
+          randomUUID(),
+          messageBody(first + i, 0),
+          meta,
+          now,
+          now,
+          0,
+          null,
+          null,
+        )
       seqBump.run(first + k - 1)
     }
     const updateK = (first: number) => {
@@ -792,18 +829,21 @@ function rawSqlite(mode: 'separate' | 'mixed', k: number, seconds: number): RawR
     }
     for (let i = 0; i < 20; i++) step()
     const from = seq
+    const cpu0 = process.cpuUsage()
     const start = performance.now()
     let elapsed = 0
     while (elapsed < seconds * 1000) {
       commits += step()
       elapsed = performance.now() - start
     }
+    const cpu = process.cpuUsage(cpu0)
     const messages = seq - from
     const perSec = 1000 / elapsed
     return {
       rowsPerSec: messages * 3 * perSec,
       messagesPerSec: messages * perSec,
       commitsPerSec: commits * perSec,
+      cpuUsPerMsg: (cpu.user + cpu.system) / messages,
     }
   } finally {
     db.close()
@@ -851,8 +891,10 @@ async function wakeups(reps: number): Promise<Wakeup> {
   let errors = 0
   let firstError: string | undefined
   try {
-    // Baseline first, then the wake-ups, each after a few unmeasured rounds.
-    for (let i = -10; i < reps; i++) {
+    // The baseline: the same pause, then SendMessage with no receive waiting, ReceiveMessage
+    // (the message is there) and DeleteMessage.
+    const plain = async (i: number) => {
+      await sleep(2)
       const t0 = performance.now()
       await producer.send([messageBody(i, t0)])
       const t1 = performance.now()
@@ -860,22 +902,22 @@ async function wakeups(reps: number): Promise<Wakeup> {
       const t2 = performance.now()
       if (got.length !== 1) {
         missed++
-        continue
+        return
       }
       await consumer.delete([got[0]!.handle])
       const t3 = performance.now()
-      if (i < 0) continue
+      if (i < 0) return
       out.plainSendMs.push(t1 - t0)
       out.plainReceiveMs.push(t2 - t1)
       out.plainDeleteMs.push(t3 - t2)
     }
-    for (let i = -10; i < reps; i++) {
+    const wake = async (i: number) => {
       let receivedAt = 0
       const waiting = consumer.receive(1, 20).then((got) => {
         receivedAt = performance.now()
         return got
       })
-      // Until the receive is waiting in the queue, then a moment more.
+      // Until the receive is waiting in the queue, then the same pause as the baseline's.
       for (let n = 0; live.waiters.length === 0 && n < 10_000; n++)
         await new Promise<void>((r) => setImmediate(r))
       await sleep(2)
@@ -890,13 +932,23 @@ async function wakeups(reps: number): Promise<Wakeup> {
       const got = await waiting
       if (got.length !== 1) {
         missed++
-        continue
+        return
       }
       await consumer.delete([got[0]!.handle])
-      if (i < 0) continue
+      if (i < 0) return
       out.sendMs.push(t1 - t0)
       out.fromSendAnswer.push(receivedAt - t1)
       out.fromSendStart.push(receivedAt - t0)
+    }
+    // Interleaved (alternating which goes first), so both see the same machine; 10 unmeasured.
+    for (let i = -10; i < reps; i++) {
+      if (i % 2 === 0) {
+        await plain(i)
+        await wake(i)
+      } else {
+        await wake(i)
+        await plain(i)
+      }
     }
   } finally {
     consumer.close()
@@ -1107,7 +1159,7 @@ function printRoundTrips(runs: RoundTrip[]): void {
     const w = r.window
     const perMsg = (x: number) => (x / Math.max(1, r.deleted)) * 1000
     console.log(
-      `  ${r.label}: CPU ${(w.cpuMs / 1000 / w.seconds).toFixed(2)} s/s, ${perMsg(w.cpuMs).toFixed(0)} µs/msg ` +
+      `  ${r.label}: CPU ${(w.cpuMs / 1000).toFixed(1)} s, ${(w.cpuMs / 1000 / w.seconds).toFixed(2)} s/s, ${perMsg(w.cpuMs).toFixed(0)} µs/msg ` +
         `(main ${perMsg(w.mainMs).toFixed(0)}, writer ${perMsg(w.writerMs).toFixed(0)}, other ${perMsg(w.otherMs).toFixed(0)}); ` +
         `event loop ${(100 * w.elu).toFixed(0)}% busy, longest stall ${ms(r.benchLoopMaxMs)} ms`,
     )
@@ -1118,11 +1170,17 @@ function printRoundTrips(runs: RoundTrip[]): void {
         `p99 ${ms(percentile(w.ackMs, 0.99))} ms; backlog (sent, not received) mean ${fmt(r.backlogMean)}, max ${fmt(r.backlogMax)}`,
     )
     const problems = [
-      r.stalled ? `stalled: nothing received for 10 s with ${fmt(r.sent - r.received)} sent messages missing` : '',
-      r.received < r.sent && !r.stalled ? `${fmt(r.sent - r.received)} sent messages never received` : '',
+      r.stalled
+        ? `stalled: nothing received for 10 s with ${fmt(r.sent - r.received)} sent messages missing`
+        : '',
+      r.received < r.sent && !r.stalled
+        ? `${fmt(r.sent - r.received)} sent messages never received`
+        : '',
       r.firstError ? `first error: ${r.firstError}` : '',
       w.failedWrites > 0 ? `${String(w.failedWrites)} store writes failed` : '',
-      r.logged.length > 0 ? `${String(r.logged.length)} server log lines at warn+, first: ${r.logged[0]!.slice(0, 300)}` : '',
+      r.logged.length > 0
+        ? `${String(r.logged.length)} server log lines at warn+, first: ${r.logged[0]!.slice(0, 300)}`
+        : '',
     ].filter(Boolean)
     for (const p of problems) console.log(`      !! ${p}`)
   }
@@ -1136,42 +1194,58 @@ async function main(): Promise<void> {
       `server in this process (startServer), SQLite sync ${SYNC.toUpperCase()}, ${String(BODY_BYTES)}-byte bodies`,
   )
 
+  // Raw SQLite runs right before and right after the batched round trip: other processes'
+  // disk traffic moves fsync times a lot on these machines, so the two are compared close together.
   const runs: RoundTrip[] = []
+  const raw: { label: string; r: RawResult }[] = []
+  const wantRaw = want('raw') && RAW_SECONDS > 0
+  let batched: RoundTrip | undefined
+  let groupK = 0
+  if (wantRaw)
+    raw.push({ label: '10 rows each, before', r: rawSqlite('separate', 10, RAW_SECONDS) })
   if (want('roundtrip')) {
+    if (MESSAGES > 0) {
+      batched = await roundTrip('raw JSON 1.0, batch 10', MESSAGES, 10, 'raw')
+      runs.push(batched)
+    }
+    if (wantRaw) {
+      raw.push({ label: '10 rows each, after', r: rawSqlite('separate', 10, RAW_SECONDS) })
+      if (batched && batched.window.commits > 0) {
+        groupK = Math.max(1, Math.round(batched.window.rows / batched.window.commits / 3))
+        raw.push({
+          label: `${String(3 * groupK)} rows each, mixed (group commit's mean)`,
+          r: rawSqlite('mixed', groupK, RAW_SECONDS),
+        })
+      }
+    }
+    if (SINGLE > 0) runs.push(await roundTrip('raw JSON 1.0, single', SINGLE, 1, 'raw'))
+    if (SDK_MESSAGES > 0)
+      runs.push(await roundTrip('SDK v3 client, batch 10', SDK_MESSAGES, 10, 'sdk'))
     console.log(
       `\n1. round trip, sent → deleted: ${String(PRODUCERS)} producers, ${String(CONSUMERS)} consumers ` +
         `(WaitTimeSeconds 1), producers pause at ${fmt(BACKLOG)} messages sent and not received`,
     )
-    if (MESSAGES > 0) runs.push(await roundTrip('raw JSON 1.0, batch 10', MESSAGES, 10, 'raw'))
-    if (SINGLE > 0) runs.push(await roundTrip('raw JSON 1.0, single', SINGLE, 1, 'raw'))
-    if (SDK_MESSAGES > 0)
-      runs.push(await roundTrip('SDK v3 client, batch 10', SDK_MESSAGES, 10, 'sdk'))
     printRoundTrips(runs)
   }
-  const batched = runs.find((r) => r.batch === 10 && r.label.startsWith('raw'))
   const single = runs.find((r) => r.batch === 1)
 
-  let raw10: RawResult | undefined
-  let rawGroup: RawResult | undefined
-  let groupRows = 0
-  if (want('raw') && RAW_SECONDS > 0) {
+  /** Raw msgs/s in 10-row transactions, right before and right after the batched round trip. */
+  const tenRows = raw.filter((x) => x.label.startsWith('10 rows'))
+  const rawGroup = raw.find((x) => x.label.includes('mixed'))?.r
+  if (raw.length > 0) {
     console.log(
       `\n2. raw SQLite in this process (better-sqlite3, migrations.ts schema, WAL, sync ${SYNC.toUpperCase()}, fresh file; ` +
-        `per message an insert, the receive's update and a delete)`,
+        `per message an insert, the receive's update and a delete; ${String(RAW_SECONDS)} s each, ` +
+        `right before and after the batched round trip)`,
     )
-    console.log('transactions                                      rows/s     msgs/s   commits/s')
-    const rawRow = (label: string, r: RawResult) =>
+    console.log(
+      'transactions                                      rows/s     msgs/s   commits/s   ms/commit   CPU µs/msg',
+    )
+    for (const { label, r } of raw)
       console.log(
-        `${label.padEnd(44)} ${fmt(r.rowsPerSec).padStart(10)} ${fmt(r.messagesPerSec).padStart(10)} ${fmt(r.commitsPerSec).padStart(11)}`,
+        `${label.padEnd(44)} ${fmt(r.rowsPerSec).padStart(10)} ${fmt(r.messagesPerSec).padStart(10)} ` +
+          `${fmt(r.commitsPerSec).padStart(11)} ${ms(1000 / r.commitsPerSec).padStart(11)} ${r.cpuUsPerMsg.toFixed(0).padStart(12)}`,
       )
-    raw10 = rawSqlite('separate', 10, RAW_SECONDS)
-    rawRow('10 rows each (insert, update, delete apart)', raw10)
-    if (batched && batched.window.commits > 0) {
-      groupRows = batched.window.rows / batched.window.commits
-      const k = Math.max(1, Math.round(groupRows / 3))
-      rawGroup = rawSqlite('mixed', k, RAW_SECONDS)
-      rawRow(`${String(3 * k)} rows each, mixed (group commit's mean)`, rawGroup)
-    }
   }
 
   let wake: Wakeup | undefined
@@ -1180,16 +1254,16 @@ async function main(): Promise<void> {
       `\n3. long-poll wake-up: ReceiveMessage (WaitTimeSeconds 20) waiting on an empty queue, then one SendMessage; ${String(WAKEUPS)} times`,
     )
     wake = await wakeups(WAKEUPS)
-    console.log('                                              p50 ms   p90 ms   p99 ms   max ms')
+    console.log(`${''.padEnd(48)}   p50 ms   p90 ms   p99 ms   max ms`)
     const line = (label: string, xs: Float64Array) =>
       console.log(
-        `${label.padEnd(44)} ${ms(percentile(xs, 0.5)).padStart(8)} ${ms(percentile(xs, 0.9)).padStart(8)} ` +
+        `${label.padEnd(48)} ${ms(percentile(xs, 0.5)).padStart(8)} ${ms(percentile(xs, 0.9)).padStart(8)} ` +
           `${ms(percentile(xs, 0.99)).padStart(8)} ${ms(xs.at(-1) ?? NaN).padStart(8)}`,
       )
     line('receive answered − send answered', wake.fromSendAnswer)
     line('receive answered − send started', wake.fromSendStart)
     line('SendMessage round trip (a receive waiting)', wake.sendMs)
-    line('baseline: SendMessage round trip', wake.plainSendMs)
+    line('baseline: SendMessage round trip, none waiting', wake.plainSendMs)
     line('baseline: ReceiveMessage (message there)', wake.plainReceiveMs)
     line('baseline: DeleteMessage round trip', wake.plainDeleteMs)
     if (wake.missed > 0 || wake.errors > 0)
@@ -1249,17 +1323,24 @@ async function main(): Promise<void> {
   const ratio = (label: string, value: string) => console.log(`  ${label.padEnd(56)} ${value}`)
   if (batched) {
     ratio('batched round trip, msgs/s', `${fmt(batched.rate)}  (aim >= 5,000)`)
-    if (raw10)
+    if (tenRows.length > 0)
       ratio(
-        '  / raw SQLite msgs/s, 10-row transactions',
-        (batched.rate / raw10.messagesPerSec).toFixed(2),
+        `  / raw SQLite msgs/s, 10-row transactions, ${tenRows.map((x) => x.label.slice(14)).join(' / ')}`,
+        tenRows.map((x) => (batched.rate / x.r.messagesPerSec).toFixed(2)).join(' / '),
       )
     if (rawGroup)
       ratio(
-        `  / raw SQLite msgs/s, ${String(3 * Math.max(1, Math.round(groupRows / 3)))}-row mixed transactions`,
+        `  / raw SQLite msgs/s, ${String(3 * groupK)}-row mixed transactions`,
         (batched.rate / rawGroup.messagesPerSec).toFixed(2),
       )
-    if (single) ratio('single-message round trip / batched', (single.rate / batched.rate).toFixed(2))
+    const cpuPerMsg = (batched.window.cpuMs / Math.max(1, batched.deleted)) * 1000
+    if (rawGroup)
+      ratio(
+        `CPU µs/msg, Junction (all threads) / raw ${String(3 * groupK)}-row mixed`,
+        `${cpuPerMsg.toFixed(0)} / ${rawGroup.cpuUsPerMsg.toFixed(0)} = ${(cpuPerMsg / rawGroup.cpuUsPerMsg).toFixed(1)}`,
+      )
+    if (single)
+      ratio('single-message round trip / batched', (single.rate / batched.rate).toFixed(2))
     const sdk = runs.find((r) => r.label.startsWith('SDK'))
     if (sdk) ratio('SDK client batched / raw batched', (sdk.rate / batched.rate).toFixed(2))
   }

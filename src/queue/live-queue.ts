@@ -12,7 +12,11 @@ import { TimerHeap } from './timer-heap.js'
 
 export type MessageState = 'delayed' | 'visible' | 'inflight' | 'gone'
 
-export type LiveMessage = StoredMessage & { state: MessageState }
+export type LiveMessage = StoredMessage & {
+  state: MessageState
+  /** MD5 of the body, computed once on first receive. */
+  md5?: string
+}
 
 type Group = { messages: Deque<LiveMessage>; inFlight: number }
 

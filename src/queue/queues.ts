@@ -6,7 +6,7 @@
  * if it is lost in a crash the message only becomes visible again sooner, which at-least-once
  * delivery allows.
  */
-import { createHash, randomBytes, randomUUID } from 'node:crypto'
+import { createHash, randomUUID } from 'node:crypto'
 import type { Logger } from 'pino'
 import { queueArn } from '../arns.js'
 import type { Clock } from '../clock.js'
@@ -399,13 +399,19 @@ export class Queues {
 
   /**
    * ReceiveMessage: up to `max` messages, waiting (long polling) up to the wait time for the
-   * first to arrive. `signal` ends the wait early (the client went away).
+   * first to arrive. The signal `abortSignal` gives (asked for only if the call waits) ends the
+   * wait early: the client went away.
    */
-  receive(q: LiveQueue, request: ReceiveRequest, signal?: AbortSignal): Promise<ReceivedMessage[]> {
+  receive(
+    q: LiveQueue,
+    request: ReceiveRequest,
+    abortSignal?: () => AbortSignal,
+  ): Promise<ReceivedMessage[]> {
     const got = this.receiveNow(q, request)
     const waitSeconds = request.waitSeconds ?? q.settings.receiveMessageWaitTimeSeconds
-    if (got.length > 0 || waitSeconds <= 0 || this.closed || signal?.aborted)
-      return Promise.resolve(got)
+    if (got.length > 0 || waitSeconds <= 0 || this.closed) return Promise.resolve(got)
+    const signal = abortSignal?.()
+    if (signal?.aborted) return Promise.resolve(got)
     return new Promise((resolve) => {
       let settled = false
       const finish = (messages: ReceivedMessage[]) => {
@@ -470,7 +476,7 @@ export class Queues {
     for (const m of taken) {
       m.receiveCount++
       m.firstReceivedAt ??= now
-      m.receipt = randomBytes(12).toString('base64url')
+      m.receipt = randomUUID()
       inflightSince.set(m, now)
       updates.push({
         seq: m.seq,
@@ -733,7 +739,7 @@ function received(q: LiveQueue, m: LiveMessage): ReceivedMessage {
     id: m.id,
     receiptHandle: makeHandle(q.record.id, m.id, m.receipt!),
     body: m.body,
-    md5OfBody: md5OfBody(m.body),
+    md5OfBody: (m.md5 ??= md5OfBody(m.body)),
     senderId: m.senderId,
     sentAt: m.sentAt,
     receiveCount: m.receiveCount,

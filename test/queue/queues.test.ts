@@ -189,7 +189,7 @@ describe('long polling', () => {
     const { queues } = await setup()
     const q = await queues.create(SCOPE, 'q', {}, {})
     const abort = new AbortController()
-    const waiting = queues.receive(q, { max: 1, waitSeconds: 20 }, abort.signal)
+    const waiting = queues.receive(q, { max: 1, waitSeconds: 20 }, () => abort.signal)
     abort.abort()
     assert.deepEqual(await waiting, [])
     const other = queues.receive(q, { max: 1, waitSeconds: 20 })

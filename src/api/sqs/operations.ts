@@ -22,8 +22,8 @@ export type SqsContext = {
   path: string
   /** SenderId on the messages this caller sends. */
   senderId: string
-  /** Aborted when the client goes away (ends a long poll). */
-  signal: AbortSignal
+  /** A signal aborted when the client goes away (ends a long poll); made when first asked for. */
+  abortSignal: () => AbortSignal
 }
 
 export type Input = Record<string, unknown>
@@ -430,7 +430,7 @@ export const sqsOperations: Record<string, SqsOperation> = {
         ...(visibility !== undefined ? { visibilityTimeout: visibility } : {}),
         ...(wait !== undefined ? { waitSeconds: wait } : {}),
       },
-      ctx.signal,
+      ctx.abortSignal,
     )
     const systemNames = [
       ...stringList(input, 'AttributeNames'),
