@@ -108,7 +108,9 @@ export async function createBus(options: BusOptions): Promise<Bus> {
     ...(options.random ? { random: options.random } : {}),
     // Into the queue the target names; kept in the store until that queue exists.
     deadLetter: async (letter) => {
-      if (!(await queues.deadLetter(letter))) await store.events.deadLetter(letter)
+      if (await queues.deadLetter(letter)) return 'queued'
+      await store.events.deadLetter(letter)
+      return 'kept'
     },
     adapters: [
       apiDestinations,

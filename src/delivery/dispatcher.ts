@@ -29,10 +29,10 @@ export type DispatcherDeps = {
   metrics: Metrics
   log: DispatcherLog
   /**
-   * Stores a dead letter and finishes its job in one step (into its queue when there is one);
-   * the store's own record of it when absent.
+   * Stores a dead letter and finishes its job in one step: into its queue (`queued`), or kept
+   * in the store while there is no such queue (`kept`). The store's own record when absent.
    */
-  deadLetter?: (letter: DeadLetter) => Promise<void>
+  deadLetter?: (letter: DeadLetter) => Promise<'queued' | 'kept'>
   /** Most invocations in flight at once. */
   maxInFlight?: number
   random?: () => number
@@ -295,7 +295,6 @@ export class Dispatcher {
           await this.save(item, () => deps.store.finish([job.id]))
           return
         }
-        deps.metrics.invocationsSentToDlq.inc(labels)
         const letter: DeadLetter = {
           job: { ...job, attempts: attempt },
           event,
@@ -308,8 +307,14 @@ export class Dispatcher {
           retryAttempts: attempt - 1,
           at: now,
         }
-        const deadLetter = deps.deadLetter ?? ((l: DeadLetter) => deps.store.deadLetter(l))
-        await this.save(item, () => deadLetter(letter))
+        const deadLetter =
+          deps.deadLetter ??
+          ((l: DeadLetter) => deps.store.deadLetter(l).then(() => 'kept' as const))
+        await this.save(item, async () => {
+          const where = await deadLetter(letter)
+          if (where === 'queued') deps.metrics.invocationsSentToDlq.inc(labels)
+          else deps.metrics.invocationsFailedToBeSentToDlq.inc(labels)
+        })
       }
     }
   }

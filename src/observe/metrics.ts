@@ -49,6 +49,11 @@ export function createMetrics() {
       'Events sent to a dead-letter queue',
       rule,
     ),
+    invocationsFailedToBeSentToDlq: counter(
+      'InvocationsFailedToBeSentToDlq',
+      'Events whose dead-letter queue does not exist (kept in the store until it is created)',
+      rule,
+    ),
     throttledRules: counter('ThrottledRules', 'Invocations delayed by a rate limit', rule),
     ingestionToInvocationStartLatency: new Histogram({
       name: 'IngestionToInvocationStartLatency',

@@ -140,6 +140,51 @@ describe('retries and dead letters', () => {
       assert.match(letter!.errorMessage, /500/)
       const metrics = await bus.metrics.registry.getSingleMetricAsString('InvocationAttempts')
       assert.match(metrics, /InvocationAttempts\{EventBusName="default",RuleName="r"\} 4/)
+      // There is no queue named dlq: the letter is kept, and counted as not sent to the DLQ.
+      assert.match(
+        await bus.metrics.registry.getSingleMetricAsString('InvocationsFailedToBeSentToDlq'),
+        /InvocationsFailedToBeSentToDlq\{EventBusName="default",RuleName="r"\} 1/,
+      )
+    } finally {
+      await bus.close()
+    }
+  })
+
+  test('a dead letter goes into its queue when it exists, and the job ends with it', async () => {
+    const clock = new ManualClock()
+    const bus = await createTestBus({ clock, random: () => 0.5 })
+    try {
+      sink.respond(() => 400)
+      const queue = await bus.queues.create(TEST_SCOPE, 'dlq', {}, {})
+      assert.equal(queue.arn, DLQ)
+      const arn = await apiDestination(bus)
+      await ruleTo(bus, { Arn: arn, DeadLetterConfig: { Arn: DLQ } })
+      const id = await put(bus)
+      let got: Awaited<ReturnType<typeof bus.queues.receive>> = []
+      await drive(
+        bus,
+        clock,
+        async () => (got = await bus.queues.receive(queue, { max: 10 })).length > 0,
+        60_000,
+      )
+      assert.equal(got.length, 1)
+      assert.equal((JSON.parse(got[0]!.body) as { id: string }).id, id)
+      const attributes = got[0]!.attributes ?? {}
+      assert.deepEqual(Object.keys(attributes).sort(), [
+        'ERROR_CODE',
+        'ERROR_MESSAGE',
+        'RETRY_ATTEMPTS',
+        'RULE_ARN',
+        'TARGET_ARN',
+      ])
+      assert.deepEqual(attributes.RETRY_ATTEMPTS, { dataType: 'String', stringValue: '0' })
+      assert.deepEqual(attributes.TARGET_ARN, { dataType: 'String', stringValue: arn })
+      assert.deepEqual(await letters(bus), [])
+      assert.deepEqual(await bus.store.events.pending(), [])
+      assert.match(
+        await bus.metrics.registry.getSingleMetricAsString('InvocationsSentToDlq'),
+        /InvocationsSentToDlq\{EventBusName="default",RuleName="r"\} 1/,
+      )
     } finally {
       await bus.close()
     }
