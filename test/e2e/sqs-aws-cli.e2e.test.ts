@@ -28,32 +28,14 @@
  */
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
-import { createHash } from 'node:crypto'
-import { after, before, describe, test } from 'node:test'
-import { startHttpSink, type HttpSink } from '../helpers/http-sink.js'
-import { startServerProcess, type ServerProcess } from '../helpers/server.js'
-import { ACCOUNT, REGION, clientEnv } from './scenario.js'
+import { before, describe, test } from 'node:test'
+import * as q from './sqs-scenario.js'
 
 const AWS = '/usr/bin/aws'
 
 type Run = { code: number | string; stdout: string; stderr: string }
 
-let server: ServerProcess
-let sink: HttpSink
-let env: NodeJS.ProcessEnv
-
-before(async () => {
-  ;[server, sink] = await Promise.all([startServerProcess(), startHttpSink()])
-  env = clientEnv()
-})
-
-after(async () => {
-  try {
-    assert.equal(await server.stop(), 0, server.output())
-  } finally {
-    await sink.close()
-  }
-})
+const e2e = q.serverAndSink({ clientEnv: true })
 
 /**
  * At most this many CLI processes at once: each is CPU-bound for about a second while it starts,
@@ -70,8 +52,8 @@ async function aws(...args: string[]): Promise<Run> {
     return await new Promise((resolve) => {
       execFile(
         AWS,
-        ['--endpoint-url', server.url, '--output', 'json', ...args],
-        { env, maxBuffer: 64 * 1024 * 1024, timeout: 60_000 },
+        ['--endpoint-url', e2e.server.url, '--output', 'json', ...args],
+        { env: e2e.env, maxBuffer: 64 * 1024 * 1024, timeout: 60_000 },
         (err, stdout, stderr) => {
           resolve({ code: err ? (err.code ?? 'killed') : 0, stdout, stderr })
         },
@@ -96,172 +78,23 @@ const sqs = <T = Record<string, unknown>>(...args: string[]) => ok<T>('sqs', ...
 const events = <T = Record<string, unknown>>(...args: string[]) => ok<T>('events', ...args)
 
 /** Exit code 254 and exactly `An error occurred (code) when calling the operation: message`. */
-function assertServiceError(r: Run, operation: string, code: string, message: string): void {
+function assertServiceError(
+  r: Run,
+  operation: string,
+  expected: { code: string; message: string },
+): void {
   assert.equal(r.code, 254, r.stderr.slice(0, 500))
   assert.equal(
     r.stderr.trim(),
-    `An error occurred (${code}) when calling the ${operation} operation: ${message}`,
+    `An error occurred (${expected.code}) when calling the ${operation} operation: ${expected.message}`,
   )
 }
 
-const json = (v: unknown) => JSON.stringify(v)
-const md5 = (s: string) => createHash('md5').update(s, 'utf8').digest('hex')
-const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex')
+const queueUrl = (name: string) => e2e.queueUrl(name)
 
-// ── SQS wire values ──────────────────────────────────────────────────────────
-
-type WireAttribute = { DataType: string; StringValue?: string; BinaryValue?: string }
-
-type Message = {
-  MessageId: string
-  ReceiptHandle: string
-  MD5OfBody: string
-  Body: string
-  Attributes?: Record<string, string>
-  MD5OfMessageAttributes?: string
-  MessageAttributes?: Record<string, WireAttribute>
-}
-
-type Received = { Messages?: Message[] }
-
-type SendResult = { MessageId: string; MD5OfMessageBody: string; SequenceNumber?: string }
-
-type BatchFailure = { Id: string; SenderFault: boolean; Code: string; Message: string }
-
-const queueUrl = (name: string) => `${server.url}/${ACCOUNT}/${name}`
-const queueArn = (name: string) => `arn:aws:sqs:${REGION}:${ACCOUNT}:${name}`
-
-/**
- * MD5OfMessageAttributes as SQS computes it: names sorted by their UTF-8 bytes, each as
- * length-prefixed name, data type, then 1 and the string value (or 2 and the binary value).
- */
-function md5OfAttributes(attributes: Record<string, WireAttribute>): string {
-  const parts: Buffer[] = []
-  const field = (b: Buffer) => {
-    const length = Buffer.alloc(4)
-    length.writeUInt32BE(b.length)
-    parts.push(length, b)
-  }
-  const names = Object.keys(attributes).sort((a, b) =>
-    Buffer.compare(Buffer.from(a), Buffer.from(b)),
-  )
-  for (const name of names) {
-    const a = attributes[name]!
-    field(Buffer.from(name, 'utf8'))
-    field(Buffer.from(a.DataType, 'utf8'))
-    if (a.BinaryValue !== undefined) {
-      parts.push(Buffer.from([2]))
-      field(Buffer.from(a.BinaryValue, 'base64'))
-    } else {
-      parts.push(Buffer.from([1]))
-      field(Buffer.from(a.StringValue ?? '', 'utf8'))
-    }
-  }
-  return createHash('md5').update(Buffer.concat(parts)).digest('hex')
-}
-
-const STANDARD_SYSTEM_ATTRIBUTES = [
-  'ApproximateFirstReceiveTimestamp',
-  'ApproximateReceiveCount',
-  'SenderId',
-  'SentTimestamp',
-]
-const FIFO_SYSTEM_ATTRIBUTES = [
-  ...STANDARD_SYSTEM_ATTRIBUTES,
-  'MessageDeduplicationId',
-  'MessageGroupId',
-  'SequenceNumber',
-].sort()
-const EPOCH_MS = /^\d{13}$/
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
-
-/** The `All` system attributes of a message first received in [after, before]. */
-function assertSystemAttributes(
-  m: Message,
-  window: { sentAfter: number; receivedBefore: number },
-  receiveCount: string,
-  names = STANDARD_SYSTEM_ATTRIBUTES,
-): Record<string, string> {
-  assert.equal(m.MD5OfBody, md5(m.Body), 'MD5OfBody is the MD5 of the body')
-  assert.match(m.MessageId, UUID)
-  assert.ok(m.ReceiptHandle.length > 0)
-  const a = m.Attributes ?? {}
-  assert.deepEqual(Object.keys(a).sort(), names)
-  assert.ok(a.SenderId !== undefined && a.SenderId.length > 0, 'SenderId')
-  assert.equal(a.ApproximateReceiveCount, receiveCount)
-  assert.match(a.SentTimestamp ?? '', EPOCH_MS)
-  assert.match(a.ApproximateFirstReceiveTimestamp ?? '', EPOCH_MS)
-  const sent = Number(a.SentTimestamp)
-  const first = Number(a.ApproximateFirstReceiveTimestamp)
-  assert.ok(
-    sent >= window.sentAfter - 5 && sent <= window.receivedBefore,
-    `SentTimestamp ${String(sent)} not in [${String(window.sentAfter)}, ${String(window.receivedBefore)}]`,
-  )
-  assert.ok(first >= sent && first <= window.receivedBefore, `first receive ${String(first)}`)
-  return a
-}
-
-// ── events ───────────────────────────────────────────────────────────────────
-
-const SOURCE = 'e2e.sqs'
-const DETAIL_TYPE = 'OrderPlaced'
-const RESOURCES = ['arn:aws:s3:::sqs-e2e-bucket']
-const PATTERN = json({
-  source: [SOURCE],
-  'detail-type': [DETAIL_TYPE],
-  detail: { amount: [{ numeric: ['>', 100] }] },
-})
-/** Quotes, `<`, `&` and non-ASCII text: they must survive the XML of the query protocol. */
-const DETAIL = json({ orderId: 'o-17', amount: 250, note: 'café "✓" <a&b>' })
-const MATCHING = { Source: SOURCE, DetailType: DETAIL_TYPE, Detail: DETAIL, Resources: RESOURCES }
-const NOT_MATCHING = { ...MATCHING, Detail: json({ orderId: 'o-18', amount: 50 }) }
-const RULE = 'sqs-orders'
-const TEMPLATE =
-  '{"order": <order>, "total": <amount>, "from": "<src>", "rule": "<aws.events.rule-name>"}'
-/** The template rendered for MATCHING: bare strings quoted, strings inside quotes raw. */
-const RENDERED = '{"order": "o-17", "total": 250, "from": "e2e.sqs", "rule": "sqs-orders"}'
-
-const TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/
-
-/** The event envelope EventBridge delivers, byte for byte; `time` checked against the window. */
-function assertEnvelope(
-  body: string,
-  expected: {
-    id: string
-    detailType: string
-    source: string
-    resources: string[]
-    detail: string
-    sentAfter: number
-    sentBefore: number
-  },
-): void {
-  const event = JSON.parse(body) as Record<string, unknown>
-  assert.deepEqual(Object.keys(event), [
-    'version',
-    'id',
-    'detail-type',
-    'source',
-    'account',
-    'time',
-    'region',
-    'resources',
-    'detail',
-  ])
-  const time = String(event.time)
-  assert.match(time, TIME)
-  const t = Date.parse(time)
-  assert.ok(
-    t >= Math.floor(expected.sentAfter / 1000) * 1000 - 1000 && t <= expected.sentBefore + 1000,
-    `time ${time}`,
-  )
-  assert.equal(
-    body,
-    `{"version":"0","id":"${expected.id}","detail-type":"${expected.detailType}",` +
-      `"source":"${expected.source}","account":"${ACCOUNT}","time":"${time}",` +
-      `"region":"${REGION}","resources":${json(expected.resources)},"detail":${expected.detail}}`,
-  )
-}
+/** get-queue-attributes of a queue, by name. */
+const getAttributes = <T = Record<string, unknown>>(name: string, ...names: string[]) =>
+  sqs<T>('get-queue-attributes', '--queue-url', queueUrl(name), '--attribute-names', ...names)
 
 // ── tests ────────────────────────────────────────────────────────────────────
 
@@ -270,79 +103,56 @@ const SEQUENTIAL = { concurrency: 1 }
 
 describe('AWS CLI v2 and SQS', { concurrency: true }, () => {
   describe('a rule delivers into queues: whole event and InputTransformer', SEQUENTIAL, () => {
-    const whole = 'sqs-orders-whole'
-    const transformed = 'sqs-orders-transformed'
     let eventId = ''
     let sentAfter = 0
     let sentBefore = 0
 
     test('create-queue, get-queue-attributes QueueArn', async () => {
       const created = await Promise.all([
-        sqs('create-queue', '--queue-name', whole),
-        sqs('create-queue', '--queue-name', transformed),
+        sqs('create-queue', '--queue-name', q.QUEUES.whole),
+        sqs('create-queue', '--queue-name', q.QUEUES.transformed),
       ])
       assert.deepEqual(created, [
-        { QueueUrl: queueUrl(whole) },
-        { QueueUrl: queueUrl(transformed) },
+        { QueueUrl: queueUrl(q.QUEUES.whole) },
+        { QueueUrl: queueUrl(q.QUEUES.transformed) },
       ])
-      assert.deepEqual(
-        await sqs(
-          'get-queue-attributes',
-          '--queue-url',
-          queueUrl(whole),
-          '--attribute-names',
-          'QueueArn',
-        ),
-        { Attributes: { QueueArn: queueArn(whole) } },
-      )
+      assert.deepEqual(await getAttributes(q.QUEUES.whole, 'QueueArn'), {
+        Attributes: { QueueArn: q.queueArn(q.QUEUES.whole) },
+      })
     })
 
     test('put-rule on the default bus, put-targets with the two queue ARNs', async () => {
-      assert.deepEqual(await events('put-rule', '--name', RULE, '--event-pattern', PATTERN), {
-        RuleArn: `arn:aws:events:${REGION}:${ACCOUNT}:rule/${RULE}`,
+      assert.deepEqual(await events('put-rule', '--name', q.RULE, '--event-pattern', q.PATTERN), {
+        RuleArn: q.ruleArn(q.RULE),
       })
-      const targets = [
-        { Id: 'whole', Arn: queueArn(whole) },
+      const targets = q.QUEUE_TARGETS.map((t) => ({ ...t, Arn: q.queueArn(q.QUEUES[t.Id]) }))
+      assert.deepEqual(
+        await events('put-targets', '--rule', q.RULE, '--targets', q.json(targets)),
         {
-          Id: 'transformed',
-          Arn: queueArn(transformed),
-          InputTransformer: {
-            InputPathsMap: {
-              order: '$.detail.orderId',
-              amount: '$.detail.amount',
-              src: '$.source',
-            },
-            InputTemplate: TEMPLATE,
-          },
+          FailedEntryCount: 0,
+          FailedEntries: [],
         },
-      ]
-      assert.deepEqual(await events('put-targets', '--rule', RULE, '--targets', json(targets)), {
-        FailedEntryCount: 0,
-        FailedEntries: [],
-      })
+      )
     })
 
     test('put-events: one matching, one not', async () => {
       sentAfter = Date.now()
-      const out = await events<{ FailedEntryCount: number; Entries: { EventId: string }[] }>(
+      const out = await events<q.PutEvents>(
         'put-events',
         '--entries',
-        json([MATCHING, NOT_MATCHING]),
+        q.json([q.MATCHING, q.NOT_MATCHING]),
       )
       sentBefore = Date.now()
-      assert.equal(out.FailedEntryCount, 0)
-      assert.equal(out.Entries.length, 2)
-      assert.match(out.Entries[0]!.EventId, UUID)
-      eventId = out.Entries[0]!.EventId
+      eventId = q.assertPutEvents(out, 2)[0]!
     })
 
     test('receive-message (long poll): the envelope, its MD5 and system attributes', async () => {
       const [w, t] = await Promise.all(
-        [whole, transformed].map((q) =>
-          sqs<Received>(
+        [q.QUEUES.whole, q.QUEUES.transformed].map((name) =>
+          sqs<q.Received>(
             'receive-message',
             '--queue-url',
-            queueUrl(q),
+            queueUrl(name),
             '--attribute-names',
             'All',
             '--max-number-of-messages',
@@ -353,92 +163,71 @@ describe('AWS CLI v2 and SQS', { concurrency: true }, () => {
         ),
       )
       const receivedBefore = Date.now()
-      assert.equal(w?.Messages?.length, 1, json(w))
-      assert.equal(t?.Messages?.length, 1, json(t))
-      const m = w.Messages[0]!
-      assertEnvelope(m.Body, {
-        id: eventId,
-        detailType: DETAIL_TYPE,
-        source: SOURCE,
-        resources: RESOURCES,
-        detail: DETAIL,
+      const m = q.assertQueueDeliveries(w?.Messages ?? [], t?.Messages ?? [], {
+        eventId,
         sentAfter,
         sentBefore,
+        receivedBefore,
       })
-      assertSystemAttributes(m, { sentAfter, receivedBefore }, '1')
-      assert.equal(m.MessageAttributes, undefined)
-      const n = t.Messages[0]!
-      assert.equal(n.Body, RENDERED)
-      assertSystemAttributes(n, { sentAfter, receivedBefore }, '1')
-      assert.notEqual(n.MessageId, m.MessageId)
 
       // delete-message; then nothing is left, visible or in flight
       assert.deepEqual(
         await sqs(
           'delete-message',
           '--queue-url',
-          queueUrl(whole),
+          queueUrl(q.QUEUES.whole),
           '--receipt-handle',
           m.ReceiptHandle,
         ),
         {},
       )
-      assert.deepEqual(
-        await sqs(
-          'get-queue-attributes',
-          '--queue-url',
-          queueUrl(whole),
-          '--attribute-names',
-          'ApproximateNumberOfMessages',
-          'ApproximateNumberOfMessagesNotVisible',
-        ),
-        {
-          Attributes: {
-            ApproximateNumberOfMessages: '0',
-            ApproximateNumberOfMessagesNotVisible: '0',
-          },
-        },
-      )
+      assert.deepEqual(await getAttributes(q.QUEUES.whole, ...q.COUNT_NAMES), {
+        Attributes: q.counts(0, 0),
+      })
     })
 
     test('the non-matching event never arrives', async () => {
       assert.deepEqual(
-        await sqs('receive-message', '--queue-url', queueUrl(whole), '--wait-time-seconds', '1'),
+        await sqs(
+          'receive-message',
+          '--queue-url',
+          queueUrl(q.QUEUES.whole),
+          '--wait-time-seconds',
+          '1',
+        ),
         {},
       )
     })
   })
 
   describe('a target dead-letters into a queue', SEQUENTIAL, () => {
-    const dlq = 'sqs-target-dlq'
-    const rule = 'sqs-failing'
-
     test('an API destination answering 400: the event and its error in the DLQ', async () => {
-      sink.respond(() => 400)
-      const source = 'e2e.sqs.dlq'
-      const [, connection] = await Promise.all([
-        sqs('create-queue', '--queue-name', dlq),
+      e2e.sink.respond(() => 400)
+      const { queue, rule, connection } = q.DEAD_LETTER
+      const [, conn] = await Promise.all([
+        sqs('create-queue', '--queue-name', queue),
         events<{ ConnectionArn: string }>(
           'create-connection',
           '--name',
-          'sqs-dlq-conn',
+          connection.Name,
           '--authorization-type',
-          'API_KEY',
+          connection.AuthorizationType,
           '--auth-parameters',
-          json({ ApiKeyAuthParameters: { ApiKeyName: 'x-api-key', ApiKeyValue: 'k' } }),
+          q.json(connection.AuthParameters),
         ),
-        events('put-rule', '--name', rule, '--event-pattern', json({ source: [source] })),
+        events('put-rule', '--name', rule, '--event-pattern', q.DEAD_LETTER.pattern),
       ])
+      const hook = q.deadLetterDestination(e2e.sink.url)
       const destination = await events<{ ApiDestinationArn: string }>(
         'create-api-destination',
         '--name',
-        'sqs-dlq-hook',
+        hook.Name,
         '--connection-arn',
-        connection.ConnectionArn,
+        conn.ConnectionArn,
         '--invocation-endpoint',
-        `${sink.url}/fail`,
+        hook.InvocationEndpoint,
         '--http-method',
-        'POST',
+        hook.HttpMethod,
       )
       const destinationArn = destination.ApiDestinationArn
       const put = await events(
@@ -446,30 +235,29 @@ describe('AWS CLI v2 and SQS', { concurrency: true }, () => {
         '--rule',
         rule,
         '--targets',
-        json([
+        q.json([
           {
             Id: 'hook',
             Arn: destinationArn,
-            DeadLetterConfig: { Arn: queueArn(dlq) },
+            DeadLetterConfig: { Arn: q.queueArn(queue) },
             RetryPolicy: { MaximumRetryAttempts: 0 },
           },
         ]),
       )
       assert.deepEqual(put, { FailedEntryCount: 0, FailedEntries: [] })
 
-      const detail = json({ doomed: true, n: 1 })
       const sentAfter = Date.now()
-      const out = await events<{ FailedEntryCount: number; Entries: { EventId: string }[] }>(
+      const out = await events<q.PutEvents>(
         'put-events',
         '--entries',
-        json([{ Source: source, DetailType: 'Doomed', Detail: detail }]),
+        q.json([q.DEAD_LETTER.entry]),
       )
       const sentBefore = Date.now()
-      assert.equal(out.FailedEntryCount, 0)
-      const got = await sqs<Received>(
+      const [eventId] = q.assertPutEvents(out, 1)
+      const got = await sqs<q.Received>(
         'receive-message',
         '--queue-url',
-        queueUrl(dlq),
+        queueUrl(queue),
         '--attribute-names',
         'All',
         '--message-attribute-names',
@@ -478,98 +266,51 @@ describe('AWS CLI v2 and SQS', { concurrency: true }, () => {
         '10',
       )
       const receivedBefore = Date.now()
-      assert.equal(got.Messages?.length, 1, json(got))
-      const m = got.Messages[0]!
-      const expected = {
-        id: out.Entries[0]!.EventId,
-        detailType: 'Doomed',
-        source,
-        resources: [],
-        detail,
-        sentAfter,
-        sentBefore,
-      }
-      assertEnvelope(m.Body, expected)
-      assertSystemAttributes(m, { sentAfter, receivedBefore }, '1')
-      // A 4xx other than 401/407/409/429 is not retried; the API-destination adapter reports it
-      // as SDK_CLIENT_ERROR with the status (src/delivery/targets/api-destination.ts).
-      const attributes: Record<string, WireAttribute> = {
-        RULE_ARN: {
-          DataType: 'String',
-          StringValue: `arn:aws:events:${REGION}:${ACCOUNT}:rule/${rule}`,
-        },
-        TARGET_ARN: { DataType: 'String', StringValue: destinationArn },
-        ERROR_CODE: { DataType: 'String', StringValue: 'SDK_CLIENT_ERROR' },
-        ERROR_MESSAGE: {
-          DataType: 'String',
-          StringValue:
-            'Unable to invoke ApiDestination endpoint: The endpoint responded with status code 400.',
-        },
-        RETRY_ATTEMPTS: { DataType: 'String', StringValue: '0' },
-      }
-      assert.deepEqual(m.MessageAttributes, attributes)
-      // The algorithm reproduces AWS's recorded value for {Foo: String "Bar"}.
-      assert.equal(
-        md5OfAttributes({ Foo: { DataType: 'String', StringValue: 'Bar' } }),
-        'ae7155c6026991b6d54b11589678bf9c',
+      assert.equal(got.Messages?.length, 1, q.json(got))
+      q.assertDeadLetter(
+        got.Messages[0]!,
+        { eventId: eventId!, sentAfter, sentBefore, receivedBefore },
+        destinationArn,
+        e2e.sink,
       )
-      assert.equal(m.MD5OfMessageAttributes, md5OfAttributes(attributes))
-      // The endpoint was called once, with the same event.
-      assert.equal(sink.received.length, 1)
-      assert.equal(sink.received[0]!.url, '/fail')
-      assert.equal(sink.received[0]!.body, m.Body)
     })
   })
 
   describe('FIFO queue with content-based deduplication', SEQUENTIAL, () => {
-    const name = 'sqs-orders.fifo'
-    const url = () => queueUrl(name)
-    const sent = new Map<string, SendResult & { group: string }>()
+    const url = () => queueUrl(q.FIFO_QUEUE)
+    let sent: q.FifoSent = new Map()
     let sentAfter = 0
-    const groups: Record<string, string[]> = { A: ['a1', 'a2'], B: ['b1'] }
 
     test('create-queue FifoQueue=true ContentBasedDeduplication=true', async () => {
       const created = await sqs(
         'create-queue',
         '--queue-name',
-        name,
+        q.FIFO_QUEUE,
         '--attributes',
-        json({ FifoQueue: 'true', ContentBasedDeduplication: 'true' }),
+        q.json(q.CONTENT_BASED_FIFO),
       )
       assert.deepEqual(created, { QueueUrl: url() })
     })
 
     test('send-message-batch in two groups; a duplicate body is deduplicated', async () => {
-      const entries = Object.entries(groups).flatMap(([group, bodies]) =>
+      const entries = Object.entries(q.FIFO_GROUPS).flatMap(([group, bodies]) =>
         bodies.map((body) => ({ Id: body, MessageBody: body, MessageGroupId: group })),
       )
       sentAfter = Date.now()
-      const out = await sqs<{ Successful: (SendResult & { Id: string })[]; Failed?: unknown[] }>(
+      const out = await sqs<{ Successful: (q.SendResult & { Id: string })[]; Failed?: unknown[] }>(
         'send-message-batch',
         '--queue-url',
         url(),
         '--entries',
-        json(entries),
+        q.json(entries),
       )
       assert.deepEqual(out.Failed ?? [], [])
       assert.deepEqual(out.Successful.map((r) => r.Id).sort(), ['a1', 'a2', 'b1'])
-      for (const r of out.Successful) {
-        assert.deepEqual(Object.keys(r).sort(), [
-          'Id',
-          'MD5OfMessageBody',
-          'MessageId',
-          'SequenceNumber',
-        ])
-        assert.equal(r.MD5OfMessageBody, md5(r.Id))
-        assert.match(r.MessageId, UUID)
-        assert.match(r.SequenceNumber ?? '', /^\d{20}$/)
-        sent.set(r.Id, { ...r, group: r.Id.startsWith('a') ? 'A' : 'B' })
-      }
-      const a1 = sent.get('a1')!
-      const a2 = sent.get('a2')!
-      assert.ok(BigInt(a2.SequenceNumber!) > BigInt(a1.SequenceNumber!), 'increasing in a group')
-      assert.equal(new Set([...sent.values()].map((r) => r.MessageId)).size, 3)
-      const dup = await sqs<SendResult>(
+      sent = q.assertFifoSends(
+        out.Successful.map((r): [string, q.SendResult] => [r.Id, r]),
+        ['Id', 'MD5OfMessageBody', 'MessageId', 'SequenceNumber'],
+      )
+      const dup = await sqs<q.SendResult>(
         'send-message',
         '--queue-url',
         url(),
@@ -578,15 +319,14 @@ describe('AWS CLI v2 and SQS', { concurrency: true }, () => {
         '--message-group-id',
         'A',
       )
-      assert.equal(dup.MessageId, a1.MessageId, 'a duplicate answers with the original id')
-      assert.equal(dup.MD5OfMessageBody, md5('a1'))
+      q.assertFifoDuplicate(dup, sent)
     })
 
     test('receive-message keeps group order and holds back a group in flight', async () => {
       // A long visibility timeout: the steps below must see the messages in flight (and a FIFO
       // receipt handle only deletes while its message is), however slowly the CLI starts.
-      const receive = async (max = '10') => {
-        const r = await sqs<Received>(
+      const receive = async (max = '10'): Promise<q.FifoReceive> => {
+        const r = await sqs<q.Received>(
           'receive-message',
           '--queue-url',
           url(),
@@ -597,59 +337,24 @@ describe('AWS CLI v2 and SQS', { concurrency: true }, () => {
           '--visibility-timeout',
           '600',
         )
-        return r.Messages ?? []
+        return { messages: r.Messages ?? [], receivedBefore: Date.now() }
       }
-      const check = (m: Message) => {
-        const s = sent.get(m.Body)
-        assert.ok(s, `unexpected body ${m.Body}`)
-        assert.equal(m.MessageId, s.MessageId)
-        const a = assertSystemAttributes(
-          m,
-          { sentAfter, receivedBefore: Date.now() },
-          '1',
-          FIFO_SYSTEM_ATTRIBUTES,
-        )
-        assert.equal(a.MessageGroupId, s.group)
-        assert.equal(a.MessageDeduplicationId, sha256(m.Body))
-        assert.equal(a.SequenceNumber, s.SequenceNumber)
-      }
-      // One message: the head of its group.
+      // One message: the head of its group; then the other group; then nothing.
       const first = await receive('1')
-      assert.equal(first.length, 1)
-      const m1 = first[0]!
-      check(m1)
-      const group = sent.get(m1.Body)!.group
-      const other = group === 'A' ? 'B' : 'A'
-      assert.equal(m1.Body, groups[group]![0])
-      // Then only the other group, in order: m1's group is held back while m1 is in flight.
       const second = await receive()
-      second.forEach(check)
-      assert.deepEqual(
-        second.map((m) => m.Body),
-        groups[other],
-      )
-      assert.deepEqual(await receive(), [], 'both groups have a message in flight')
-      // Deleting m1 releases the rest of its group.
-      await sqs('delete-message', '--queue-url', url(), '--receipt-handle', m1.ReceiptHandle)
       const third = await receive()
-      third.forEach(check)
-      assert.deepEqual(
-        third.map((m) => m.Body),
-        groups[group]!.slice(1),
-      )
+      assert.equal(first.messages.length, 1)
+      // Deleting the head releases the rest of its group.
+      const head = first.messages[0]!
+      await sqs('delete-message', '--queue-url', url(), '--receipt-handle', head.ReceiptHandle)
+      const fourth = await receive()
+      q.assertFifoReceives({ first, second, third, fourth }, sent, sentAfter)
       // The two others are in flight and nothing is left: the duplicate was never queued.
-      const { Attributes: counts } = await sqs<{ Attributes: Record<string, string> }>(
-        'get-queue-attributes',
-        '--queue-url',
-        url(),
-        '--attribute-names',
-        'ApproximateNumberOfMessages',
-        'ApproximateNumberOfMessagesNotVisible',
+      const { Attributes: left } = await getAttributes<{ Attributes: Record<string, string> }>(
+        q.FIFO_QUEUE,
+        ...q.COUNT_NAMES,
       )
-      assert.deepEqual(counts, {
-        ApproximateNumberOfMessages: '0',
-        ApproximateNumberOfMessagesNotVisible: '2',
-      })
+      assert.deepEqual(left, q.counts(0, 2))
     })
   })
 
@@ -660,7 +365,7 @@ describe('AWS CLI v2 and SQS', { concurrency: true }, () => {
       await sqs('create-queue', '--queue-name', name)
       const url = queueUrl(name)
       const sentAfter = Date.now()
-      const s = await sqs<SendResult>(
+      const s = await sqs<q.SendResult>(
         'send-message',
         '--queue-url',
         url,
@@ -668,13 +373,13 @@ describe('AWS CLI v2 and SQS', { concurrency: true }, () => {
         'peekaboo',
       )
       const receive = (...extra: string[]) =>
-        sqs<Received>('receive-message', '--queue-url', url, '--attribute-names', 'All', ...extra)
+        sqs<q.Received>('receive-message', '--queue-url', url, '--attribute-names', 'All', ...extra)
 
       const r1 = await receive('--visibility-timeout', '600')
       assert.equal(r1.Messages?.length, 1)
       const m1 = r1.Messages[0]!
       assert.equal(m1.MessageId, s.MessageId)
-      assertSystemAttributes(m1, { sentAfter, receivedBefore: Date.now() }, '1')
+      q.assertSystemAttributes(m1, { sentAfter, receivedBefore: Date.now() }, '1')
       assert.deepEqual(await receive(), {}, 'hidden while its visibility timeout runs')
 
       assert.deepEqual(
@@ -705,41 +410,29 @@ describe('AWS CLI v2 and SQS', { concurrency: true }, () => {
   })
 
   describe('redrive to a dead-letter queue', SEQUENTIAL, () => {
-    const dlq = 'sqs-redrive-dlq'
-    const source = 'sqs-redrive-source'
+    const { dlq, source } = q.REDRIVE
 
     test('RedrivePolicy echoed; maxReceiveCount 1 moves the message on the next receive', async () => {
       await sqs('create-queue', '--queue-name', dlq)
-      const policy = `{"deadLetterTargetArn": "${queueArn(dlq)}", "maxReceiveCount": "1"}`
       await sqs(
         'create-queue',
         '--queue-name',
         source,
         '--attributes',
-        json({ RedrivePolicy: policy }),
+        q.json({ RedrivePolicy: q.redrivePolicy(q.queueArn(dlq)) }),
       )
-      const echoed = await sqs(
-        'get-queue-attributes',
-        '--queue-url',
-        queueUrl(source),
-        '--attribute-names',
-        'RedrivePolicy',
-      )
-      assert.deepEqual(echoed, {
-        Attributes: {
-          RedrivePolicy: `{"deadLetterTargetArn":"${queueArn(dlq)}","maxReceiveCount":1}`,
-        },
-      })
+      const echoed = await getAttributes(source, 'RedrivePolicy')
+      assert.deepEqual(echoed, q.ECHOED_REDRIVE_POLICY)
 
       const sentAfter = Date.now()
-      const s = await sqs<SendResult>(
+      const s = await sqs<q.SendResult>(
         'send-message',
         '--queue-url',
         queueUrl(source),
         '--message-body',
-        'poison',
+        q.REDRIVE.body,
       )
-      const r1 = await sqs<Received>(
+      const r1 = await sqs<q.Received>(
         'receive-message',
         '--queue-url',
         queueUrl(source),
@@ -749,7 +442,7 @@ describe('AWS CLI v2 and SQS', { concurrency: true }, () => {
         '0',
       )
       assert.equal(r1.Messages?.length, 1)
-      const original = assertSystemAttributes(
+      const original = q.assertSystemAttributes(
         r1.Messages[0]!,
         { sentAfter, receivedBefore: Date.now() },
         '1',
@@ -759,7 +452,7 @@ describe('AWS CLI v2 and SQS', { concurrency: true }, () => {
         {},
         'the second receive moves it instead',
       )
-      const moved = await sqs<Received>(
+      const moved = await sqs<q.Received>(
         'receive-message',
         '--queue-url',
         queueUrl(dlq),
@@ -768,19 +461,8 @@ describe('AWS CLI v2 and SQS', { concurrency: true }, () => {
         '--wait-time-seconds',
         '5',
       )
-      assert.equal(moved.Messages?.length, 1, json(moved))
-      const m = moved.Messages[0]!
-      assert.equal(m.MessageId, s.MessageId)
-      assert.equal(m.Body, 'poison')
-      assert.equal(m.MD5OfBody, md5('poison'))
-      assert.deepEqual(m.Attributes, {
-        SenderId: original.SenderId,
-        SentTimestamp: original.SentTimestamp,
-        ApproximateReceiveCount: '2',
-        ApproximateFirstReceiveTimestamp: m.Attributes?.ApproximateFirstReceiveTimestamp,
-        DeadLetterQueueSourceArn: queueArn(source),
-      })
-      assert.match(m.Attributes.ApproximateFirstReceiveTimestamp ?? '', EPOCH_MS)
+      assert.equal(moved.Messages?.length, 1, q.json(moved))
+      q.assertRedriven(moved.Messages[0]!, s.MessageId, original)
 
       assert.deepEqual(await sqs('list-dead-letter-source-queues', '--queue-url', queueUrl(dlq)), {
         queueUrls: [queueUrl(source)],
@@ -790,49 +472,20 @@ describe('AWS CLI v2 and SQS', { concurrency: true }, () => {
 
   describe('batches', { concurrency: true }, () => {
     test('send-message-batch: Successful and Failed entries; delete-message-batch', async () => {
-      const name = 'sqs-batch'
-      const url = queueUrl(name)
-      await sqs('create-queue', '--queue-name', name)
-      const out = await sqs<{
-        Successful: (SendResult & { Id: string })[]
-        Failed?: BatchFailure[]
-      }>(
+      const url = queueUrl(q.BATCH.queue)
+      await sqs('create-queue', '--queue-name', q.BATCH.queue)
+      const out = await sqs<q.BatchResult<q.SendResult & { Id: string }>>(
         'send-message-batch',
         '--queue-url',
         url,
         '--entries',
-        json([
-          { Id: 'one', MessageBody: 'first' },
-          { Id: 'bad', MessageBody: 'bad \u0001 char' },
-          { Id: 'two', MessageBody: 'second' },
-        ]),
+        q.json(q.BATCH.entries),
       )
-      const successful = [...out.Successful].sort((a, b) => a.Id.localeCompare(b.Id))
-      assert.deepEqual(
-        successful.map((e) => Object.keys(e).sort()),
-        [
-          ['Id', 'MD5OfMessageBody', 'MessageId'],
-          ['Id', 'MD5OfMessageBody', 'MessageId'],
-        ],
-      )
-      assert.deepEqual(
-        successful.map((e) => [e.Id, e.MD5OfMessageBody]),
-        [
-          ['one', md5('first')],
-          ['two', md5('second')],
-        ],
-      )
-      assert.equal(out.Failed?.length, 1, json(out))
-      const failed = out.Failed[0]!
-      assert.deepEqual(Object.keys(failed).sort(), ['Code', 'Id', 'Message', 'SenderFault'])
-      assert.equal(failed.Id, 'bad')
-      assert.equal(failed.Code, 'InvalidMessageContents')
-      assert.equal(failed.SenderFault, true)
-      assert.match(failed.Message, /^Invalid characters found\./)
+      const successful = q.assertBatchSent(out)
 
-      const messages: Message[] = []
+      const messages: q.Message[] = []
       for (let i = 0; i < 5 && messages.length < 2; i++) {
-        const r = await sqs<Received>(
+        const r = await sqs<q.Received>(
           'receive-message',
           '--queue-url',
           url,
@@ -843,79 +496,52 @@ describe('AWS CLI v2 and SQS', { concurrency: true }, () => {
         )
         messages.push(...(r.Messages ?? []))
       }
-      assert.deepEqual(messages.map((m) => m.Body).sort(), ['first', 'second'])
-      assert.deepEqual(
-        messages.map((m) => m.MessageId).sort(),
-        successful.map((e) => e.MessageId).sort(),
-      )
-      const deleted = await sqs<{ Successful: { Id: string }[]; Failed?: BatchFailure[] }>(
+      const deleted = await sqs<q.BatchResult<{ Id: string }>>(
         'delete-message-batch',
         '--queue-url',
         url,
         '--entries',
-        json(messages.map((m, i) => ({ Id: `d${String(i)}`, ReceiptHandle: m.ReceiptHandle }))),
+        q.json(messages.map((m, i) => ({ Id: `d${String(i)}`, ReceiptHandle: m.ReceiptHandle }))),
       )
-      assert.deepEqual(
-        [...deleted.Successful].sort((a, b) => a.Id.localeCompare(b.Id)),
-        [{ Id: 'd0' }, { Id: 'd1' }],
-      )
-      assert.deepEqual(deleted.Failed ?? [], [])
+      q.assertBatchReceivedAndDeleted(messages, successful, deleted)
     })
 
     test('send-message-batch over MaximumMessageSize fails that entry only (as AWS recorded)', async () => {
-      const name = 'sqs-batch-1k'
       await sqs(
         'create-queue',
         '--queue-name',
-        name,
+        q.SMALL_BATCH.queue,
         '--attributes',
-        json({ MaximumMessageSize: '1024' }),
+        q.json(q.SMALL_BATCH.attributes),
       )
-      const fits = 'a'.repeat(1024)
       const r = await aws(
         'sqs',
         'send-message-batch',
         '--queue-url',
-        queueUrl(name),
+        queueUrl(q.SMALL_BATCH.queue),
         '--entries',
-        json([
-          { Id: 'fits', MessageBody: fits },
-          { Id: 'too-long', MessageBody: 'a'.repeat(1025) },
-        ]),
+        q.json(q.SMALL_BATCH.entries),
       )
       assert.equal(r.code, 0, r.stderr)
-      const out = JSON.parse(r.stdout) as {
-        Successful: (SendResult & { Id: string })[]
-        Failed: BatchFailure[]
-      }
-      assert.equal(out.Successful.length, 1)
-      assert.match(out.Successful[0]!.MessageId, UUID)
-      assert.deepEqual(out, {
-        Successful: [
-          { Id: 'fits', MessageId: out.Successful[0]!.MessageId, MD5OfMessageBody: md5(fits) },
-        ],
-        Failed: [
-          {
-            Id: 'too-long',
-            SenderFault: true,
-            Code: 'InvalidParameterValue',
-            Message:
-              'One or more parameters cannot be validated. Reason: Message must be shorter than 1024 bytes.',
-          },
-        ],
-      })
+      q.assertSmallBatch(JSON.parse(r.stdout) as q.BatchResult<q.SendResult & { Id: string }>)
     })
   })
 
   describe('errors', { concurrency: true }, () => {
     const name = 'sqs-errors'
+    /** CreateQueue with attributes, which may fail. */
+    const createQueue = (queue: string, attributes: Record<string, string>) =>
+      aws('sqs', 'create-queue', '--queue-name', queue, '--attributes', q.json(attributes))
+    /** An SQS command on this group's queue, which may fail. */
+    const onQueue = (command: string, ...args: string[]) =>
+      aws('sqs', command, '--queue-url', queueUrl(name), ...args)
     before(async () => {
       await sqs(
         'create-queue',
         '--queue-name',
         name,
         '--attributes',
-        json({ VisibilityTimeout: '30' }),
+        q.json({ VisibilityTimeout: '30' }),
       )
     })
 
@@ -923,84 +549,46 @@ describe('AWS CLI v2 and SQS', { concurrency: true }, () => {
       assertServiceError(
         await aws('sqs', 'get-queue-url', '--queue-name', 'sqs-missing'),
         'GetQueueUrl',
-        'AWS.SimpleQueueService.NonExistentQueue',
-        'The specified queue does not exist for this wsdl version.',
+        q.SQS_ERRORS.nonExistentQueue,
       )
     })
 
     test('receive-message with 11 messages: InvalidParameterValue', async () => {
       assertServiceError(
-        await aws(
-          'sqs',
-          'receive-message',
-          '--queue-url',
-          queueUrl(name),
-          '--max-number-of-messages',
-          '11',
-        ),
+        await onQueue('receive-message', '--max-number-of-messages', '11'),
         'ReceiveMessage',
-        'InvalidParameterValue',
-        'Value 11 for parameter MaxNumberOfMessages is invalid. Reason: Must be between 1 and 10, if provided.',
+        q.SQS_ERRORS.elevenMessages,
       )
     })
 
     test('create-queue with another VisibilityTimeout: QueueAlreadyExists', async () => {
       assertServiceError(
-        await aws(
-          'sqs',
-          'create-queue',
-          '--queue-name',
-          name,
-          '--attributes',
-          json({ VisibilityTimeout: '45' }),
-        ),
+        await createQueue(name, { VisibilityTimeout: '45' }),
         'CreateQueue',
-        'QueueAlreadyExists',
-        'A queue already exists with the same name and a different value for attribute VisibilityTimeout',
+        q.SQS_ERRORS.queueAlreadyExists,
       )
     })
 
     test('create-queue with an unknown attribute: InvalidAttributeName', async () => {
       assertServiceError(
-        await aws(
-          'sqs',
-          'create-queue',
-          '--queue-name',
-          'sqs-foo',
-          '--attributes',
-          json({ Foo: 'bar' }),
-        ),
+        await createQueue('sqs-foo', { Foo: 'bar' }),
         'CreateQueue',
-        'InvalidAttributeName',
-        'Unknown Attribute Foo.',
+        q.SQS_ERRORS.unknownAttributeFoo,
       )
     })
 
     test('delete-message with a garbage receipt handle: ReceiptHandleIsInvalid', async () => {
       assertServiceError(
-        await aws(
-          'sqs',
-          'delete-message',
-          '--queue-url',
-          queueUrl(name),
-          '--receipt-handle',
-          'garbage',
-        ),
+        await onQueue('delete-message', '--receipt-handle', 'garbage'),
         'DeleteMessage',
-        'ReceiptHandleIsInvalid',
-        'The input receipt handle "garbage" is not a valid receipt handle.',
+        q.SQS_ERRORS.garbageReceiptHandle,
       )
     })
 
     test('purge-queue twice: PurgeQueueInProgress', async () => {
       const url = queueUrl(name)
       assert.deepEqual(await sqs('purge-queue', '--queue-url', url), {})
-      assertServiceError(
-        await aws('sqs', 'purge-queue', '--queue-url', url),
-        'PurgeQueue',
-        'AWS.SimpleQueueService.PurgeQueueInProgress',
-        `Only one PurgeQueue operation on ${name} is allowed every 60 seconds.`,
-      )
+      assertServiceError(await onQueue('purge-queue'), 'PurgeQueue', q.purgeInProgress(name))
     })
   })
 
@@ -1008,10 +596,10 @@ describe('AWS CLI v2 and SQS', { concurrency: true }, () => {
     test('tag-queue, list-queue-tags, untag-queue; list-queues with a prefix', async () => {
       // The other groups' queues (sqs-target-dlq, sqs-orders-…) do not have the prefix.
       const a = 'sqs-tags-a'
-      await sqs('create-queue', '--queue-name', a, '--tags', json({ env: 'e2e' }))
+      await sqs('create-queue', '--queue-name', a, '--tags', q.json({ env: 'e2e' }))
       const url = queueUrl(a)
       assert.deepEqual(
-        await sqs('tag-queue', '--queue-url', url, '--tags', json({ team: 'core', tier: '1' })),
+        await sqs('tag-queue', '--queue-url', url, '--tags', q.json({ team: 'core', tier: '1' })),
         {},
       )
       assert.deepEqual(await sqs('list-queue-tags', '--queue-url', url), {

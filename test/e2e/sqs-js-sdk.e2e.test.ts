@@ -53,89 +53,61 @@ import {
   type ReceiveMessageCommandInput,
 } from '@aws-sdk/client-sqs'
 import assert from 'node:assert/strict'
-import { createHash } from 'node:crypto'
-import { after, before, describe, test } from 'node:test'
+import { before, describe, test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { startHttpSink, type HttpSink } from '../helpers/http-sink.js'
-import { startServerProcess, type ServerProcess } from '../helpers/server.js'
 import * as s from './scenario.js'
+import {
+  CONTENT_BASED_FIFO,
+  COUNT_NAMES,
+  FIFO_SYSTEM_ATTRIBUTES,
+  SEQUENCE_NUMBER,
+  SQS_ERRORS,
+  UUID,
+  assertEnvelope,
+  assertMd5OfAttributesVectors,
+  assertPutEvents,
+  counts,
+  md5,
+  md5OfAttributes,
+  purgeInProgress,
+  queueArn,
+  ruleArn,
+  serverAndSink,
+  sha256,
+  str,
+} from './sqs-scenario.js'
 
 // The SDK warns once that its 2027 releases will need Node 22; not this pinned version's concern.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true'
 
-let server: ServerProcess
-let sink: HttpSink
 let sqs: SQSClient
 let eb: EventBridgeClient
 
-before(async () => {
-  ;[server, sink] = await Promise.all([startServerProcess(), startHttpSink()])
-  const config = {
-    endpoint: server.url,
-    region: s.REGION,
-    credentials: { accessKeyId: s.ACCOUNT, secretAccessKey: 'anything' },
-    maxAttempts: 1,
-  }
-  sqs = new SQSClient(config)
-  eb = new EventBridgeClient(config)
-})
-
-after(async () => {
-  sqs.destroy()
-  eb.destroy()
-  try {
-    assert.equal(await server.stop(), 0, server.output())
-  } finally {
-    await sink.close()
-  }
+const e2e = serverAndSink({
+  onStart: (h) => {
+    const config = {
+      endpoint: h.server.url,
+      region: s.REGION,
+      credentials: { accessKeyId: s.ACCOUNT, secretAccessKey: 'anything' },
+      maxAttempts: 1,
+    }
+    sqs = new SQSClient(config)
+    eb = new EventBridgeClient(config)
+  },
+  beforeStop: () => {
+    sqs.destroy()
+    eb.destroy()
+  },
 })
 
 // ── helpers ──────────────────────────────────────────────────────────────────
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
-const TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/
 const ROLE_ARN = `arn:aws:iam::${s.ACCOUNT}:role/junction-e2e`
 
 /** The output without `$metadata`, as plain data. */
 function data(output: object): unknown {
   return Object.fromEntries(Object.entries(output).filter(([k]) => k !== '$metadata'))
 }
-
-const md5 = (text: string) => createHash('md5').update(text, 'utf8').digest('hex')
-const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex')
-
-/**
- * SQS's MD5 of message attributes, written from its specification: names sorted by their UTF-8
- * bytes; for each, the 4-byte big-endian length and bytes of the name, then of the DataType, then
- * a transport byte (1 for String and Number, 2 for Binary) and the length-prefixed value.
- */
-function md5OfAttributes(attributes: Record<string, MessageAttributeValue>): string {
-  const parts: Buffer[] = []
-  const field = (bytes: Buffer) => {
-    const length = Buffer.alloc(4)
-    length.writeUInt32BE(bytes.length)
-    parts.push(length, bytes)
-  }
-  const names = Object.keys(attributes).sort((a, b) =>
-    Buffer.compare(Buffer.from(a), Buffer.from(b)),
-  )
-  for (const name of names) {
-    const a = attributes[name]!
-    const type = a.DataType ?? ''
-    field(Buffer.from(name, 'utf8'))
-    field(Buffer.from(type, 'utf8'))
-    if (type.startsWith('Binary')) {
-      parts.push(Buffer.from([2]))
-      field(Buffer.from(a.BinaryValue ?? new Uint8Array()))
-    } else {
-      parts.push(Buffer.from([1]))
-      field(Buffer.from(a.StringValue ?? '', 'utf8'))
-    }
-  }
-  return createHash('md5').update(Buffer.concat(parts)).digest('hex')
-}
-
-const str = (StringValue: string): MessageAttributeValue => ({ DataType: 'String', StringValue })
 
 /** Awaits an SQS call that must fail; checks the SDK's error fields and returns the error. */
 async function sqsError(
@@ -176,11 +148,11 @@ async function createQueue(QueueName: string, Attributes?: Record<string, string
   const out = await sqs.send(
     new CreateQueueCommand(Attributes ? { QueueName, Attributes } : { QueueName }),
   )
-  assert.equal(out.QueueUrl, `${server.url}/${s.ACCOUNT}/${QueueName}`)
+  assert.equal(out.QueueUrl, e2e.queueUrl(QueueName))
   return out.QueueUrl
 }
 
-async function queueArn(QueueUrl: string): Promise<string> {
+async function getQueueArn(QueueUrl: string): Promise<string> {
   const out = await sqs.send(
     new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }),
   )
@@ -205,65 +177,29 @@ async function receiveAtLeast(
   return got
 }
 
-/**
- * Asserts a message body is the event envelope exactly as EventBridge sends it (key order
- * version, id, detail-type, source, account, time, region, resources, detail; `time` to the
- * second, within the PutEvents call), and returns the parsed event.
- */
-function assertEnvelope(
-  body: string,
-  entry: PutEventsRequestEntry,
-  expected: { eventId: string; sentAfter: number; sentBefore: number },
-): Record<string, unknown> {
-  const event = JSON.parse(body) as Record<string, unknown>
-  const time = String(event.time)
-  assert.match(time, TIME)
-  const t = Date.parse(time)
-  assert.ok(
-    t >= Math.floor(expected.sentAfter / 1000) * 1000 - 1000 && t <= expected.sentBefore + 1000,
-    `time ${time} outside the PutEvents call`,
-  )
-  assert.equal(
-    body,
-    `{"version":"0","id":"${expected.eventId}","detail-type":"${entry.DetailType!}",` +
-      `"source":"${entry.Source!}","account":"${s.ACCOUNT}","time":"${time}",` +
-      `"region":"${s.REGION}","resources":${JSON.stringify(entry.Resources ?? [])},` +
-      `"detail":${entry.Detail!}}`,
-  )
-  return event
-}
-
 async function putEvents(entries: PutEventsRequestEntry[]) {
   const sentAfter = Date.now()
   const out = await eb.send(new PutEventsCommand({ Entries: entries }))
   const sentBefore = Date.now()
-  assert.equal(out.FailedEntryCount, 0)
-  assert.equal(out.Entries?.length, entries.length)
-  const ids = out.Entries.map((e) => e.EventId ?? '')
-  for (const id of ids) assert.match(id, UUID)
-  return { ids, sentAfter, sentBefore }
+  return { ids: assertPutEvents(out, entries.length), sentAfter, sentBefore }
+}
+
+/** Sends one event and long-polls until its message arrives, alone: the envelope; the message. */
+async function deliveredAlone(
+  entry: PutEventsRequestEntry,
+  input: ReceiveMessageCommandInput,
+): Promise<Message> {
+  const sent = await putEvents([entry])
+  const [m, ...rest] = await receiveAtLeast(input)
+  assert.equal(rest.length, 0)
+  assertEnvelope(m!.Body!, entry, { eventId: sent.ids[0]!, ...sent })
+  return m!
 }
 
 // ── 0. the test's own MD5 against AWS's recorded vectors ─────────────────────
 
 test('MD5OfMessageAttributes as computed here reproduces AWS-recorded values', () => {
-  assert.equal(md5OfAttributes({ Foo: str('Bar') }), 'ae7155c6026991b6d54b11589678bf9c')
-  assert.equal(
-    md5OfAttributes({ General: str('Kenobi'), Hello: str('There'), 'Help.Me': str('Me') }),
-    '4c360f3fdafd970e05fae2f149d997f5',
-  )
-  assert.equal(
-    md5OfAttributes({
-      attr1: {
-        DataType: 'Binary',
-        BinaryValue: Buffer.from(
-          'traceparent\x1e00-774062d6c37081a5a0b9b5b88e30627c-2d2482211f6489da-01',
-          'latin1',
-        ),
-      },
-    }),
-    '8cbe4db156db8a94db8b801b7addb984',
-  )
+  assertMd5OfAttributesVectors()
 })
 
 // ── 1. rule → queue ──────────────────────────────────────────────────────────
@@ -287,7 +223,7 @@ describe('SQS target: the classic rule-to-queue flow', () => {
     const attrs = await sqs.send(
       new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }),
     )
-    const arn = `arn:aws:sqs:${s.REGION}:${s.ACCOUNT}:${QUEUE}`
+    const arn = queueArn(QUEUE)
     assert.deepEqual(data(attrs), { Attributes: { QueueArn: arn } })
     const rule = await eb.send(
       new PutRuleCommand({
@@ -295,7 +231,7 @@ describe('SQS target: the classic rule-to-queue flow', () => {
         EventPattern: JSON.stringify({ source: ['e2e.sqs'], detail: { kind: ['match'] } }),
       }),
     )
-    assert.equal(rule.RuleArn, `arn:aws:events:${s.REGION}:${s.ACCOUNT}:rule/${RULE}`)
+    assert.equal(rule.RuleArn, ruleArn(RULE))
     const targets = await eb.send(
       new PutTargetsCommand({ Rule: RULE, Targets: [{ Id: 'queue', Arn: arn }] }),
     )
@@ -321,23 +257,12 @@ describe('SQS target: the classic rule-to-queue flow', () => {
     )
 
     // A later matching event arrives alone: the non-matching one was passed over, not delayed.
-    const sentinel = await putEvents([SENTINEL])
-    const next = await receiveAtLeast({ QueueUrl: url })
-    assert.equal(next.length, 1)
-    assertEnvelope(next[0]!.Body!, SENTINEL, { eventId: sentinel.ids[0]!, ...sentinel })
-    await sqs.send(
-      new DeleteMessageCommand({ QueueUrl: url, ReceiptHandle: next[0]!.ReceiptHandle }),
-    )
+    const next = await deliveredAlone(SENTINEL, { QueueUrl: url })
+    await sqs.send(new DeleteMessageCommand({ QueueUrl: url, ReceiptHandle: next.ReceiptHandle }))
     const left = await sqs.send(
-      new GetQueueAttributesCommand({
-        QueueUrl: url,
-        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-      }),
+      new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: COUNT_NAMES }),
     )
-    assert.deepEqual(left.Attributes, {
-      ApproximateNumberOfMessages: '0',
-      ApproximateNumberOfMessagesNotVisible: '0',
-    })
+    assert.deepEqual(left.Attributes, counts(0, 0))
   })
 })
 
@@ -392,9 +317,9 @@ describe('SQS target: a FIFO queue', () => {
   let arn = ''
 
   test('PutTargets to a .fifo queue needs SqsParameters', async () => {
-    url = await createQueue(QUEUE, { FifoQueue: 'true', ContentBasedDeduplication: 'true' })
-    arn = await queueArn(url)
-    assert.equal(arn, `arn:aws:sqs:${s.REGION}:${s.ACCOUNT}:${QUEUE}`)
+    url = await createQueue(QUEUE, CONTENT_BASED_FIFO)
+    arn = await getQueueArn(url)
+    assert.equal(arn, queueArn(QUEUE))
     await eb.send(
       new PutRuleCommand({
         Name: RULE,
@@ -415,29 +340,15 @@ describe('SQS target: a FIFO queue', () => {
   })
 
   test('PutEvents delivers into the configured message group', async () => {
-    const sent = await putEvents([ENTRY])
-    const [m, ...rest] = await receiveAtLeast({
-      QueueUrl: url,
-      MessageSystemAttributeNames: ['All'],
-    })
-    assert.equal(rest.length, 0)
-    assertEnvelope(m!.Body!, ENTRY, { eventId: sent.ids[0]!, ...sent })
-    const a = m!.Attributes ?? {}
-    assert.deepEqual(Object.keys(a).sort(), [
-      'ApproximateFirstReceiveTimestamp',
-      'ApproximateReceiveCount',
-      'MessageDeduplicationId',
-      'MessageGroupId',
-      'SenderId',
-      'SentTimestamp',
-      'SequenceNumber',
-    ])
+    const m = await deliveredAlone(ENTRY, { QueueUrl: url, MessageSystemAttributeNames: ['All'] })
+    const a = m.Attributes ?? {}
+    assert.deepEqual(Object.keys(a).sort(), FIFO_SYSTEM_ATTRIBUTES)
     assert.equal(a.MessageGroupId, GROUP)
     assert.equal(a.ApproximateReceiveCount, '1')
-    assert.match(a.SequenceNumber ?? '', /^\d{20}$/)
+    assert.match(a.SequenceNumber ?? '', SEQUENCE_NUMBER)
     // EventBridge sends no deduplication id: the queue's content-based one is the body's SHA-256.
-    assert.equal(a.MessageDeduplicationId, sha256(m!.Body!))
-    await sqs.send(new DeleteMessageCommand({ QueueUrl: url, ReceiptHandle: m!.ReceiptHandle }))
+    assert.equal(a.MessageDeduplicationId, sha256(m.Body!))
+    await sqs.send(new DeleteMessageCommand({ QueueUrl: url, ReceiptHandle: m.ReceiptHandle }))
   })
 })
 
@@ -445,7 +356,7 @@ describe('SQS target: a FIFO queue', () => {
 
 describe('dead letters from a failing API destination', () => {
   const RULE = 'sqs-e2e-failing'
-  const RULE_ARN = `arn:aws:events:${s.REGION}:${s.ACCOUNT}:rule/${RULE}`
+  const RULE_ARN = ruleArn(RULE)
   const ENTRY: PutEventsRequestEntry = {
     Source: 'e2e.sqs.failing',
     DetailType: 'Doomed',
@@ -481,7 +392,7 @@ describe('dead letters from a failing API destination', () => {
   let destinationArn = ''
 
   test('PutTargets: a FIFO DLQ is refused, a standard one accepted', async () => {
-    sink.respond(() => 500)
+    e2e.sink.respond(() => 500)
     const conn = await eb.send(
       new CreateConnectionCommand({
         Name: 'sqs-e2e-conn',
@@ -493,15 +404,15 @@ describe('dead letters from a failing API destination', () => {
       new CreateApiDestinationCommand({
         Name: 'sqs-e2e-always-500',
         ConnectionArn: conn.ConnectionArn,
-        InvocationEndpoint: `${sink.url}/fail`,
+        InvocationEndpoint: `${e2e.sink.url}/fail`,
         HttpMethod: 'POST',
       }),
     )
     destinationArn = dest.ApiDestinationArn!
     dlqUrl = await createQueue('sqs-e2e-dlq')
-    dlqArn = await queueArn(dlqUrl)
+    dlqArn = await getQueueArn(dlqUrl)
     const fifoUrl = await createQueue('sqs-e2e-dlq.fifo', { FifoQueue: 'true' })
-    const fifoArn = await queueArn(fifoUrl)
+    const fifoArn = await getQueueArn(fifoUrl)
     await eb.send(
       new PutRuleCommand({
         Name: RULE,
@@ -533,14 +444,8 @@ describe('dead letters from a failing API destination', () => {
   })
 
   test('after one failed attempt (no retries allowed) the event is in the DLQ', async () => {
-    const sent = await putEvents([ENTRY])
-    const [m, ...rest] = await receiveAtLeast({
-      QueueUrl: dlqUrl,
-      MessageAttributeNames: ['All'],
-    })
-    assert.equal(rest.length, 0)
-    assertEnvelope(m!.Body!, ENTRY, { eventId: sent.ids[0]!, ...sent })
-    const attrs = m!.MessageAttributes ?? {}
+    const m = await deliveredAlone(ENTRY, { QueueUrl: dlqUrl, MessageAttributeNames: ['All'] })
+    const attrs = m.MessageAttributes ?? {}
     assert.deepEqual(Object.keys(attrs).sort(), [
       'ERROR_CODE',
       'ERROR_MESSAGE',
@@ -561,11 +466,11 @@ describe('dead letters from a failing API destination', () => {
     // MaximumRetryAttempts 0: the first attempt failed and no retry was made.
     assert.equal(attrs.RETRY_ATTEMPTS?.StringValue, '0')
     assert.equal(attrs.EXHAUSTED_RETRY_CONDITION?.StringValue, 'MaximumRetryAttempts')
-    assert.equal(m!.MD5OfMessageAttributes, md5OfAttributes(attrs))
+    assert.equal(m.MD5OfMessageAttributes, md5OfAttributes(attrs))
     // The endpoint was called exactly once.
-    const calls = sink.received.filter((r) => r.url === '/fail')
+    const calls = e2e.sink.received.filter((r) => r.url === '/fail')
     assert.equal(calls.length, 1)
-    assert.equal(calls[0]!.body, m!.Body)
+    assert.equal(calls[0]!.body, m.Body)
   })
 })
 
@@ -669,14 +574,14 @@ describe('SQS errors as the SDK reports them', { concurrency: true }, () => {
   before(async () => {
     ;[url, fifoUrl] = await Promise.all([
       createQueue('sqs-e2e-errors'),
-      createQueue('sqs-e2e-errors.fifo', { FifoQueue: 'true', ContentBasedDeduplication: 'true' }),
+      createQueue('sqs-e2e-errors.fifo', CONTENT_BASED_FIFO),
     ])
   })
 
   test('GetQueueUrl for a missing queue: QueueDoesNotExist', async () => {
     const e = await sqsError(sqs.send(new GetQueueUrlCommand({ QueueName: 'sqs-e2e-nope' })), {
       name: 'QueueDoesNotExist',
-      code: 'AWS.SimpleQueueService.NonExistentQueue',
+      code: SQS_ERRORS.nonExistentQueue.code,
       message: 'The specified queue does not exist.',
     })
     assert.ok(e instanceof QueueDoesNotExist)
@@ -685,12 +590,7 @@ describe('SQS errors as the SDK reports them', { concurrency: true }, () => {
   test('ReceiveMessage with MaxNumberOfMessages 11: InvalidParameterValue', async () => {
     await sqsError(
       sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 11 })),
-      {
-        name: 'InvalidParameterValue',
-        code: 'InvalidParameterValue',
-        message:
-          'Value 11 for parameter MaxNumberOfMessages is invalid. Reason: Must be between 1 and 10, if provided.',
-      },
+      { name: 'InvalidParameterValue', ...SQS_ERRORS.elevenMessages },
     )
   })
 
@@ -719,12 +619,7 @@ describe('SQS errors as the SDK reports them', { concurrency: true }, () => {
   test('DeleteMessage with a garbage handle: ReceiptHandleIsInvalid, 404', async () => {
     const e = await sqsError(
       sqs.send(new DeleteMessageCommand({ QueueUrl: url, ReceiptHandle: 'garbage' })),
-      {
-        name: 'ReceiptHandleIsInvalid',
-        code: 'ReceiptHandleIsInvalid',
-        status: 404,
-        message: 'The input receipt handle "garbage" is not a valid receipt handle.',
-      },
+      { name: 'ReceiptHandleIsInvalid', ...SQS_ERRORS.garbageReceiptHandle },
     )
     assert.ok(e instanceof ReceiptHandleIsInvalid)
   })
@@ -735,9 +630,7 @@ describe('SQS errors as the SDK reports them', { concurrency: true }, () => {
     assert.deepEqual(data(await sqs.send(new PurgeQueueCommand({ QueueUrl: purgeUrl }))), {})
     const e = await sqsError(sqs.send(new PurgeQueueCommand({ QueueUrl: purgeUrl })), {
       name: 'PurgeQueueInProgress',
-      code: 'AWS.SimpleQueueService.PurgeQueueInProgress',
-      status: 403,
-      message: 'Only one PurgeQueue operation on sqs-e2e-purge is allowed every 60 seconds.',
+      ...purgeInProgress('sqs-e2e-purge'),
     })
     assert.ok(e instanceof PurgeQueueInProgress)
     const out = await sqs.send(new ReceiveMessageCommand({ QueueUrl: purgeUrl }))
@@ -846,15 +739,9 @@ describe('ChangeMessageVisibilityBatch and DeleteMessageBatch with a bad entry',
     assert.equal(failed.SenderFault, true)
     assert.equal(failed.Code, 'ReceiptHandleIsInvalid')
     const left = await sqs.send(
-      new GetQueueAttributesCommand({
-        QueueUrl: url,
-        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-      }),
+      new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: COUNT_NAMES }),
     )
-    assert.deepEqual(left.Attributes, {
-      ApproximateNumberOfMessages: '0',
-      ApproximateNumberOfMessagesNotVisible: '0',
-    })
+    assert.deepEqual(left.Attributes, counts(0, 0))
   })
 })
 
