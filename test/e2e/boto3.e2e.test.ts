@@ -5,15 +5,14 @@
  * `ClientError`s: `Error.Code` from the body's `__type`, `Error.Message` from `message`.
  */
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
 import { dirname, join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
+import { runBoto3 } from '../helpers/boto3.js'
 import { startHttpSink, type HttpSink } from '../helpers/http-sink.js'
 import { startServerProcess, type ServerProcess } from '../helpers/server.js'
 import * as s from './scenario.js'
 
-const PYTHON = '/usr/bin/python3'
 const SCRIPT = join(dirname(fileURLToPath(import.meta.url)), 'boto3_flow.py')
 
 type ServiceError = { Code: string; Message: string; HTTPStatusCode: number; Class: string }
@@ -38,24 +37,7 @@ after(async () => {
 
 /** Runs one phase of boto3_flow.py with `input` on stdin; its `result`. */
 function boto3<T>(phase: string, input: unknown): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(PYTHON, [SCRIPT, phase, server.url], { env })
-    let out = ''
-    let err = ''
-    child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c))
-    child.stderr.setEncoding('utf8').on('data', (c: string) => (err += c))
-    child.on('error', reject)
-    child.on('close', (code) => {
-      if (code !== 0) {
-        reject(new Error(`boto3_flow.py ${phase} exited with ${String(code)}:\n${err}`))
-        return
-      }
-      const parsed = JSON.parse(out) as { boto3: string; result: T }
-      assert.match(parsed.boto3, /^1\.26\./, 'Debian boto3 1.26')
-      resolve(parsed.result)
-    })
-    child.stdin.end(JSON.stringify(input))
-  })
+  return runBoto3<T>(SCRIPT, phase, server.url, env, input)
 }
 
 function response<R>(o: Outcome<R>): R {

@@ -23,14 +23,13 @@
  * - the error codes, HTTP statuses and messages of the SQS error table.
  */
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
 import { dirname, join } from 'node:path'
 import { before, describe, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
+import { runBoto3 } from '../helpers/boto3.js'
 import * as q from './sqs-scenario.js'
 import { ACCOUNT, REGION } from './scenario.js'
 
-const PYTHON = '/usr/bin/python3'
 const SCRIPT = join(dirname(fileURLToPath(import.meta.url)), 'sqs_boto3_flow.py')
 
 type ServiceError = {
@@ -47,24 +46,7 @@ const e2e = q.serverAndSink({ clientEnv: true })
 
 /** Runs one phase of sqs_boto3_flow.py with `input` on stdin; its `result`. */
 function boto3<T>(phase: string, input: unknown): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(PYTHON, [SCRIPT, phase, e2e.server.url], { env: e2e.env })
-    let out = ''
-    let err = ''
-    child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c))
-    child.stderr.setEncoding('utf8').on('data', (c: string) => (err += c))
-    child.on('error', reject)
-    child.on('close', (code) => {
-      if (code !== 0) {
-        reject(new Error(`sqs_boto3_flow.py ${phase} exited with ${String(code)}:\n${err}`))
-        return
-      }
-      const parsed = JSON.parse(out) as { boto3: string; result: T }
-      assert.match(parsed.boto3, /^1\.26\./, 'Debian boto3 1.26')
-      resolve(parsed.result)
-    })
-    child.stdin.end(JSON.stringify(input))
-  })
+  return runBoto3<T>(SCRIPT, phase, e2e.server.url, e2e.env, input)
 }
 
 function response<R>(o: Outcome<R> | undefined): R {
