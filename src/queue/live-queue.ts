@@ -49,6 +49,8 @@ export class LiveQueue {
   /** FIFO queues: every message by group, in send order. */
   private readonly groups = new Map<string, Group>()
   private readonly hidden = new TimerHeap<LiveMessage>()
+  /** True while take() walks a group by index. */
+  private taking = false
 
   constructor(record: QueueRecord, arn: string) {
     this.record = record
@@ -117,13 +119,19 @@ export class LiveQueue {
         if (out.length >= max) break
         if (g.inFlight > 0) continue
         const before = out.length
-        for (let i = 0; i < g.messages.length && out.length < max; i++) {
-          const m = g.messages.at(i)!
-          if (m.state === 'gone') continue
-          if (m.state !== 'visible') break
-          if (!keep(m)) continue
-          this.hide(m, visibleAt)
-          out.push(m)
+        // A message `keep` removes must not shift the group under the index (see remove).
+        this.taking = true
+        try {
+          for (let i = 0; i < g.messages.length && out.length < max; i++) {
+            const m = g.messages.at(i)!
+            if (m.state === 'gone') continue
+            if (m.state !== 'visible') break
+            if (!keep(m)) continue
+            this.hide(m, visibleAt)
+            out.push(m)
+          }
+        } finally {
+          this.taking = false
         }
         this.compact(id, g)
         // Served groups go to the back, so the next receive starts with another group.
@@ -154,6 +162,20 @@ export class LiveQueue {
     }
     m.visibleAt = visibleAt
     this.hidden.push(visibleAt, m)
+    this.pruneHidden()
+  }
+
+  /**
+   * Entries of deleted or re-hidden messages stay in the heap until their time comes; when they
+   * outnumber the live ones the heap is rebuilt, so deleted messages (a visibility timeout can
+   * be 12 hours) are not held in memory.
+   */
+  private pruneHidden(): void {
+    const live = this.counts.inflight + this.counts.delayed
+    if (this.hidden.size < 1024 || this.hidden.size < 2 * live) return
+    this.hidden.retain(
+      (m, at) => m.visibleAt === at && (m.state === 'delayed' || m.state === 'inflight'),
+    )
   }
 
   /** Deletes a message from the queue. */
@@ -163,7 +185,8 @@ export class LiveQueue {
     if (m.state === 'inflight') this.inFlightChanged(m, -1)
     m.state = 'gone'
     this.byId.delete(m.id)
-    if (this.fifo) {
+    this.pruneHidden()
+    if (this.fifo && !this.taking) {
       const id = m.groupId ?? ''
       const g = this.groups.get(id)
       if (g) this.compact(id, g)

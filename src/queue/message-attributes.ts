@@ -3,7 +3,8 @@
  * Message attribute rules (SendMessage's MessageAttributes and MessageSystemAttributes), with
  * SQS's wording, and which attributes a ReceiveMessage asked for.
  */
-import { invalidParameter } from './errors.js'
+import { invalidParameter, QueueError } from './errors.js'
+import { hasInvalidCharacters } from './message-rules.js'
 import type { MessageAttributeValue } from './model.js'
 
 const MAX_ATTRIBUTES = 10
@@ -40,6 +41,12 @@ export function checkMessageAttributes(attributes: Record<string, MessageAttribu
       throw invalidParameter(
         `Message (user) attribute '${name}' must contain a non-empty value of type '${base}'.`,
       )
+    // Values travel in XML to query-protocol receivers: the body's character rule applies.
+    if (base !== 'Binary' && hasInvalidCharacters(value))
+      throw new QueueError(
+        'InvalidMessageContents',
+        `Invalid characters found in the value of message (user) attribute '${name}'. Valid unicode characters are #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF`,
+      )
     if (base === 'Number' && !NUMBER.test(value))
       throw invalidParameter(`Could not cast message attribute '${name}' value to number.`)
   }
@@ -51,7 +58,7 @@ export function selectAttributes(
   wanted: string[],
 ): Record<string, MessageAttributeValue> | undefined {
   if (!attributes || wanted.length === 0) return undefined
-  const out: Record<string, MessageAttributeValue> = {}
+  const out = Object.create(null) as Record<string, MessageAttributeValue>
   for (const [name, value] of Object.entries(attributes)) {
     const chosen = wanted.some(
       (w) =>

@@ -8,6 +8,8 @@ import type { MessageAttributeValue } from './model.js'
 /** SQS accepts #x9 #xA #xD, #x20–#xD7FF, #xE000–#xFFFD and #x10000–#x10FFFF. */
 const INVALID_CHARS = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u
 
+export const hasInvalidCharacters = (text: string) => INVALID_CHARS.test(text)
+
 export function checkBody(body: string): void {
   if (body.length === 0)
     throw new QueueError('MissingParameter', 'The request must contain the parameter MessageBody.')

@@ -117,6 +117,8 @@ export class Queues {
       const q = queues.byId.get(d.queueId)
       if (q && now - d.at < DEDUP_WINDOW_MS) q.dedup.set(d.key, d)
     }
+    // Dead letters kept while their queue did not exist, if a crash came before they moved in.
+    for (const q of queues.byArn.values()) await queues.drainDeadLetters(q)
     queues.scheduleSweep()
     return queues
   }
@@ -296,7 +298,13 @@ export class Queues {
       }
     }
     if (messages.length === 0) return results
-    await this.deps.store.write([{ t: 'insert', messages, dedup }])
+    try {
+      await this.deps.store.write([{ t: 'insert', messages, dedup }])
+    } catch (e) {
+      // Not stored: release the deduplication ids reserved for it, so a retry is queued.
+      for (const d of dedup) if (q.dedup.get(d.key) === d) q.dedup.delete(d.key)
+      throw e
+    }
     this.accept(q, messages)
     return results
   }
@@ -540,6 +548,8 @@ export class Queues {
       }
     }
     if (seqs.length > 0) await this.deps.store.write([{ t: 'remove', seqs }])
+    // A FIFO group whose in-flight message is gone can be served to a waiting receiver.
+    if (q.fifo && seqs.length > 0) this.notify(q)
     return results
   }
 
@@ -697,11 +707,14 @@ export class Queues {
     const seqs: number[] = []
     for (const q of this.byArn.values()) {
       const retentionMs = q.settings.messageRetentionPeriod * 1000
+      let expired = false
       for (const m of q.byId.values())
         if (now - m.sentAt >= retentionMs) {
           q.remove(m)
           seqs.push(m.seq)
+          expired = true
         }
+      if (expired) this.notify(q)
       for (const [k, d] of q.dedup) if (now - d.at >= DEDUP_WINDOW_MS) q.dedup.delete(k)
     }
     const writes: QueueWrite[] = [{ t: 'pruneDedup', before: now - DEDUP_WINDOW_MS }]

@@ -25,6 +25,13 @@ export class TimerHeap<T> {
     }
   }
 
+  /** Keeps only the entries `keep` accepts, and restores the heap order. */
+  retain(keep: (item: T, at: number) => boolean): void {
+    const kept = this.entries.filter((e) => keep(e.item, e.at))
+    this.entries.length = 0
+    for (const e of kept) this.push(e.at, e.item)
+  }
+
   peek(): Timed<T> | undefined {
     return this.entries[0]
   }

@@ -290,6 +290,74 @@ describe('FIFO queues', () => {
     )
   })
 
+  test('a message redriven from the head of a group does not let the next one be skipped', async () => {
+    const { queues } = await setup()
+    const dlq = await queues.create(SCOPE, 'd.fifo', { FifoQueue: 'true' }, {})
+    const q = await queues.create(
+      SCOPE,
+      'r.fifo',
+      {
+        ...fifo,
+        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.arn, maxReceiveCount: 1 }),
+      },
+      {},
+    )
+    await queues.send(
+      q,
+      ['A', 'B', 'C'].map((body) => ({ body, groupId: 'g' })),
+      'me',
+    )
+    const [a] = await queues.receive(q, { max: 1 })
+    await queues.changeVisibility(q, [{ handle: a!.receiptHandle, timeout: 0 }])
+    assert.deepEqual(
+      (await queues.receive(q, { max: 1 })).map((m) => m.body),
+      ['B'],
+    )
+    assert.deepEqual(
+      (await queues.receive(dlq, { max: 10 })).map((m) => m.body),
+      ['A'],
+    )
+  })
+
+  test('deleting the in-flight message of a group wakes a receiver waiting for the next', async () => {
+    const { queues } = await setup()
+    const q = await queues.create(SCOPE, 'w.fifo', fifo, {})
+    await queues.send(
+      q,
+      ['A', 'B'].map((body) => ({ body, groupId: 'g' })),
+      'me',
+    )
+    const [a] = await queues.receive(q, { max: 1 })
+    const waiting = queues.receive(q, { max: 1, waitSeconds: 20 })
+    await queues.deleteMessages(q, [a!.receiptHandle])
+    assert.deepEqual(
+      (await waiting).map((m) => m.body),
+      ['B'],
+    )
+  })
+
+  test('a send whose commit fails releases its deduplication id, so the retry is queued', async () => {
+    const store = createMemoryStore()
+    const write = store.queues.write.bind(store.queues)
+    let failNext = false
+    store.queues.write = (writes) => {
+      if (failNext) {
+        failNext = false
+        return Promise.reject(new Error('disk full'))
+      }
+      return write(writes)
+    }
+    const { queues } = await setup(store)
+    const q = await queues.create(SCOPE, 'x.fifo', fifo, {})
+    failNext = true
+    await assert.rejects(queues.send(q, [{ body: 'once', groupId: 'g' }], 'me'), /disk full/)
+    sent((await queues.send(q, [{ body: 'once', groupId: 'g' }], 'me'))[0])
+    assert.deepEqual(
+      (await queues.receive(q, { max: 10 })).map((m) => m.body),
+      ['once'],
+    )
+  })
+
   test('a handle whose visibility ran out no longer deletes', async () => {
     const { queues, clock } = await setup()
     const q = await queues.create(SCOPE, 'f.fifo', fifo, {})
@@ -413,6 +481,17 @@ describe('queues', () => {
     const [m] = await queues.receive(q, { max: 10 })
     assert.equal(m?.body, event.text)
     assert.deepEqual(m.attributes?.ERROR_CODE, { dataType: 'String', stringValue: 'NO_RESOURCE' })
+    assert.deepEqual(await store.events.deadLetters(dlqArn), [])
+
+    // A letter left behind for an existing queue (a crash between the queue's commit and the
+    // move) arrives at the next start.
+    const job2 = { ...job, id: 4 }
+    await store.events.append([event], [job2])
+    await store.events.deadLetter({ ...letter, job: job2 })
+    queues.close()
+    const restarted = await setup(store)
+    const later = restarted.queues.find(SCOPE, 'later')!
+    assert.equal((await restarted.queues.receive(later, { max: 10 })).length, 1)
     assert.deepEqual(await store.events.deadLetters(dlqArn), [])
   })
 })

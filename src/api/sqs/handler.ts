@@ -77,10 +77,15 @@ export async function answerSqs(
       action = params.get('Action') ?? undefined
       params.delete('Action')
       params.delete('Version')
-      const shapes = action === undefined ? undefined : SHAPES[action]
+      // Own properties only: `constructor` or `__proto__` is no action.
+      const shapes =
+        action !== undefined && Object.hasOwn(SHAPES, action) ? SHAPES[action] : undefined
       input = shapes ? readQuery(params, shapes.input) : {}
     }
-    const operation = action === undefined ? undefined : sqsOperations[action]
+    const operation =
+      action !== undefined && Object.hasOwn(sqsOperations, action)
+        ? sqsOperations[action]
+        : undefined
     if (!operation || action === undefined)
       throw new QueueError(
         'InvalidAction',

@@ -9,6 +9,7 @@ import { invalidParameter, noSuchQueue, QueueError } from '../../queue/errors.js
 import type { LiveQueue } from '../../queue/live-queue.js'
 import { checkMessageAttributes, selectAttributes } from '../../queue/message-attributes.js'
 import { md5OfAttributes } from '../../queue/md5.js'
+import { hasInvalidCharacters } from '../../queue/message-rules.js'
 import type { MessageAttributeValue } from '../../queue/model.js'
 import type { Queues, ReceivedMessage, SendEntry, SendResult } from '../../queue/queues.js'
 
@@ -32,6 +33,9 @@ export type SqsOperation = (ctx: SqsContext, input: Input) => Promise<Output> | 
 
 const MAX_BATCH = 10
 const BATCH_ID = /^[A-Za-z0-9_-]{1,80}$/
+
+/** A map keyed by caller-chosen names: `__proto__` must be a key like any other. */
+export const dictionary = <T>(): Record<string, T> => Object.create(null) as Record<string, T>
 
 // --- input reading ----------------------------------------------------------------------------
 
@@ -66,7 +70,7 @@ function stringMap(input: Input, name: string): Record<string, string> {
   if (v === undefined || v === null) return {}
   if (typeof v !== 'object' || Array.isArray(v))
     throw invalidParameter(`Value for parameter ${name} is invalid. Reason: Must be a map.`)
-  const out: Record<string, string> = {}
+  const out = dictionary<string>()
   for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
     if (typeof x !== 'string')
       throw invalidParameter(
@@ -147,7 +151,13 @@ function queueOf(ctx: SqsContext, input: Input): LiveQueue {
   }
   const m = /^\/(\d{12})\/([^/]+)\/?$/.exec(path)
   if (!m) throw invalidAddress(url)
-  const q = ctx.queues.find({ account: m[1]!, region: ctx.scope.region }, decodeURIComponent(m[2]!))
+  let name: string
+  try {
+    name = decodeURIComponent(m[2]!)
+  } catch {
+    throw invalidAddress(url)
+  }
+  const q = ctx.queues.find({ account: m[1]!, region: ctx.scope.region }, name)
   if (!q) throw noSuchQueue()
   return q
 }
@@ -161,7 +171,7 @@ function attributeMap(v: unknown, name: string): Record<string, MessageAttribute
   if (v === undefined || v === null) return undefined
   if (typeof v !== 'object' || Array.isArray(v))
     throw invalidParameter(`Value for parameter ${name} is invalid. Reason: Must be a map.`)
-  const out: Record<string, MessageAttributeValue> = {}
+  const out = dictionary<MessageAttributeValue>()
   for (const [k, raw] of Object.entries(v as Record<string, unknown>)) {
     const a = (raw ?? {}) as Input
     const value: MessageAttributeValue = { dataType: str(a, 'DataType') ?? '' }
@@ -189,7 +199,7 @@ function sendEntry(input: Input): SendEntry {
   for (const [name, a] of Object.entries(system ?? {})) {
     if (name !== 'AWSTraceHeader')
       throw invalidParameter(`Message system attribute name '${name}' is invalid.`)
-    if (a.dataType !== 'String' || !a.stringValue)
+    if (a.dataType !== 'String' || !a.stringValue || hasInvalidCharacters(a.stringValue))
       throw invalidParameter(
         `Message system attribute '${name}' must be of type String and not empty.`,
       )
@@ -274,7 +284,7 @@ function messageOutput(
   const chosen = selectAttributes(m.attributes, attributeNames)
   if (chosen) {
     out.MD5OfMessageAttributes = md5OfAttributes(chosen)
-    const wire: Record<string, unknown> = {}
+    const wire = dictionary<unknown>()
     for (const [name, a] of Object.entries(chosen)) {
       const v: Record<string, unknown> = {}
       if (a.stringValue !== undefined) v.StringValue = a.stringValue
@@ -423,6 +433,12 @@ export const sqsOperations: Record<string, SqsOperation> = {
     range(wait, 'WaitTimeSeconds', 0, 20, 'Must be >= 0 and <= 20, if provided.')
     const visibility = int(input, 'VisibilityTimeout')
     range(visibility, 'VisibilityTimeout', 0, 43_200, 'Must be >= 0 and <= 43200, if provided.')
+    // Everything is checked before any message is taken.
+    const systemNames = [
+      ...stringList(input, 'AttributeNames'),
+      ...stringList(input, 'MessageSystemAttributeNames'),
+    ]
+    const attributeNames = stringList(input, 'MessageAttributeNames')
     const messages = await ctx.queues.receive(
       q,
       {
@@ -432,11 +448,6 @@ export const sqsOperations: Record<string, SqsOperation> = {
       },
       ctx.abortSignal,
     )
-    const systemNames = [
-      ...stringList(input, 'AttributeNames'),
-      ...stringList(input, 'MessageSystemAttributeNames'),
-    ]
-    const attributeNames = stringList(input, 'MessageAttributeNames')
     if (messages.length === 0) return {}
     return { Messages: messages.map((m) => messageOutput(m, systemNames, attributeNames)) }
   },

@@ -65,7 +65,8 @@ function read(node: Node, shape: Shape, name: string): unknown {
 }
 
 function readMap(items: Node[], shape: MapShape): Record<string, unknown> {
-  const out: Record<string, unknown> = {}
+  // Keys are caller-chosen: `__proto__` must be a key like any other.
+  const out = Object.create(null) as Record<string, unknown>
   for (const item of items) {
     const key = item.children.get(shape.key)?.value
     const value = item.children.get(shape.value)
