@@ -81,8 +81,12 @@ export function allowsQueueSend(
   return allowed
 }
 
+/** IAM action names are case-insensitive (AddPermission writes `SQS:SendMessage`). */
 const sendsToQueue = (action: unknown) =>
-  asList(action).some((a) => a === 'sqs:SendMessage' || a === 'sqs:*' || a === '*')
+  asList(action).some((a) => {
+    const name = typeof a === 'string' ? a.toLowerCase() : ''
+    return name === 'sqs:sendmessage' || name === 'sqs:*' || name === '*'
+  })
 
 function eventBridgeIsPrincipal(principal: unknown, account: string): boolean {
   if (principalMatches(principal, account)) return true

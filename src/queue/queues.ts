@@ -242,6 +242,55 @@ export class Queues {
     return out
   }
 
+  /**
+   * AddPermission: a statement in the queue's Policy (created if there is none) letting the
+   * accounts call the actions, named by its label.
+   */
+  async addPermission(
+    q: LiveQueue,
+    label: string,
+    accounts: string[],
+    actions: string[],
+  ): Promise<void> {
+    if (!/^[A-Za-z0-9_-]{1,80}$/.test(label))
+      throw invalidParameter(
+        `Value ${label} for parameter Label is invalid. Reason: Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length.`,
+      )
+    const policy = queuePolicy(q)
+    if (policy.Statement.some((st) => st.Sid === label))
+      throw invalidParameter(
+        `Value ${label} for parameter Label is invalid. Reason: Already exists.`,
+      )
+    policy.Statement.push({
+      Sid: label,
+      Effect: 'Allow',
+      Principal: { AWS: accounts.map((a) => (/^\d{12}$/.test(a) ? `arn:aws:iam::${a}:root` : a)) },
+      Action: actions.map((a) => (a === '*' ? 'SQS:*' : `SQS:${a}`)),
+      Resource: q.arn,
+    })
+    await this.setPolicy(q, policy)
+  }
+
+  /** RemovePermission: drops the statement AddPermission made under this label. */
+  async removePermission(q: LiveQueue, label: string): Promise<void> {
+    const policy = queuePolicy(q)
+    const kept = policy.Statement.filter((st) => st.Sid !== label)
+    if (kept.length === policy.Statement.length)
+      throw invalidParameter(
+        `Value ${label} for parameter Label is invalid. Reason: can't find label on existing policy.`,
+      )
+    await this.setPolicy(q, kept.length > 0 ? { ...policy, Statement: kept } : undefined)
+  }
+
+  private async setPolicy(q: LiveQueue, policy: PolicyDoc | undefined): Promise<void> {
+    const attributes = Object.fromEntries(
+      Object.entries(q.record.attributes).filter(([k]) => k !== 'Policy'),
+    )
+    if (policy) attributes.Policy = JSON.stringify(policy)
+    q.record = { ...q.record, attributes, modifiedAt: this.deps.clock.now() }
+    await this.deps.store.write([{ t: 'putQueue', queue: q.record }])
+  }
+
   async tag(q: LiveQueue, tags: Record<string, string>): Promise<void> {
     q.record = { ...q.record, tags: { ...q.record.tags, ...tags } }
     await this.deps.store.write([{ t: 'putQueue', queue: q.record }])
@@ -736,6 +785,23 @@ export class Queues {
       this.deps.log.error({ err: e }, 'could not store a queue change')
     })
   }
+}
+
+type PolicyDoc = { Version?: string; Id?: string; Statement: Record<string, unknown>[] }
+
+/** The queue's Policy as a document to add to; a new one in SQS's default shape if none. */
+function queuePolicy(q: LiveQueue): PolicyDoc {
+  const text = q.record.attributes.Policy
+  if (text) {
+    const doc = JSON.parse(text) as { Statement?: unknown }
+    const statements = Array.isArray(doc.Statement)
+      ? (doc.Statement as Record<string, unknown>[])
+      : doc.Statement && typeof doc.Statement === 'object'
+        ? [doc.Statement as Record<string, unknown>]
+        : []
+    return { ...doc, Statement: statements }
+  }
+  return { Version: '2012-10-17', Id: `${q.arn}/SQSDefaultPolicy`, Statement: [] }
 }
 
 /** When each in-flight message was last received (for the 12-hour visibility limit). */

@@ -358,3 +358,53 @@ describe('event-bus targets', () => {
     }
   })
 })
+
+describe('queue targets', () => {
+  const OWNER = TEST_SCOPE
+  const OTHER = { account: '222222222222', region: 'us-east-1' }
+
+  test("another account's queue takes a rule's events only once AddPermission lets that account in", async () => {
+    const clock = new ManualClock()
+    const bus = await createTestBus({ clock })
+    try {
+      const queue = await bus.queues.create(OWNER, 'shared', {}, {})
+      const dlq = await bus.queues.create(OTHER, 'refused', {}, {})
+      await ruleTo(bus, { Arn: queue.arn, DeadLetterConfig: { Arn: dlq.arn } }, { scope: OTHER })
+      await put(bus, undefined, OTHER)
+      await settle(bus)
+      assert.deepEqual(await bus.queues.receive(queue, { max: 10 }), [])
+      const [refused] = await bus.queues.receive(dlq, { max: 10 })
+      assert.equal(refused?.attributes?.ERROR_CODE?.stringValue, 'NO_PERMISSIONS')
+
+      await bus.queues.addPermission(queue, 'from-other', [OTHER.account], ['SendMessage'])
+      const policy = JSON.parse(bus.queues.attributes(queue, ['Policy']).Policy!) as {
+        Statement: unknown[]
+      }
+      assert.deepEqual(policy.Statement, [
+        {
+          Sid: 'from-other',
+          Effect: 'Allow',
+          Principal: { AWS: ['arn:aws:iam::222222222222:root'] },
+          Action: ['SQS:SendMessage'],
+          Resource: queue.arn,
+        },
+      ])
+      const id = await put(bus, undefined, OTHER)
+      await settle(bus)
+      const [m] = await bus.queues.receive(queue, { max: 10 })
+      assert.equal((JSON.parse(m!.body) as { id: string }).id, id)
+
+      await assert.rejects(
+        bus.queues.addPermission(queue, 'from-other', [OTHER.account], ['SendMessage']),
+        { code: 'InvalidParameterValue' },
+      )
+      await bus.queues.removePermission(queue, 'from-other')
+      assert.equal(bus.queues.attributes(queue, ['Policy']).Policy, undefined)
+      await assert.rejects(bus.queues.removePermission(queue, 'from-other'), {
+        code: 'InvalidParameterValue',
+      })
+    } finally {
+      await bus.close()
+    }
+  })
+})

@@ -486,6 +486,23 @@ export const sqsOperations: Record<string, SqsOperation> = {
     return batchOutcome(list, await ctx.queues.changeVisibility(q, changes))
   },
 
+  async AddPermission(ctx, input) {
+    const q = queueOf(ctx, input)
+    const label = str(input, 'Label', true)
+    const accounts = stringList(input, 'AWSAccountIds')
+    const actions = stringList(input, 'Actions')
+    if (accounts.length === 0) throw missing('AWSAccountIds')
+    if (actions.length === 0) throw missing('Actions')
+    await ctx.queues.addPermission(q, label, accounts, actions)
+    return undefined
+  },
+
+  async RemovePermission(ctx, input) {
+    const q = queueOf(ctx, input)
+    await ctx.queues.removePermission(q, str(input, 'Label', true))
+    return undefined
+  },
+
   async TagQueue(ctx, input) {
     const q = queueOf(ctx, input)
     await ctx.queues.tag(q, stringMap(input, 'Tags'))

@@ -156,6 +156,15 @@ export const SHAPES: Record<string, OperationShapes> = {
       Failed: list('BatchResultErrorEntry', batchError),
     }),
   },
+  AddPermission: {
+    input: struct({
+      QueueUrl: 'string',
+      Label: 'string',
+      AWSAccountIds: list('AWSAccountId', 'string'),
+      Actions: list('ActionName', 'string'),
+    }),
+  },
+  RemovePermission: { input: struct({ QueueUrl: 'string', Label: 'string' }) },
   TagQueue: { input: struct({ QueueUrl: 'string', Tags: tags }) },
   UntagQueue: { input: struct({ QueueUrl: 'string', TagKeys: list('TagKey', 'string') }) },
   ListQueueTags: { input: struct({ QueueUrl: 'string' }), output: struct({ Tags: tags }) },
