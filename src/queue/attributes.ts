@@ -68,8 +68,6 @@ export type QueueSettings = {
   redrive?: Redrive
 }
 
-export const isFifoName = (name: string) => name.endsWith('.fifo')
-
 const QUEUE_NAME = /^[A-Za-z0-9_-]{1,80}$/
 const FIFO_QUEUE_NAME = /^[A-Za-z0-9_-]{1,75}\.fifo$/
 

@@ -8,13 +8,11 @@
 export type QueueErrorCode =
   | 'AWS.SimpleQueueService.NonExistentQueue'
   | 'QueueAlreadyExists'
-  | 'AWS.SimpleQueueService.QueueDeletedRecently'
   | 'InvalidAttributeName'
   | 'InvalidAttributeValue'
   | 'InvalidParameterValue'
   | 'MissingParameter'
   | 'ReceiptHandleIsInvalid'
-  | 'AWS.SimpleQueueService.MessageNotInflight'
   | 'AWS.SimpleQueueService.PurgeQueueInProgress'
   | 'AWS.SimpleQueueService.TooManyEntriesInBatchRequest'
   | 'AWS.SimpleQueueService.EmptyBatchRequest'
@@ -22,13 +20,9 @@ export type QueueErrorCode =
   | 'AWS.SimpleQueueService.InvalidBatchEntryId'
   | 'AWS.SimpleQueueService.BatchRequestTooLong'
   | 'InvalidMessageContents'
-  | 'AWS.SimpleQueueService.UnsupportedOperation'
   | 'InvalidAddress'
   | 'InvalidAction'
-  | 'InvalidQueryParameter'
-  | 'AccessDenied'
   | 'InternalFailure'
-  | 'ServiceUnavailable'
 
 export class QueueError extends Error {
   readonly code: QueueErrorCode

@@ -16,6 +16,8 @@ export type LiveMessage = StoredMessage & {
   state: MessageState
   /** MD5 of the body, computed once on first receive. */
   md5?: string
+  /** When the latest receive took it (in-flight time is limited to 12 hours from there). */
+  receivedAt?: number
 }
 
 type Group = { messages: Deque<LiveMessage>; inFlight: number }

@@ -534,7 +534,7 @@ export class Queues {
       m.receiveCount++
       m.firstReceivedAt ??= now
       m.receipt = randomUUID()
-      inflightSince.set(m, now)
+      m.receivedAt = now
       updates.push({
         seq: m.seq,
         queueId: m.queueId,
@@ -625,7 +625,7 @@ export class Queues {
           )
         if (q.fifo && (m.state !== 'inflight' || m.receipt !== token))
           throw invalidHandle(handle, 'The receipt handle has expired.')
-        const since = inflightSince.get(m) ?? now
+        const since = m.receivedAt ?? now
         if (now + timeout * 1000 - since > MAX_INFLIGHT_MS)
           throw invalidParameter(
             `Value ${String(timeout)} for parameter VisibilityTimeout is invalid. Reason: Total VisibilityTimeout for the message is beyond the limit [43200 seconds]`,
@@ -804,12 +804,12 @@ function queuePolicy(q: LiveQueue): PolicyDoc {
   return { Version: '2012-10-17', Id: `${q.arn}/SQSDefaultPolicy`, Statement: [] }
 }
 
-/** When each in-flight message was last received (for the 12-hour visibility limit). */
-const inflightSince = new WeakMap<LiveMessage, number>()
-
+/** The stored fields of a live message (a redrive stores it again under its new queue). */
 function stripLive(m: LiveMessage): StoredMessage {
   const copy: Partial<LiveMessage> = { ...m }
   delete copy.state
+  delete copy.md5
+  delete copy.receivedAt
   return copy as StoredMessage
 }
 

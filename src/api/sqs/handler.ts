@@ -10,7 +10,7 @@ import type { Logger } from 'pino'
 import type { Caller } from '../../auth/caller.js'
 import { QueueError, type QueueErrorCode } from '../../queue/errors.js'
 import type { Queues } from '../../queue/queues.js'
-import { sqsOperations, type Input, type Output } from './operations.js'
+import { sqsOperations, type Input } from './operations.js'
 import { readQuery, writeError, writeResponse } from './query-protocol.js'
 import { SHAPES } from './shapes.js'
 
@@ -22,15 +22,12 @@ const XML_TYPE = 'text/xml'
 const JSON_TYPES: Partial<Record<QueueErrorCode, string>> = {
   'AWS.SimpleQueueService.NonExistentQueue': 'QueueDoesNotExist',
   QueueAlreadyExists: 'QueueNameExists',
-  'AWS.SimpleQueueService.QueueDeletedRecently': 'QueueDeletedRecently',
-  'AWS.SimpleQueueService.MessageNotInflight': 'MessageNotInflight',
   'AWS.SimpleQueueService.PurgeQueueInProgress': 'PurgeQueueInProgress',
   'AWS.SimpleQueueService.TooManyEntriesInBatchRequest': 'TooManyEntriesInBatchRequest',
   'AWS.SimpleQueueService.EmptyBatchRequest': 'EmptyBatchRequest',
   'AWS.SimpleQueueService.BatchEntryIdsNotDistinct': 'BatchEntryIdsNotDistinct',
   'AWS.SimpleQueueService.InvalidBatchEntryId': 'InvalidBatchEntryId',
   'AWS.SimpleQueueService.BatchRequestTooLong': 'BatchRequestTooLong',
-  'AWS.SimpleQueueService.UnsupportedOperation': 'UnsupportedOperation',
   InvalidParameterValue: 'InvalidParameterValueException',
   MissingParameter: 'MissingRequiredParameterException',
 }
@@ -39,9 +36,7 @@ const STATUS: Partial<Record<QueueErrorCode, number>> = {
   'AWS.SimpleQueueService.PurgeQueueInProgress': 403,
   ReceiptHandleIsInvalid: 404,
   InvalidAddress: 404,
-  AccessDenied: 403,
   InternalFailure: 500,
-  ServiceUnavailable: 503,
 }
 
 export type SqsRequest = {
@@ -203,5 +198,3 @@ function send(
   })
   res.end(text)
 }
-
-export type { Output }
