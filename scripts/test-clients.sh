@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs what the test suite drives and is not an npm package: the real AWS CLI v2 and boto3
+# (Debian's `awscli` and `python3-boto3`, used as /usr/bin/aws and /usr/bin/python3; the first
+# `aws` and `python3` on PATH may be other versions) and nats-server. `npm test` runs this first,
+# so a missing client is installed, never skipped. Needs root or sudo on a machine without them.
+set -euo pipefail
+
+missing() {
+  local need=()
+  [ -x /usr/bin/aws ] || need+=(awscli)
+  /usr/bin/python3 -c 'import boto3' >/dev/null 2>&1 || need+=(python3-boto3)
+  command -v nats-server >/dev/null 2>&1 || [ -x /usr/sbin/nats-server ] || need+=(nats-server)
+  echo "${need[@]}"
+}
+
+need=$(missing)
+if [ -n "$need" ]; then
+  echo "test clients: installing $need (Debian packages)"
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else
+      echo "test clients: $need missing and not root (install them with apt-get)" >&2
+      exit 1
+    fi
+  fi
+  $SUDO apt-get update -qq
+  # shellcheck disable=SC2086
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $need >/dev/null
+  still=$(missing)
+  if [ -n "$still" ]; then
+    echo "test clients: still missing after apt-get: $still" >&2
+    exit 1
+  fi
+fi
+nats=$(command -v nats-server || echo /usr/sbin/nats-server)
+echo "test clients: $(/usr/bin/aws --version 2>&1 | cut -d' ' -f1), boto3 $(/usr/bin/python3 -c 'import boto3; print(boto3.__version__)'), $("$nats" --version)"
