@@ -55,6 +55,7 @@ import { DEFAULTS } from '../src/config.js'
 import type { WriteAnswer, WriteOp, WriteRequest } from '../src/store/sqlite/writes.js'
 import { MIGRATIONS } from '../src/store/sqlite/migrations.js'
 import { summarizeProfile } from './cpu-profile.js'
+import { unpackAppend } from '../src/store/sqlite/append-rows.js'
 
 // ---------------------------------------------------------------------------------------------
 // Options
@@ -176,8 +177,10 @@ function rowsOf(op: WriteOp): number {
                 : 1),
         0,
       )
-    case 'append':
-      return op.events.length + op.jobs.length + (op.jobs.length > 0 ? 1 : 0)
+    case 'append': {
+      const { events, jobs } = unpackAppend(op.packed)
+      return events.length + jobs.length + (jobs.length > 0 ? 1 : 0)
+    }
     case 'finish':
       return op.ids.length
     case 'config':

@@ -15,6 +15,7 @@ import { Worker } from 'node:worker_threads'
 import type { StoredEvent } from '../../model.js'
 import type { DedupRecord, QueueRecord } from '../../queue/model.js'
 import type { ConfigEntry, ConfigKind, DeadLetter, PendingDelivery, Store } from '../ports.js'
+import { packAppend } from './append-rows.js'
 import { MIGRATIONS } from './migrations.js'
 import {
   messageOfRow,
@@ -154,7 +155,15 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       apply: (ops) => write({ t: 'config', ops }),
     },
     events: {
-      append: (events, jobs) => write({ t: 'append', events, jobs }),
+      append: (events, jobs) => {
+        let packed: string
+        try {
+          packed = packAppend(events, jobs)
+        } catch (e) {
+          return Promise.reject(e instanceof Error ? e : new Error(String(e)))
+        }
+        return write({ t: 'append', packed })
+      },
       pending: () =>
         Promise.resolve(
           st.pending.all().map((r): PendingDelivery => ({

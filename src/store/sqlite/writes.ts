@@ -4,13 +4,15 @@
  * inside a transaction.
  */
 import type Database from 'better-sqlite3'
-import type { DeliveryJob, StoredEvent } from '../../model.js'
+import type { DeliveryJob } from '../../model.js'
 import type { QueueWrite, StoredMessage } from '../../queue/model.js'
 import type { ConfigOp, DeadLetter } from '../ports.js'
+import { unpackAppend, type EventRow } from './append-rows.js'
 
 export type WriteOp =
   | { t: 'config'; ops: ConfigOp[] }
-  | { t: 'append'; events: StoredEvent[]; jobs: DeliveryJob[] }
+  /** Events and their jobs, packed by {@link packAppend} (one string crosses threads cheaply). */
+  | { t: 'append'; packed: string }
   | { t: 'finish'; ids: number[] }
   | { t: 'reschedule'; job: DeliveryJob }
   | { t: 'deadLetter'; letter: DeadLetter }
@@ -26,16 +28,13 @@ export type WriteAnswer =
   | { kind: 'failed'; ids: number[]; message: string }
   | { kind: 'closed' }
 
+/** Rows per multi-row INSERT (well under SQLite's limit of bound parameters). */
+const ROWS_PER_INSERT = 32
+
 export function writeStatements(db: Database.Database) {
   const st = {
     configPut: db.prepare('INSERT OR REPLACE INTO config (kind, key, doc) VALUES (?, ?, ?)'),
     configDelete: db.prepare('DELETE FROM config WHERE kind = ? AND key = ?'),
-    eventInsert: db.prepare(
-      'INSERT INTO events (bus_arn, id, ingested_at, hops, body) VALUES (?, ?, ?, ?, ?)',
-    ),
-    jobInsert: db.prepare(
-      'INSERT INTO deliveries (id, event_seq, rule_arn, target_id, attempts, due_at) VALUES (?, ?, ?, ?, ?, ?)',
-    ),
     jobUpdate: db.prepare('UPDATE deliveries SET attempts = ?, due_at = ? WHERE id = ?'),
     jobDelete: db.prepare('DELETE FROM deliveries WHERE id = ?'),
     counterBump: db.prepare("UPDATE counters SET value = max(value, ?) WHERE name = 'delivery_id'"),
@@ -64,6 +63,42 @@ export function writeStatements(db: Database.Database) {
     dedupPrune: db.prepare('DELETE FROM queue_dedup WHERE at < ?'),
     seqBump: db.prepare("UPDATE counters SET value = max(value, ?) WHERE name = 'message_seq'"),
     letterDelete: db.prepare('DELETE FROM dead_letters WHERE job_id = ?'),
+  }
+
+  // Multi-row inserts, one prepared statement per row count: binding one statement of n rows
+  // costs far less than n statements of one row.
+  const multiRow = (sql: string, columns: number) => {
+    const row = `(${Array(columns).fill('?').join(', ')})`
+    const cache = new Map<number, Database.Statement>()
+    return (rows: number) => {
+      let stmt = cache.get(rows)
+      if (!stmt) {
+        stmt = db.prepare(`${sql} VALUES ${Array(rows).fill(row).join(', ')}`)
+        cache.set(rows, stmt)
+      }
+      return stmt
+    }
+  }
+  const eventInsert = multiRow('INSERT INTO events (bus_arn, id, ingested_at, hops, body)', 5)
+  const jobInsert = multiRow(
+    'INSERT INTO deliveries (id, event_seq, rule_arn, target_id, attempts, due_at)',
+    6,
+  )
+
+  /**
+   * Inserts the events and returns their row numbers (jobs refer to them). The rows of one
+   * statement get consecutive numbers: SQLite gives each new row the largest rowid plus one.
+   */
+  const insertEvents = (events: EventRow[]): number[] => {
+    const seqs: number[] = []
+    for (let at = 0; at < events.length; at += ROWS_PER_INSERT) {
+      const chunk = events.slice(at, at + ROWS_PER_INSERT)
+      const params: (string | number)[] = []
+      for (const e of chunk) params.push(e.busArn, e.id, e.ingestedAt, e.hops, e.text)
+      const last = Number(eventInsert(chunk.length).run(params).lastInsertRowid)
+      for (let k = chunk.length - 1; k >= 0; k--) seqs.push(last - k)
+    }
+    return seqs
   }
 
   const applyQueue = (w: QueueWrite): void => {
@@ -131,19 +166,17 @@ export function writeStatements(db: Database.Database) {
         }
         return
       case 'append': {
-        // Jobs refer to their event by its row number, known once it is inserted.
-        const seqs = new Map<string, number | bigint>()
-        for (const e of op.events)
-          seqs.set(
-            `${e.busArn} ${e.id}`,
-            st.eventInsert.run(e.busArn, e.id, e.ingestedAt, e.hops, e.text).lastInsertRowid,
-          )
+        const { events, jobs } = unpackAppend(op.packed)
+        const seqs = insertEvents(events)
         let max = 0
-        for (const j of op.jobs) {
-          const seq = seqs.get(`${j.busArn} ${j.eventId}`)
-          if (seq === undefined) throw new Error(`job ${String(j.id)} has no event in its append`)
-          st.jobInsert.run(j.id, seq, j.ruleArn, j.targetId, j.attempts, j.dueAt)
-          if (j.id > max) max = j.id
+        for (let at = 0; at < jobs.length; at += ROWS_PER_INSERT) {
+          const chunk = jobs.slice(at, at + ROWS_PER_INSERT)
+          const params: (string | number)[] = []
+          for (const j of chunk) {
+            params.push(j.id, seqs[j.event]!, j.ruleArn, j.targetId, j.attempts, j.dueAt)
+            if (j.id > max) max = j.id
+          }
+          jobInsert(chunk.length).run(params)
         }
         if (max > 0) st.counterBump.run(max)
         return
