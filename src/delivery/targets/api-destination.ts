@@ -146,7 +146,32 @@ function mergeBody(body: string, params: Connection['invocationHttpParameters'][
   return JSON.stringify(obj)
 }
 
-type Prepared = { url: string; method: string; headers: Headers; body: string | undefined }
+type Prepared = {
+  url: string
+  method: string
+  headers: Readonly<Record<string, string>>
+  body: string | undefined
+}
+
+/** What {@link prepare} built last for a target, reused while nothing it depends on changed. */
+type StaticParts = {
+  dest: ApiDestination
+  conn: Connection
+  url: string
+  headers: Readonly<Record<string, string>>
+}
+
+/**
+ * The URL and headers of targets whose parameters read nothing from the event, by target object
+ * (the registry replaces a target, destination or connection object when it changes). Building
+ * them is most of an invocation's CPU otherwise.
+ */
+const staticParts = new WeakMap<object, StaticParts>()
+
+const isDynamic = (hp: HttpParameters): boolean =>
+  (hp.pathParameterValues ?? []).some((v) => v.startsWith('$.')) ||
+  Object.values(hp.queryStringParameters ?? {}).some((v) => v.startsWith('$.')) ||
+  Object.values(hp.headerParameters ?? {}).some((v) => v.startsWith('$.'))
 
 /** The request for one invocation, without OAuth's Authorization header. */
 function prepare(
@@ -154,11 +179,30 @@ function prepare(
   conn: Connection,
   inv: Invocation,
 ): Prepared | { invalid: string } {
+  const method = dest.httpMethod
+  const body =
+    method === 'GET' || method === 'HEAD'
+      ? undefined
+      : mergeBody(inv.body, conn.invocationHttpParameters.body)
   const hp: HttpParameters = inv.target.httpParameters ?? {}
-  const env = inv.envelope
-  const invocationParams = conn.invocationHttpParameters
+  const cached = staticParts.get(inv.target)
+  if (cached && cached.dest === dest && cached.conn === conn)
+    return { url: cached.url, method, headers: cached.headers, body }
+  const parts = urlAndHeaders(dest, conn, hp, () => inv.envelope)
+  if ('invalid' in parts) return parts
+  if (!isDynamic(hp)) staticParts.set(inv.target, { dest, conn, ...parts })
+  return { ...parts, method, body }
+}
 
-  const pathValues = (hp.pathParameterValues ?? []).map((v) => resolve(v, env))
+function urlAndHeaders(
+  dest: ApiDestination,
+  conn: Connection,
+  hp: HttpParameters,
+  envelope: () => Record<string, unknown>,
+): { url: string; headers: Record<string, string> } | { invalid: string } {
+  const invocationParams = conn.invocationHttpParameters
+  const value = (v: string) => (v.startsWith('$.') ? resolve(v, envelope()) : v)
+  const pathValues = (hp.pathParameterValues ?? []).map(value)
   let url: URL
   try {
     url = new URL(fillPathWildcards(dest.invocationEndpoint, pathValues))
@@ -167,7 +211,7 @@ function prepare(
   }
   if (hp.queryStringParameters) {
     for (const [k, v] of Object.entries(hp.queryStringParameters)) {
-      url.searchParams.set(k, resolve(v, env))
+      url.searchParams.set(k, value(v))
     }
   }
   for (const p of invocationParams.queryString) url.searchParams.set(p.key, p.value)
@@ -175,7 +219,7 @@ function prepare(
   const headers = new HeaderSet()
   headers.set('Content-Type', DEFAULT_CONTENT_TYPE)
   if (hp.headerParameters) {
-    for (const [k, v] of Object.entries(hp.headerParameters)) headers.set(k, resolve(v, env))
+    for (const [k, v] of Object.entries(hp.headerParameters)) headers.set(k, value(v))
   }
   for (const p of invocationParams.headers) headers.set(p.key, p.value)
   const auth = conn.auth
@@ -186,12 +230,8 @@ function prepare(
     headers.set(auth.apiKeyName, auth.apiKeyValue)
   }
   const built = toHeaders(headers)
-  if (!(built instanceof Headers)) return { invalid: `Invalid header: ${built.invalid}` }
-
-  const method = dest.httpMethod
-  const body =
-    method === 'GET' || method === 'HEAD' ? undefined : mergeBody(inv.body, invocationParams.body)
-  return { url: url.toString(), method, headers: built, body }
+  if ('invalid' in built) return { invalid: `Invalid header: ${built.invalid}` }
+  return { url: url.toString(), headers: built.headers }
 }
 
 /** Maps an HTTP exchange to the invocation's result (see the module comment for the rules). */
@@ -268,13 +308,13 @@ export function createApiDestinationAdapter(
     const first = await tokens.get(conn, auth)
     if (!first.ok) return noToken(conn, first)
     let used: Token = first.token
-    req.headers.set('authorization', used.authorization)
+    req.headers = { ...req.headers, authorization: used.authorization }
     let res = await send(fetchFn, clock, timeoutMs, req, false)
     if (res.kind === 'response' && (res.status === 401 || res.status === 407)) {
       const again = await tokens.refresh(conn, auth, used)
       if (!again.ok) return noToken(conn, again)
       used = again.token
-      req.headers.set('authorization', used.authorization)
+      req.headers = { ...req.headers, authorization: used.authorization }
       res = await send(fetchFn, clock, timeoutMs, req, false)
     }
     return classify(res)

@@ -22,6 +22,7 @@
  *   guide as quoted by an emulator (ministack PR #1313); User-Agent and Range cannot be
  *   overridden. Transport headers (Host, Content-Length, Connection, …) are fetch's anyway.
  */
+import { validateHeaderName, validateHeaderValue } from 'node:http'
 import type http from 'node:http'
 import type { Clock } from '../../clock.js'
 import { nodeRequest } from './node-request.js'
@@ -94,11 +95,18 @@ export class HeaderSet {
     return this.map.has(name.toLowerCase())
   }
 
-  /** The final header list, with EventBridge's fixed headers last (unless `fixed` is false). */
-  toHeaders(fixed = true): Headers {
-    const h = new Headers()
-    for (const [name, value] of this.map.values()) h.set(name, value)
-    if (fixed) for (const [name, value] of FIXED_HEADERS) h.set(name, value)
+  /**
+   * The final headers by lower-case name, with EventBridge's fixed headers last (unless `fixed`
+   * is false). Throws a TypeError (node:http's words) for a name or value HTTP cannot carry.
+   */
+  toHeaders(fixed = true): Record<string, string> {
+    const h: Record<string, string> = {}
+    for (const [key, [name, value]] of this.map) {
+      validateHeaderName(name)
+      validateHeaderValue(name, value)
+      h[key] = value
+    }
+    if (fixed) for (const [name, value] of FIXED_HEADERS) h[name] = value
     return h
   }
 }
@@ -136,7 +144,8 @@ export type HttpOutcome =
 export type HttpCall = {
   url: string
   method: string
-  headers: Headers
+  /** By lower-case name; never mutated (callers may share one object between calls). */
+  headers: Readonly<Record<string, string>>
   body: string | undefined
 }
 
@@ -273,10 +282,13 @@ export function describeError(err: unknown): string {
   return err.message
 }
 
-/** Builds a Headers object, or explains why a name or value is not acceptable to HTTP. */
-export function toHeaders(set: HeaderSet, fixed = true): Headers | { invalid: string } {
+/** The headers of a {@link HeaderSet}, or why a name or value is not acceptable to HTTP. */
+export function toHeaders(
+  set: HeaderSet,
+  fixed = true,
+): { headers: Record<string, string> } | { invalid: string } {
   try {
-    return set.toHeaders(fixed)
+    return { headers: set.toHeaders(fixed) }
   } catch (err) {
     return { invalid: describeError(err) }
   }

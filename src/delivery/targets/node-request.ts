@@ -8,27 +8,45 @@
  */
 import http from 'node:http'
 import https from 'node:https'
+import { urlToHttpOptions } from 'node:url'
 
 const agents = {
   http: new http.Agent({ keepAlive: true, maxSockets: 256 }),
   https: new https.Agent({ keepAlive: true, maxSockets: 256 }),
 }
 
+/** Parsed request options per URL: most deliveries go to a handful of endpoints. */
+const parsedUrls = new Map<string, http.RequestOptions>()
+const MAX_PARSED_URLS = 1024
+
+function requestOptions(url: string): http.RequestOptions {
+  let options = parsedUrls.get(url)
+  if (!options) {
+    options = urlToHttpOptions(new URL(url))
+    if (parsedUrls.size >= MAX_PARSED_URLS) parsedUrls.clear()
+    parsedUrls.set(url, options)
+  }
+  return options
+}
+
 /** Starts a request with exactly `call.headers` (plus Content-Length) on the keep-alive agents. */
 export function nodeRequest(
-  call: { url: string; method: string; headers: Headers; body: string | undefined },
+  call: {
+    url: string
+    method: string
+    headers: Readonly<Record<string, string>>
+    body: string | undefined
+  },
   onResponse: (res: http.IncomingMessage) => void,
 ): http.ClientRequest {
-  const url = new URL(call.url)
-  const secure = url.protocol === 'https:'
-  const headers: Record<string, string> = {}
-  call.headers.forEach((value, key) => {
-    headers[key] = value
-  })
-  if (call.body !== undefined) headers['content-length'] = String(Buffer.byteLength(call.body))
+  const options = requestOptions(call.url)
+  const secure = options.protocol === 'https:'
+  const headers =
+    call.body === undefined
+      ? call.headers
+      : { ...call.headers, 'content-length': String(Buffer.byteLength(call.body)) }
   return (secure ? https : http).request(
-    url,
-    { method: call.method, headers, agent: secure ? agents.https : agents.http },
+    { ...options, method: call.method, headers, agent: secure ? agents.https : agents.http },
     onResponse,
   )
 }

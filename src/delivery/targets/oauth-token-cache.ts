@@ -167,9 +167,10 @@ export class OAuthTokenCache {
       body = form.toString()
     }
     for (const p of params.headers) headers.set(p.key, p.value)
-    const h = toHeaders(headers, false)
-    if (!(h instanceof Headers)) return { ok: false, reason: `Invalid OAuth header: ${h.invalid}` }
-    h.set('user-agent', USER_AGENT)
+    const built = toHeaders(headers, false)
+    if ('invalid' in built)
+      return { ok: false, reason: `Invalid OAuth header: ${built.invalid}` }
+    const h = { ...built.headers, 'user-agent': USER_AGENT }
 
     const endpoint = `${url.origin}${url.pathname}`
     const res = await send(
