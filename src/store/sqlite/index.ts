@@ -16,6 +16,7 @@ import type { StoredEvent } from '../../model.js'
 import type { DedupRecord, QueueRecord } from '../../queue/model.js'
 import type { ConfigEntry, ConfigKind, DeadLetter, PendingDelivery, Store } from '../ports.js'
 import { packAppend } from './append-rows.js'
+import { lockDataDir } from './dir-lock.js'
 import { MIGRATIONS } from './migrations.js'
 import {
   messageOfRow,
@@ -48,10 +49,17 @@ const WRITER = new URL(
 
 export function createSqliteStore(options: SqliteStoreOptions): Store {
   mkdirSync(options.dataDir, { recursive: true })
+  const lock = lockDataDir(options.dataDir)
   const file = join(options.dataDir, 'junction.db')
   const synchronous = options.synchronous ?? 'full'
-  const db = openDatabase(Database, file, synchronous)
-  migrate(db)
+  let db: Database.Database
+  try {
+    db = openDatabase(Database, file, synchronous)
+    migrate(db)
+  } catch (e) {
+    lock.release()
+    throw e
+  }
 
   const st = {
     configAll: db.prepare<[], { kind: string; key: string; doc: string }>(
@@ -241,6 +249,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       }
       await writer.terminate()
       db.close()
+      lock.release()
     },
   }
 }
