@@ -17,7 +17,12 @@ import type { Queues } from '../queue/queues.js'
 import type { Services } from './context.js'
 import { operations } from './operations/index.js'
 import { busScope } from './operations/wire.js'
-import { answerSqs, SQS_TARGET_PREFIX, type SqsRequest } from './sqs/handler.js'
+import {
+  answerSqs,
+  answerSqsUnavailable,
+  SQS_TARGET_PREFIX,
+  type SqsRequest,
+} from './sqs/handler.js'
 
 const TARGET_PREFIX = 'AWSEvents.'
 /** Far above any valid request (PutEvents entries total at most 1 MiB). */
@@ -43,6 +48,10 @@ export function createRequestListener(deps: HttpDeps) {
       if (!deps.ready()) {
         // Stopping: refuse new work with a status every AWS client retries, and close the
         // connection so the retry goes to the next server (or this one after its restart).
+        if (sqs) {
+          answerSqsUnavailable(sqs, randomUUID(), res)
+          return
+        }
         const text = JSON.stringify({
           __type: 'ServiceUnavailable',
           message: 'The server is stopping.',

@@ -161,6 +161,34 @@ export async function answerSqs(
   }
 }
 
+/**
+ * The answer to an SQS request while the server stops: SQS's ServiceUnavailable (503, which
+ * every SDK retries) in the request's own protocol, and the connection closed so that the retry
+ * goes to the next server (or this one after its restart).
+ */
+export function answerSqsUnavailable(
+  protocol: 'json' | 'query',
+  requestId: string,
+  res: ServerResponse,
+): void {
+  const error = {
+    code: 'ServiceUnavailable',
+    message: 'The request has failed due to a temporary failure of the server.',
+    senderFault: false,
+  }
+  const close = { connection: 'close' }
+  if (protocol === 'json')
+    send(
+      res,
+      503,
+      JSON_TYPE,
+      JSON.stringify({ __type: `com.amazonaws.sqs#${error.code}`, message: error.message }),
+      requestId,
+      { 'x-amzn-query-error': `${error.code};Receiver`, ...close },
+    )
+  else send(res, 503, XML_TYPE, writeError(requestId, error), requestId, close)
+}
+
 function asQueueError(e: unknown): QueueError {
   if (e instanceof QueueError) return e
   return new QueueError('InternalFailure', 'We encountered an internal error. Please try again.', {
