@@ -21,6 +21,7 @@ declare module 'autocannon' {
     connections?: number
     /** Seconds. */
     duration?: number
+    amount?: number
     method?: string
     headers?: Record<string, string>
     body?: string

@@ -6,13 +6,30 @@
  * On every SIGUSR2 it writes one line to stderr, `PROBE {json}`, with the figures since the
  * previous SIGUSR2 (or the start), then starts a new window: commits, event rows, delivery rows
  * inserted and deleted, events per commit (sorted list), time spent inside transactions
- * (statements + COMMIT, whose fsync blocks the event loop), event-loop utilization and CPU time
- * (all threads; `systemMs` the kernel's part).
+ * (statements + COMMIT, whose fsync blocks the event loop), event-loop utilization, the event
+ * loop's delay (p50, p99, max), and CPU time (all threads, `systemMs` the kernel's part;
+ * `mainCpuMs` the main thread's alone).
  * The cost is one extra function call per statement and per transaction.
  */
 import Database from 'better-sqlite3'
-import { writeSync } from 'node:fs'
-import { performance, type EventLoopUtilization } from 'node:perf_hooks'
+import { readFileSync, writeSync } from 'node:fs'
+import {
+  monitorEventLoopDelay,
+  performance,
+  type EventLoopUtilization,
+  type IntervalHistogram,
+} from 'node:perf_hooks'
+
+/** CPU time of the main thread (HTTP, ingest, delivery), ms, from /proc. */
+function mainThreadCpuMs(): number {
+  try {
+    const stat = readFileSync(`/proc/self/task/${String(process.pid)}/stat`, 'utf8')
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return ((Number(f[11]) + Number(f[12])) * 1000) / 100
+  } catch {
+    return NaN
+  }
+}
 
 type Kind = 'event' | 'job' | 'finish' | 'other'
 type Runnable = { source: string; run: (...args: unknown[]) => unknown }
@@ -50,6 +67,8 @@ type Window = {
   start: number
   elu: EventLoopUtilization
   cpu: NodeJS.CpuUsage
+  mainCpuMs: number
+  loopDelay: IntervalHistogram
   commits: number
   eventsPerCommit: number[]
   txnMs: number
@@ -58,18 +77,24 @@ type Window = {
   jobs: number
   finishes: number
 }
-const open = (): Window => ({
-  start: performance.now(),
-  elu: performance.eventLoopUtilization(),
-  cpu: process.cpuUsage(),
-  commits: 0,
-  eventsPerCommit: [],
-  txnMs: 0,
-  maxTxnMs: 0,
-  events: 0,
-  jobs: 0,
-  finishes: 0,
-})
+const open = (): Window => {
+  const loopDelay = monitorEventLoopDelay({ resolution: 1 })
+  loopDelay.enable()
+  return {
+    start: performance.now(),
+    elu: performance.eventLoopUtilization(),
+    cpu: process.cpuUsage(),
+    mainCpuMs: mainThreadCpuMs(),
+    loopDelay,
+    commits: 0,
+    eventsPerCommit: [],
+    txnMs: 0,
+    maxTxnMs: 0,
+    events: 0,
+    jobs: 0,
+    finishes: 0,
+  }
+}
 let w = open()
 
 const proto = Database.prototype as unknown as { transaction: TxnFactory }
@@ -111,7 +136,13 @@ process.on('SIGUSR2', () => {
     elu: performance.eventLoopUtilization(w.elu).utilization,
     cpuMs: (cpu.user + cpu.system) / 1000,
     systemMs: cpu.system / 1000,
+    mainCpuMs: mainThreadCpuMs() - w.mainCpuMs,
+    // The server's own event-loop delay (what a request or delivery waits for the thread), ms.
+    loopDelayMs: [0.5, 0.99, 1].map((q) =>
+      q === 1 ? w.loopDelay.max / 1e6 : w.loopDelay.percentile(q * 100) / 1e6,
+    ),
   }
+  w.loopDelay.disable()
   writeSync(2, `PROBE ${JSON.stringify(report)}\n`)
   w = open()
 })

@@ -1,6 +1,7 @@
 /**
  * The other servers `bench:ingest` runs in child processes (so they do not share the load
  * generator's event loop). Prints `{"url":"http://127.0.0.1:PORT"}` once listening.
+ * With `client URL N CONCURRENCY` it is instead the bare client of the delivery comparison.
  *
  * - `bare`: the baseline. Reads the body, `JSON.parse`s it and answers a PutEvents-shaped
  *   response with one random UUID per entry, as a node:http server doing nothing else would.
@@ -8,11 +9,71 @@
  *   how many POSTs it has had.
  */
 import { randomUUID } from 'node:crypto'
-import { createServer } from 'node:http'
+import { Agent, createServer, request } from 'node:http'
 import type { AddressInfo } from 'node:net'
 
 const mode = process.argv[2]
-if (mode !== 'bare' && mode !== 'sink') throw new Error('usage: ingest-peer.ts bare|sink')
+if (mode === 'client') {
+  await bareClient(process.argv[3]!, Number(process.argv[4]), Number(process.argv[5]))
+  process.exit(0)
+}
+if (mode !== 'bare' && mode !== 'sink') throw new Error('usage: ingest-peer.ts bare|sink|client')
+
+/**
+ * `client URL N C`: the baseline for API-destination delivery. Sends N POSTs to URL with at most
+ * C in flight over node:http keep-alive, each with the headers and the kind of body an
+ * API-destination delivery carries, reading each answer; prints `{"rate":…,"cpuMs":…}`.
+ */
+async function bareClient(url: string, total: number, concurrency: number): Promise<void> {
+  const agent = new Agent({ keepAlive: true, maxSockets: concurrency })
+  const { hostname, port, pathname } = new URL(url)
+  const body = JSON.stringify({
+    version: '0',
+    id: randomUUID(),
+    'detail-type': 'Order Placed',
+    source: 'bench.ingest',
+    account: '111111111111',
+    time: '2026-01-01T00:00:00Z',
+    region: 'us-east-1',
+    resources: [],
+    detail: { kind: 'order', orderId: 'o-1000', total: 44.47, currency: 'EUR' },
+  })
+  const headers = {
+    'content-type': 'application/json; charset=utf-8',
+    'x-api-key': 'secret',
+    'user-agent': 'Amazon/EventBridge/ApiDestinations',
+    range: 'bytes=0-1048575',
+    'accept-encoding': 'gzip,deflate',
+    'content-length': String(Buffer.byteLength(body)),
+  }
+  const cpu = process.cpuUsage()
+  const start = performance.now()
+  let sent = 0
+  const one = (): Promise<void> =>
+    new Promise((done, fail) => {
+      const req = request(
+        { hostname, port, path: pathname, method: 'POST', headers, agent },
+        (res) => {
+          res.on('data', () => undefined)
+          res.on('end', () => done())
+        },
+      )
+      req.on('error', fail)
+      req.end(body)
+    })
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (sent < total) {
+        sent++
+        await one()
+      }
+    }),
+  )
+  const seconds = (performance.now() - start) / 1000
+  const used = process.cpuUsage(cpu)
+  console.log(JSON.stringify({ rate: total / seconds, cpuMs: (used.user + used.system) / 1000 }))
+  agent.destroy()
+}
 
 let received = 0
 const server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {

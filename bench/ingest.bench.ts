@@ -43,6 +43,8 @@ const warmup = arg('warmup', 1)
 const connections = arg('connections', 32)
 const latencySeconds = arg('latency-seconds', 10)
 const latencyRate = arg('rate', 1000)
+const deliveries = arg('deliveries', 30_000)
+const deliveryConcurrency = arg('delivery-concurrency', 64)
 const profile = process.argv.includes('--profile')
 /** `--latency-sync normal`: measure put-to-delivered with sync NORMAL (crash-safe, no fsync per commit). */
 const latencySync: 'full' | 'normal' =
@@ -219,7 +221,11 @@ type ProbeReport = {
   maxTxnMs: number
   elu: number
   cpuMs: number
+  mainCpuMs: number
+  loopDelayMs: number[]
 }
+
+const loopDelays = (p: ProbeReport) => p.loopDelayMs.map(ms).join('/')
 
 /** The probe's figures since the previous call (see commit-probe.ts). */
 async function probe(c: Child): Promise<ProbeReport> {
@@ -358,6 +364,92 @@ async function junctionRun(
     await server.stop()
     printProfile(server)
     return { ...result, delivered, warnings: warnings(server) }
+  } finally {
+    await server.stop()
+    rmSync(dataDir, { recursive: true, force: true })
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3b: API-destination delivery throughput against a bare node:http client
+
+type DeliveryThroughput = {
+  bare: { rate: number; cpuMsPerRequest: number }
+  junction: {
+    rate: number
+    putSeconds: number
+    seconds: number
+    cpuMsPerDelivery: number
+    probe: ProbeReport
+  }
+}
+
+/** Runs `ingest-peer.ts client` to its end and returns what it printed. */
+async function bareClient(url: string, total: number, concurrency: number) {
+  const proc = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      join(repoRoot, 'bench/ingest-peer.ts'),
+      'client',
+      url,
+      String(total),
+      String(concurrency),
+    ],
+    { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] },
+  )
+  let out = ''
+  proc.stdout.on('data', (c: Buffer) => (out += c.toString()))
+  await new Promise<void>((r) => proc.once('exit', () => r()))
+  return JSON.parse(out) as { rate: number; cpuMs: number }
+}
+
+/**
+ * `total` deliveries each way to the same sink child: a bare node:http client with `concurrency`
+ * requests in flight, then a fresh Junction (sync FULL) with one rule matching every event and
+ * an API-destination target, fed `total` events by PutEvents (10 per request, 8 connections) as
+ * fast as it takes them; its rate is from the first PutEvents to the last delivery.
+ */
+async function deliveryThroughput(
+  sink: Child,
+  total: number,
+  concurrency: number,
+): Promise<DeliveryThroughput> {
+  const bare = await bareClient(`${sink.url}/deliver`, total, concurrency)
+  const dataDir = tempDir('junction-bench-')
+  const server = await startJunction(dataDir, 'full')
+  try {
+    await setUpRouting(server.url, `${sink.url}/deliver`, [
+      { name: 'bench-all', pattern: { source: [SOURCE] }, deliver: true },
+    ])
+    const base = await sinkCount(sink)
+    await probe(server)
+    const start = performance.now()
+    await autocannon({
+      url: server.url,
+      connections: 8,
+      amount: Math.ceil(total / ENTRIES),
+      method: 'POST',
+      headers: PUT_HEADERS,
+      body: PUT_BODY,
+    })
+    const putSeconds = (performance.now() - start) / 1000
+    while ((await sinkCount(sink)) - base < total && performance.now() - start < 120_000)
+      await sleep(10)
+    const seconds = (performance.now() - start) / 1000
+    const p = await probe(server)
+    const delivered = (await sinkCount(sink)) - base
+    return {
+      bare: { rate: bare.rate, cpuMsPerRequest: bare.cpuMs / total },
+      junction: {
+        rate: delivered / seconds,
+        putSeconds,
+        seconds,
+        cpuMsPerDelivery: p.cpuMs / delivered,
+        probe: p,
+      },
+    }
   } finally {
     await server.stop()
     rmSync(dataDir, { recursive: true, force: true })
@@ -612,6 +704,7 @@ async function main(): Promise<void> {
   const full = await junctionRun('full', sink)
   const normal = await junctionRun('normal', sink)
   const routeOnly = await junctionRun('full', sink, false)
+  const throughput = await deliveryThroughput(sink, deliveries, deliveryConcurrency)
   await sink.stop()
 
   const failed = (l: Load) => `${String(l.non2xx)}/${String(l.mismatches)}/${String(l.errors)}`
@@ -650,7 +743,8 @@ async function main(): Promise<void> {
     console.log(
       `        in transactions ${((100 * p.txnMs) / (p.seconds * 1000)).toFixed(0)}% of wall time ` +
         `(${ms(p.txnMs / Math.max(1, p.commits))} ms/commit, max ${ms(p.maxTxnMs)}), ` +
-        `event loop ${(100 * p.elu).toFixed(0)}% busy, CPU ${(p.cpuMs / (p.seconds * 1000)).toFixed(2)} s/s; ` +
+        `event loop ${(100 * p.elu).toFixed(0)}% busy (delay p50/p99/max ${loopDelays(p)} ms), ` +
+        `CPU ${(p.cpuMs / (p.seconds * 1000)).toFixed(2)} s/s (main thread ${(p.mainCpuMs / run.responses).toFixed(3)} ms/req); ` +
         `delivery rows +${fmt(p.jobs / p.seconds)}/s -${fmt(p.finishes / p.seconds)}/s, sink got ${fmt(run.delivered / run.seconds)}/s`,
     )
     if (run.warnings.length > 0)
@@ -682,6 +776,21 @@ async function main(): Promise<void> {
     console.log(`${label.padEnd(22)} ${fmt(f).padStart(17)} ${fmt(n).padStart(21)}`)
   }
 
+  const t = throughput
+  console.log(
+    `\nAPI-destination delivery throughput, ${fmt(deliveries)} deliveries to the sink child each way`,
+  )
+  console.log(
+    `  bare node:http client (${String(deliveryConcurrency)} in flight, keep-alive): ${fmt(t.bare.rate)} requests/s, ` +
+      `${(t.bare.cpuMsPerRequest * 1000).toFixed(0)} us CPU/request`,
+  )
+  console.log(
+    `  Junction (sync FULL, PutEvents then delivery): ${fmt(t.junction.rate)} deliveries/s ` +
+      `(puts done in ${t.junction.putSeconds.toFixed(1)} s, last delivery at ${t.junction.seconds.toFixed(1)} s), ` +
+      `${(t.junction.cpuMsPerDelivery * 1000).toFixed(0)} us server CPU per event (ingest and delivery), ` +
+      `event loop delay p50/p99/max ${loopDelays(t.junction.probe)} ms`,
+  )
+
   console.log(
     `\nput-to-delivered (sync ${latencySync.toUpperCase()}, one rule, API-destination target -> sink in this process; ` +
       `${String(ENTRIES)} entries/request, paced; up to 5 s allowed for the last deliveries)`,
@@ -708,8 +817,8 @@ async function main(): Promise<void> {
     console.log(
       `  ${fmt(ph.rate)}/s: server ${fmt(p.commits / p.seconds)} commits/s, in transactions ${((100 * p.txnMs) / (p.seconds * 1000)).toFixed(0)}% of wall time, ` +
         `longest commit ${ms(p.maxTxnMs)} ms, events/commit mean ${(p.events / Math.max(1, p.eventsPerCommit.length)).toFixed(0)}, ` +
-        `event loop ${(100 * p.elu).toFixed(0)}% busy, CPU ${(p.cpuMs / (p.seconds * 1000)).toFixed(2)} s/s; ` +
-        `longest stall of this process ${ms(ph.benchLoopMaxMs)} ms`,
+        `event loop ${(100 * p.elu).toFixed(0)}% busy, delay p50/p99/max ${loopDelays(p)} ms, ` +
+        `CPU ${(p.cpuMs / (p.seconds * 1000)).toFixed(2)} s/s; longest stall of this process ${ms(ph.benchLoopMaxMs)} ms`,
     )
   }
   const d = phases[0]!.deliveredMs
@@ -734,6 +843,9 @@ async function main(): Promise<void> {
   )
   console.log(
     `  p99 put-to-delivered                           ${ms(percentile(d, 0.99))} ms  (aim < 10 ms)`,
+  )
+  console.log(
+    `  delivery: Junction deliveries/s / bare node:http client requests/s   ${(t.junction.rate / t.bare.rate).toFixed(2)}  (aim >= 0.7)`,
   )
   console.log(
     `  Junction FULL events/s / raw SQLite FULL event rows/s at ${String(fullBatch)}/txn     ${((full.reqPerSec * ENTRIES) / fullRaw).toFixed(2)}`,

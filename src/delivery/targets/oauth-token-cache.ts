@@ -168,8 +168,7 @@ export class OAuthTokenCache {
     }
     for (const p of params.headers) headers.set(p.key, p.value)
     const built = toHeaders(headers, false)
-    if ('invalid' in built)
-      return { ok: false, reason: `Invalid OAuth header: ${built.invalid}` }
+    if ('invalid' in built) return { ok: false, reason: `Invalid OAuth header: ${built.invalid}` }
     const h = { ...built.headers, 'user-agent': USER_AGENT }
 
     const endpoint = `${url.origin}${url.pathname}`
