@@ -163,7 +163,7 @@ export class LiveQueue {
    * may be blocked), up to twice the window.
    */
   pageMore(now: number, want: number): boolean {
-    this.loadInflight(now)
+    if (this.loadInflight(now) > 0) return true
     if (!this.mayPage(now)) return false
     const room = this.fifo
       ? 2 * this.paging.window - this.byId.size
@@ -172,10 +172,12 @@ export class LiveQueue {
     return this.pageIn(now, Math.max(want, Math.min(PAGE, room))) > 0
   }
 
-  /** FIFO after a start: pages in at least as far as the last in-flight message. */
-  loadInflight(now: number): void {
-    while (this.horizon && this.horizon.seq < this.loadTo) this.pageIn(now, PAGE)
+  /** FIFO after a start: pages in at least as far as the last in-flight message; how many. */
+  loadInflight(now: number): number {
+    let added = 0
+    while (this.horizon && this.horizon.seq < this.loadTo) added += this.pageIn(now, PAGE)
     this.loadTo = 0
+    return added
   }
 
   /**
