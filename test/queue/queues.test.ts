@@ -9,6 +9,7 @@ import { pino } from 'pino'
 import { ManualClock } from '../../src/clock.js'
 import type { DeliveryJob, StoredEvent } from '../../src/model.js'
 import { QueueError } from '../../src/queue/errors.js'
+import type { QueueWrite } from '../../src/queue/model.js'
 import { Queues, type SendResult } from '../../src/queue/queues.js'
 import { createMemoryStore } from '../../src/store/memory/index.js'
 import type { Store } from '../../src/store/ports.js'
@@ -774,6 +775,90 @@ describe('paging: a window of a few messages in memory, the rest in the store', 
         .sort(),
     )
     assert.ok(moved.every((m) => m.sourceArn === q.arn && m.receiveCount === 2))
+  })
+})
+
+/**
+ * A memory store whose writes commit only when released, as the SQLite writer's do some time
+ * after they are posted: reads see only what has been released.
+ */
+function gatedStore(): { store: Store; release: () => Promise<void> } {
+  const store = createMemoryStore()
+  const write = store.queues.write.bind(store.queues)
+  let held: { writes: QueueWrite[]; done: () => void }[] = []
+  let gated = false
+  store.queues.write = (writes) =>
+    gated ? new Promise<void>((done) => held.push({ writes, done })) : write(writes)
+  return {
+    store,
+    release: async () => {
+      gated = true
+      const now = held
+      held = []
+      for (const h of now) {
+        await write(h.writes)
+        h.done()
+      }
+      await settle()
+    },
+  }
+}
+
+describe('paging: writes not yet committed', () => {
+  test('a page does not read back a message whose delete is being committed', async () => {
+    const { store, release } = gatedStore()
+    const { queues, clock } = await setup(store, undefined, 2)
+    const q = await queues.create(SCOPE, 'q', {}, {})
+    await queues.send(q, bodies(4), 'me')
+    await release()
+    const [m0] = await queues.receive(q, { max: 1, visibilityTimeout: 30 })
+    await release()
+    // Its receive committed, m0 is beyond the horizon: only in the store.
+    assert.equal(q.byId.has(m0!.id), false)
+    const deleting = queues.deleteMessages(q, [m0!.receiptHandle])
+    // This receive pages past the horizon, where the store still holds m0 (in flight).
+    const next = await queues.receive(q, { max: 10, visibilityTimeout: 30 })
+    assert.deepEqual(
+      next.map((m) => m.body),
+      ['m1', 'm2', 'm3'],
+    )
+    assert.equal(q.byId.has(m0!.id), false)
+    await release()
+    assert.deepEqual(await deleting, [undefined])
+    assert.deepEqual(count(queues, q), [0, 3, 0])
+    clock.advance(30_000)
+    assert.deepEqual((await queues.receive(q, { max: 10 })).map((m) => m.body).sort(), [
+      'm1',
+      'm2',
+      'm3',
+    ])
+  })
+
+  test('an in-flight message stays in memory until its receive is committed', async () => {
+    const { store, release } = gatedStore()
+    const { queues, clock } = await setup(store, undefined, 2)
+    const q = await queues.create(SCOPE, 'q', {}, {})
+    await queues.send(q, bodies(4), 'me')
+    await release()
+    const [m0] = await queues.receive(q, { max: 1, visibilityTimeout: 30 })
+    // The store still says m0 is visible; memory must keep it (hidden) until the write lands.
+    assert.equal(q.byId.has(m0!.id), true)
+    assert.deepEqual(
+      (await queues.receive(q, { max: 10, visibilityTimeout: 30 })).map((m) => m.body),
+      ['m1', 'm2', 'm3'],
+    )
+    await release()
+    assert.deepEqual(count(queues, q), [0, 4, 0])
+    clock.advance(30_000)
+    assert.deepEqual(
+      (await queues.receive(q, { max: 10 })).map((m) => [m.body, m.receiveCount]).sort(),
+      [
+        ['m0', 2],
+        ['m1', 2],
+        ['m2', 2],
+        ['m3', 2],
+      ],
+    )
   })
 })
 
