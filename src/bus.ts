@@ -66,7 +66,13 @@ export async function createBus(options: BusOptions): Promise<Bus> {
           },
         })
   const registry = await Registry.load(store.config, () => clock.now())
-  const queues = await Queues.load({ store: store.queues, events: store.events, clock, log })
+  const queues = await Queues.load({
+    store: store.queues,
+    events: store.events,
+    clock,
+    log,
+    window: options.queueWindow,
+  })
   const metrics = createMetrics()
   const tail = new TailHub()
   let jobId = await store.events.maxJobId()

@@ -43,6 +43,10 @@ program
     '--sync <mode>',
     'full (survives power loss, default) or normal (survives a crash) (JUNCTION_SYNC)',
   )
+  .option(
+    '--queue-window <messages>',
+    'messages per queue held in memory, the rest paged from the store (JUNCTION_QUEUE_WINDOW; default 10000)',
+  )
   .option('--log-level <level>', 'pino log level (JUNCTION_LOG_LEVEL; default info)')
   .action(async (options: ServeFlags) => {
     await serve(options)

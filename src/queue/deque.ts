@@ -43,4 +43,34 @@ export class Deque<T> {
     this.items = next
     this.head = 0
   }
+
+  /** Keeps only the items `keep` accepts, in order. */
+  retain(keep: (item: T) => boolean): void {
+    const kept: T[] = []
+    for (let i = 0; i < this.count; i++) {
+      const item = this.items[(this.head + i) % this.items.length]!
+      if (keep(item)) kept.push(item)
+    }
+    this.items = new Array<T | undefined>(Math.max(16, kept.length * 2))
+    for (let i = 0; i < kept.length; i++) this.items[i] = kept[i]
+    this.head = 0
+    this.count = kept.length
+  }
+
+  /** Puts an item at `i` places from the front (O(length); for the rare insert out of order). */
+  insert(i: number, item: T): void {
+    const rest: T[] = []
+    while (this.count > i) rest.unshift(this.pop()!)
+    this.push(item)
+    for (const r of rest) this.push(r)
+  }
+
+  private pop(): T | undefined {
+    if (this.count === 0) return undefined
+    const at = (this.head + this.count - 1) % this.items.length
+    const item = this.items[at]
+    this.items[at] = undefined
+    this.count--
+    return item
+  }
 }

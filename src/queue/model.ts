@@ -85,9 +85,32 @@ export type QueueWrite =
   /** Dead letters recorded before their queue existed, now moved into it. */
   | { t: 'dropDeadLetters'; jobIds: number[] }
 
+/** What a start reads: no messages (they are paged in, see {@link QueueCensus}). */
 export type QueueSnapshot = {
   queues: QueueRecord[]
-  messages: StoredMessage[]
   dedup: DedupRecord[]
   maxSeq: number
 }
+
+/**
+ * Where a page of a queue's messages starts: after this key. Standard queues page by
+ * (visibleAt, seq), FIFO queues by seq alone (send order), with `visibleAt` unused.
+ */
+export type PageKey = { visibleAt: number; seq: number }
+
+/**
+ * A queue's stored messages counted by state at a start, without reading them: those visible at
+ * `at`, and the hidden ones by the second they become visible (`due`: the end of that second).
+ */
+export type QueueCensus = {
+  visible: number
+  hidden: { due: number; inflight: number; delayed: number }[]
+  /** The highest seq of a message in flight (0 if none): a FIFO queue pages in at least that far. */
+  maxInflightSeq: number
+}
+
+/** The fields of a message that decide its state, as the retention sweep reads them. */
+export type MessageTimes = Pick<
+  StoredMessage,
+  'seq' | 'id' | 'sentAt' | 'visibleAt' | 'receiveCount'
+>

@@ -1,10 +1,11 @@
 /**
  * @module
- * The queue engine: every queue and message in memory, written through to the store. Sends are
- * acknowledged once committed, and only then can a receive see them; deletes are acknowledged
- * once committed. A receive's bookkeeping (receive count, visibility) is written without waiting:
- * if it is lost in a crash the message only becomes visible again sooner, which at-least-once
- * delivery allows.
+ * The queue engine: every queue, and a bounded window of each queue's messages, in memory,
+ * written through to the store; the other messages are paged in from the store as receives need
+ * them (see `live-queue.ts`). Sends are acknowledged once committed, and only then can a receive
+ * see them; deletes are acknowledged once committed. A receive's bookkeeping (receive count,
+ * visibility) is written without waiting: if it is lost in a crash the message only becomes
+ * visible again sooner, which at-least-once delivery allows.
  */
 import { createHash, randomUUID } from 'node:crypto'
 import type { Logger } from 'pino'
@@ -37,6 +38,10 @@ import type {
 export const DEDUP_WINDOW_MS = 5 * 60_000
 const PURGE_INTERVAL_MS = 60_000
 const SWEEP_INTERVAL_MS = 60_000
+/** Messages only in the store that one sweep drops per queue at most (receives drop the rest). */
+const SWEEP_STORED_MAX = 50_000
+/** Messages per queue held in memory when `window` is not given. */
+export const DEFAULT_QUEUE_WINDOW = 10_000
 /** A message stays in flight at most this long after the receive that took it. */
 const MAX_INFLIGHT_MS = 43_200_000
 
@@ -89,6 +94,8 @@ export type QueuesDeps = {
   events: EventStore
   clock: Clock
   log: Logger
+  /** Messages per queue held in memory; the rest are only in the store. @default 10000 */
+  window?: number
 }
 
 /** Dead letters and rule deliveries are sent by EventBridge, not by a caller's key. */
@@ -108,11 +115,10 @@ export class Queues {
     const snapshot = await deps.store.load()
     const now = deps.clock.now()
     queues.seq = snapshot.maxSeq
-    for (const r of snapshot.queues) queues.register(r)
-    for (const m of snapshot.messages) {
-      const q = queues.byId.get(m.queueId)
-      if (q) q.add(m, now)
-    }
+    // No message is read: each queue is counted, and pages its messages in when received from.
+    // The count is taken at a whole second, the grain of the counts of stored messages.
+    const at = Math.floor(now / 1000) * 1000
+    for (const r of snapshot.queues) queues.register(r).start(deps.store.census(r.id, at), at)
     for (const d of snapshot.dedup) {
       const q = queues.byId.get(d.queueId)
       if (q && now - d.at < DEDUP_WINDOW_MS) q.dedup.set(d.key, d)
@@ -316,7 +322,9 @@ export class Queues {
     const upToSeq = this.seq
     q.purgedUpTo = upToSeq
     for (const m of q.messagesUpTo(upToSeq)) q.remove(m)
+    q.dropStored(upToSeq)
     await this.deps.store.write([{ t: 'purge', queueId: q.record.id, upToSeq }])
+    if (q.purging === upToSeq) q.purging = 0
   }
 
   // --- messages -------------------------------------------------------------------------------
@@ -348,13 +356,12 @@ export class Queues {
     }
     if (messages.length === 0) return results
     try {
-      await this.deps.store.write([{ t: 'insert', messages, dedup }])
+      await this.commitNew(q, messages, [{ t: 'insert', messages, dedup }])
     } catch (e) {
       // Not stored: release the deduplication ids reserved for it, so a retry is queued.
       for (const d of dedup) if (q.dedup.get(d.key) === d) q.dedup.delete(d.key)
       throw e
     }
-    this.accept(q, messages)
     return results
   }
 
@@ -446,11 +453,24 @@ export class Queues {
     return { message, result, ...(dedupRecord ? { dedupRecord } : {}) }
   }
 
-  /** Committed messages become receivable, unless their queue went away or was purged meanwhile. */
-  private accept(q: LiveQueue, messages: StoredMessage[]): void {
+  /**
+   * Stores new messages and makes them receivable once committed, unless their queue went away
+   * or was purged meanwhile. Until then pages skip their rows: they are counted once, here.
+   */
+  private async commitNew(
+    q: LiveQueue,
+    messages: StoredMessage[],
+    writes: QueueWrite[],
+  ): Promise<void> {
+    for (const m of messages) q.unsettled.add(m.seq)
+    try {
+      await this.deps.store.write(writes)
+    } finally {
+      for (const m of messages) q.unsettled.delete(m.seq)
+    }
     if (this.byId.get(q.record.id) !== q) return
     const now = this.deps.clock.now()
-    for (const m of messages) if (m.seq > q.purgedUpTo) q.add(m, now)
+    for (const m of messages) if (m.seq > q.purgedUpTo) q.admit(m, now)
     this.notify(q)
   }
 
@@ -507,7 +527,7 @@ export class Queues {
   private receiveNow(q: LiveQueue, request: ReceiveRequest): ReceivedMessage[] {
     const now = this.deps.clock.now()
     q.promote(now)
-    if (q.counts.visible === 0) return []
+    if (!q.receivable(now)) return []
     const visibility = (request.visibilityTimeout ?? q.settings.visibilityTimeout) * 1000
     const writes: QueueWrite[] = []
     const removed: number[] = []
@@ -515,7 +535,7 @@ export class Queues {
     const retentionMs = q.settings.messageRetentionPeriod * 1000
     const redrive = q.settings.redrive
     const dlq = redrive ? this.byArn.get(redrive.deadLetterTargetArn) : undefined
-    const taken = q.take(request.max, now + visibility, (m) => {
+    const keep = (m: LiveMessage) => {
       if (now - m.sentAt >= retentionMs) {
         q.remove(m)
         removed.push(m.seq)
@@ -527,7 +547,13 @@ export class Queues {
         return false
       }
       return true
-    })
+    }
+    const taken = q.take(request.max, now + visibility, keep)
+    // Short of messages in memory: page more in from the store (a few pages at most per call).
+    for (let pages = 0; taken.length < request.max && pages < 4; pages++) {
+      if (!q.pageMore(now, request.max - taken.length)) break
+      taken.push(...q.take(request.max - taken.length, now + visibility, keep))
+    }
     const out: ReceivedMessage[] = []
     const updates: Extract<QueueWrite, { t: 'update' }>['messages'] = []
     for (const m of taken) {
@@ -546,6 +572,7 @@ export class Queues {
       out.push(received(q, m))
     }
     const movedMessages: StoredMessage[] = []
+    const arrived: { to: LiveQueue; m: LiveMessage }[] = []
     for (const { to, m } of moved) {
       // The message keeps its id, body, send time and receive count, and names where it came
       // from; it is visible in the dead-letter queue at once.
@@ -557,7 +584,7 @@ export class Queues {
       }
       delete next.receipt
       movedMessages.push(next)
-      to.add(next, now)
+      arrived.push({ to, m: to.add(next, now) })
     }
     if (movedMessages.length > 0)
       writes.push(
@@ -566,7 +593,19 @@ export class Queues {
       )
     if (updates.length > 0) writes.push({ t: 'update', messages: updates })
     if (removed.length > 0) writes.push({ t: 'remove', seqs: removed })
-    if (writes.length > 0) this.persist(writes)
+    // Until the writes are committed the store's rows are stale: the messages stay in memory
+    // (pinned) and pages skip the removed ones. Then what is beyond a horizon leaves memory.
+    for (const m of taken) q.pin(m)
+    for (const { to, m } of arrived) to.pin(m)
+    for (const { m } of moved) q.unsettled.add(m.seq)
+    for (const seq of removed) q.unsettled.add(seq)
+    if (writes.length > 0)
+      this.persist(writes, () => {
+        for (const m of taken) q.unpin(m)
+        for (const { to, m } of arrived) to.unpin(m)
+        for (const { m } of moved) q.unsettled.delete(m.seq)
+        for (const seq of removed) q.unsettled.delete(seq)
+      })
     for (const { to } of moved) this.notify(to)
     if (q.waiters.length > 0) this.armWake(q)
     return out
@@ -578,17 +617,20 @@ export class Queues {
    * latest, while the message is still in flight.
    */
   async deleteMessages(q: LiveQueue, handles: string[]): Promise<(QueueError | undefined)[]> {
-    q.promote(this.deps.clock.now())
+    const now = this.deps.clock.now()
+    q.promote(now)
     const results: (QueueError | undefined)[] = []
     const seqs: number[] = []
     for (const handle of handles) {
       try {
-        const { m, token } = this.byHandle(q, handle)
+        const { m, token } = this.byHandle(q, handle, now)
         if (m && q.fifo && (m.state !== 'inflight' || m.receipt !== token))
           throw invalidHandle(handle, 'The receipt handle has expired.')
         if (m) {
           q.remove(m)
           seqs.push(m.seq)
+          // A page must not read it back in before the delete is committed.
+          q.unsettled.add(m.seq)
         }
         results.push(undefined)
       } catch (e) {
@@ -596,7 +638,10 @@ export class Queues {
         results.push(e)
       }
     }
-    if (seqs.length > 0) await this.deps.store.write([{ t: 'remove', seqs }])
+    if (seqs.length > 0) {
+      await this.deps.store.write([{ t: 'remove', seqs }])
+      for (const seq of seqs) q.unsettled.delete(seq)
+    }
     // A FIFO group whose in-flight message is gone can be served to a waiting receiver.
     if (q.fifo && seqs.length > 0) this.notify(q)
     return results
@@ -615,9 +660,11 @@ export class Queues {
     q.promote(now)
     const results: (QueueError | undefined)[] = []
     const updates: Extract<QueueWrite, { t: 'update' }>['messages'] = []
+    const touched: LiveMessage[] = []
     for (const { handle, timeout } of entries) {
       try {
-        const { m, token } = this.byHandle(q, handle)
+        const { m, token } = this.byHandle(q, handle, now)
+        if (m && !q.fifo) touched.push(m)
         if (!m || m.receiveCount === 0 || m.state === 'delayed')
           throw invalidHandle(
             handle,
@@ -631,6 +678,7 @@ export class Queues {
             `Value ${String(timeout)} for parameter VisibilityTimeout is invalid. Reason: Total VisibilityTimeout for the message is beyond the limit [43200 seconds]`,
           )
         q.hide(m, now + timeout * 1000)
+        q.pin(m)
         updates.push(updateOf(m))
         results.push(undefined)
       } catch (e) {
@@ -638,20 +686,31 @@ export class Queues {
         results.push(e)
       }
     }
-    if (updates.length > 0) await this.deps.store.write([{ t: 'update', messages: updates }])
+    // Messages fetched from the store for a refused handle leave memory at once; changed ones
+    // once the change is committed.
+    for (const m of touched) if (!m.pins) q.settle(m)
+    if (updates.length > 0) {
+      const changed = touched.filter((m) => m.pins)
+      await this.deps.store.write([{ t: 'update', messages: updates }])
+      for (const m of changed) q.unpin(m)
+    }
     this.notify(q)
     return results
   }
 
-  /** The message a receipt handle names, if it still exists; a malformed handle is an error. */
-  private byHandle(q: LiveQueue, handle: string): { m?: LiveMessage; token: string } {
+  /**
+   * The message a receipt handle names, if it still exists, from memory or else the store; a
+   * malformed handle is an error.
+   */
+  private byHandle(q: LiveQueue, handle: string, now: number): { m?: LiveMessage; token: string } {
     const parsed = parseHandle(handle)
     if (!parsed || parsed.queueId !== q.record.id)
       throw new QueueError(
         'ReceiptHandleIsInvalid',
         `The input receipt handle "${handle}" is not a valid receipt handle.`,
       )
-    const m = q.byId.get(parsed.messageId)
+    q.loadInflight(now)
+    const m = q.byId.get(parsed.messageId) ?? q.fetch(parsed.messageId, parsed.seq, now)
     return m ? { m, token: parsed.token } : { token: parsed.token }
   }
 
@@ -665,11 +724,14 @@ export class Queues {
     const q = this.byArn.get(letter.dlqArn)
     if (!q || q.fifo) return false
     const message = this.deadLetterMessage(q, letter)
-    await this.deps.store.write([
-      { t: 'insert', messages: [message], dedup: [] },
-      { t: 'finishJob', jobId: letter.job.id },
-    ])
-    this.accept(q, [message])
+    await this.commitNew(
+      q,
+      [message],
+      [
+        { t: 'insert', messages: [message], dedup: [] },
+        { t: 'finishJob', jobId: letter.job.id },
+      ],
+    )
     return true
   }
 
@@ -694,11 +756,10 @@ export class Queues {
     const letters = await this.deps.events.deadLetters(q.arn)
     if (letters.length === 0 || this.byId.get(q.record.id) !== q) return
     const messages = letters.map((l) => this.deadLetterMessage(q, l))
-    await this.deps.store.write([
+    await this.commitNew(q, messages, [
       { t: 'insert', messages, dedup: [] },
       { t: 'dropDeadLetters', jobIds: letters.map((l) => l.job.id) },
     ])
-    this.accept(q, messages)
   }
 
   // --- housekeeping ---------------------------------------------------------------------------
@@ -714,7 +775,10 @@ export class Queues {
   }
 
   private register(record: QueueRecord): LiveQueue {
-    const q = new LiveQueue(record, queueArn(record, record.name))
+    const q = new LiveQueue(record, queueArn(record, record.name), {
+      store: this.deps.store,
+      window: this.deps.window ?? DEFAULT_QUEUE_WINDOW,
+    })
     this.byArn.set(q.arn, q)
     this.byId.set(record.id, q)
     return q
@@ -730,8 +794,9 @@ export class Queues {
   /** Hands visible messages to waiting receivers, oldest waiter first. */
   private notify(q: LiveQueue): void {
     if (q.waiters.length === 0) return
-    q.promote(this.deps.clock.now())
-    while (q.waiters.length > 0 && q.counts.visible > 0) {
+    const now = this.deps.clock.now()
+    q.promote(now)
+    while (q.waiters.length > 0 && q.receivable(now)) {
       if (!q.waiters[0]!.attempt()) break
     }
     this.armWake(q)
@@ -740,7 +805,7 @@ export class Queues {
   /** While receivers wait, wakes them when the next hidden message becomes visible. */
   private armWake(q: LiveQueue): void {
     if (q.waiters.length === 0 || this.closed) return
-    const at = q.nextChange()
+    const at = q.nextChange(this.deps.clock.now())
     if (at === undefined || (q.wake && q.wake.at <= at)) return
     q.wake?.cancel()
     const cancel = this.deps.clock.setTimer(at - this.deps.clock.now(), () => {
@@ -754,21 +819,48 @@ export class Queues {
   private sweep(): void {
     const now = this.deps.clock.now()
     const seqs: number[] = []
+    const settled: { q: LiveQueue; seqs: number[] }[] = []
     for (const q of this.byArn.values()) {
       const retentionMs = q.settings.messageRetentionPeriod * 1000
-      let expired = false
+      const gone: number[] = []
       for (const m of q.byId.values())
         if (now - m.sentAt >= retentionMs) {
           q.remove(m)
-          seqs.push(m.seq)
-          expired = true
+          gone.push(m.seq)
         }
-      if (expired) this.notify(q)
+      gone.push(...this.expireStored(q, now - retentionMs + 1))
+      // Pages skip them until the delete is committed.
+      for (const seq of gone) q.unsettled.add(seq)
+      if (gone.length > 0) {
+        settled.push({ q, seqs: gone })
+        seqs.push(...gone)
+        this.notify(q)
+      }
       for (const [k, d] of q.dedup) if (now - d.at >= DEDUP_WINDOW_MS) q.dedup.delete(k)
     }
     const writes: QueueWrite[] = [{ t: 'pruneDedup', before: now - DEDUP_WINDOW_MS }]
     if (seqs.length > 0) writes.push({ t: 'remove', seqs })
-    this.persist(writes)
+    this.persist(writes, () => {
+      for (const s of settled) for (const seq of s.seqs) s.q.unsettled.delete(seq)
+    })
+  }
+
+  /** Messages only in the store sent before `sentBefore`, oldest first: their seqs, uncounted. */
+  private expireStored(q: LiveQueue, sentBefore: number): number[] {
+    const out: number[] = []
+    if (!q.horizon || q.stored.total === 0) return out
+    let after = 0
+    while (out.length < SWEEP_STORED_MAX) {
+      const rows = this.deps.store.expired(q.record.id, sentBefore, after, 1000)
+      for (const r of rows) {
+        if (q.byId.has(r.id) || q.unsettled.has(r.seq) || r.seq <= q.purging) continue
+        q.stored.remove(r)
+        out.push(r.seq)
+      }
+      if (rows.length < 1000) break
+      after = rows[rows.length - 1]!.seq
+    }
+    return out
   }
 
   private scheduleSweep(): void {
@@ -779,9 +871,12 @@ export class Queues {
     })
   }
 
-  /** Writes that nothing waits for; a failure means the store is gone (the bus reports that). */
-  private persist(writes: QueueWrite[]): void {
-    this.deps.store.write(writes).catch((e: unknown) => {
+  /**
+   * Writes that nothing waits for; a failure means the store is gone (the bus reports that).
+   * `committed` runs once they are durable (never after a failure: the rows stay suspect).
+   */
+  private persist(writes: QueueWrite[], committed?: () => void): void {
+    this.deps.store.write(writes).then(committed, (e: unknown) => {
       this.deps.log.error({ err: e }, 'could not store a queue change')
     })
   }
@@ -810,13 +905,14 @@ function stripLive(m: LiveMessage): StoredMessage {
   delete copy.state
   delete copy.md5
   delete copy.receivedAt
+  delete copy.pins
   return copy as StoredMessage
 }
 
 function received(q: LiveQueue, m: LiveMessage): ReceivedMessage {
   const r: ReceivedMessage = {
     id: m.id,
-    receiptHandle: makeHandle(q.record.id, m.id, m.receipt!),
+    receiptHandle: makeHandle(q.record.id, m.id, m.receipt!, m.seq),
     body: m.body,
     md5OfBody: (m.md5 ??= md5OfBody(m.body)),
     senderId: m.senderId,

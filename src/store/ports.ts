@@ -4,7 +4,14 @@
  * composition root chooses one.
  */
 import type { DeliveryJob, StoredEvent } from '../model.js'
-import type { QueueSnapshot, QueueWrite } from '../queue/model.js'
+import type {
+  MessageTimes,
+  PageKey,
+  QueueCensus,
+  QueueSnapshot,
+  QueueWrite,
+  StoredMessage,
+} from '../queue/model.js'
 
 /** The kinds of control-plane documents. */
 export type ConfigKind = 'bus' | 'rule' | 'targets' | 'tags' | 'connection' | 'api-destination'
@@ -65,12 +72,35 @@ export type EventStore = {
 }
 
 /**
- * Queues and their messages. The engine keeps them in memory and writes through; `load` is read
- * once at start. A `write` is atomic and durable when its promise resolves.
+ * Queues and their messages. The engine keeps queues, and a bounded window of each queue's
+ * messages, in memory and writes through; `load` is read once at start and reads no message.
+ * A `write` is atomic and durable when its promise resolves.
+ *
+ * The message reads answer synchronously and see only committed writes: the engine pages
+ * messages in while it answers a receive, without letting another request in between (which
+ * keeps its bookkeeping simple). A store that cannot answer synchronously (NATS, later) would
+ * prefetch pages instead.
+ *
+ * @remarks Deliberately not here: reads by message attributes or body, and any read of a
+ * message a write not yet committed touches; the engine tracks those itself.
  */
 export type QueueStore = {
   load(): Promise<QueueSnapshot>
   write(writes: QueueWrite[]): Promise<void>
+  /** The queue's messages counted by state at `at` (visible when `visibleAt <= at`). */
+  census(queueId: string, at: number): QueueCensus
+  /**
+   * Up to `limit` of the queue's messages after `after`, in order: by (visibleAt, seq) with
+   * `order` `visibility` (standard queues), by seq with `order` `seq` (FIFO queues).
+   */
+  page(queueId: string, order: 'visibility' | 'seq', after: PageKey, limit: number): StoredMessage[]
+  /** One message by its id, and its seq when known (receipt handles carry it). */
+  message(queueId: string, id: string, seq?: number): StoredMessage | undefined
+  /**
+   * The queue's oldest messages after `afterSeq`, by seq, while they were sent before
+   * `sentBefore` (stopping at the first one sent later), at most `limit`: what retention drops.
+   */
+  expired(queueId: string, sentBefore: number, afterSeq: number, limit: number): MessageTimes[]
 }
 
 export type Store = {

@@ -61,6 +61,21 @@ const message = (
   ...extra,
 })
 
+/** Every stored message of the queues, by seq, read a page at a time. */
+function messagesOf(s: Store, queueIds: string[]): StoredMessage[] {
+  const out: StoredMessage[] = []
+  for (const id of queueIds) {
+    let after = { visibleAt: 0, seq: 0 }
+    for (;;) {
+      const page = s.queues.page(id, 'seq', after, 2)
+      out.push(...page)
+      if (page.length < 2) break
+      after = { visibleAt: 0, seq: page[page.length - 1]!.seq }
+    }
+  }
+  return out.sort((a, b) => a.seq - b.seq)
+}
+
 const adapters: [string, () => { store: Store; reopen?: () => Store }][] = [
   ['memory', () => ({ store: createMemoryStore() })],
   [
@@ -199,7 +214,7 @@ for (const [name, make] of adapters) {
           snap.queues.find((q) => q.id === 'q1'),
           queue('q1'),
         )
-        assert.deepEqual(snap.messages, [
+        assert.deepEqual(messagesOf(s, ['q1', 'q2']), [
           message(1, 'q1', {
             attributes: attrs,
             traceHeader: 'Root=1',
@@ -225,7 +240,7 @@ for (const [name, make] of adapters) {
         ['q1'],
       )
       assert.deepEqual(
-        snap.messages.map((m) => m.seq),
+        messagesOf(store, ['q1', 'q2']).map((m) => m.seq),
         [1],
       )
       assert.deepEqual(snap.dedup, [])
@@ -234,12 +249,76 @@ for (const [name, make] of adapters) {
         const again = reopen()
         const after = await again.queues.load()
         assert.deepEqual(
-          after.messages.map((m) => m.seq),
+          messagesOf(again, ['q1', 'q2']).map((m) => m.seq),
           [1],
         )
         assert.equal(after.maxSeq, 4)
         await again.close()
       }
+    })
+
+    test('queue messages are counted, paged, found and expired without loading them all', async () => {
+      const { store } = make()
+      await store.queues.write([
+        { t: 'putQueue', queue: queue('q') },
+        { t: 'putQueue', queue: queue('other') },
+      ])
+      const T = 1_700_000_000_000
+      await store.queues.write([
+        {
+          t: 'insert',
+          messages: [
+            // Visible at T; a tie on visibleAt is ordered by seq.
+            message(1, 'q', { sentAt: T - 5000, visibleAt: T }),
+            message(2, 'q', { sentAt: T - 4000, visibleAt: T - 10 }),
+            message(3, 'q', { sentAt: T - 3000, visibleAt: T }),
+            // In flight until T + 1500 (due at the end of that second), delayed until T + 2000.
+            message(4, 'q', { sentAt: T - 2000, visibleAt: T + 1500, receiveCount: 1 }),
+            message(5, 'q', { sentAt: T - 1000, visibleAt: T + 2000 }),
+            message(6, 'q', { sentAt: T, visibleAt: T + 1001, receiveCount: 2 }),
+            message(7, 'other', { sentAt: T - 9000, visibleAt: T }),
+          ],
+          dedup: [],
+        },
+      ])
+      assert.deepEqual(store.queues.census('q', T), {
+        visible: 3,
+        hidden: [{ due: T + 2000, inflight: 2, delayed: 1 }],
+        maxInflightSeq: 6,
+      })
+      assert.deepEqual(store.queues.census('none', T), {
+        visible: 0,
+        hidden: [],
+        maxInflightSeq: 0,
+      })
+      const seqs = (ms: StoredMessage[]) => ms.map((m) => m.seq)
+      const start = { visibleAt: Number.MIN_SAFE_INTEGER, seq: 0 }
+      assert.deepEqual(seqs(store.queues.page('q', 'visibility', start, 10)), [2, 1, 3, 6, 4, 5])
+      assert.deepEqual(
+        seqs(store.queues.page('q', 'visibility', { visibleAt: T, seq: 1 }, 2)),
+        [3, 6],
+      )
+      assert.deepEqual(seqs(store.queues.page('q', 'seq', { visibleAt: 0, seq: 2 }, 3)), [3, 4, 5])
+      assert.deepEqual(store.queues.page('q', 'seq', { visibleAt: 0, seq: 0 }, 1), [
+        message(1, 'q', { sentAt: T - 5000, visibleAt: T }),
+      ])
+      assert.equal(store.queues.message('q', 'm-4', 4)?.receiveCount, 1)
+      assert.equal(store.queues.message('q', 'm-4')?.seq, 4)
+      // The id, seq and queue must all match.
+      assert.equal(store.queues.message('q', 'm-4', 5), undefined)
+      assert.equal(store.queues.message('other', 'm-4', 4), undefined)
+      assert.deepEqual(
+        store.queues.expired('q', T - 2500, 0, 10).map((m) => [m.seq, m.sentAt]),
+        [
+          [1, T - 5000],
+          [2, T - 4000],
+          [3, T - 3000],
+        ],
+      )
+      assert.deepEqual(store.queues.expired('q', T - 2500, 1, 1), [
+        { seq: 2, id: 'm-2', sentAt: T - 4000, visibleAt: T - 10, receiveCount: 0 },
+      ])
+      await store.close()
     })
 
     test('a dead letter stored as a queue message finishes its job in the same write', async () => {
@@ -253,7 +332,7 @@ for (const [name, make] of adapters) {
       ])
       assert.deepEqual(await store.events.pending(), [])
       assert.deepEqual(
-        (await store.queues.load()).messages.map((m) => m.body),
+        messagesOf(store, ['dlq']).map((m) => m.body),
         [e.text],
       )
       await store.close()

@@ -1,6 +1,7 @@
 /**
  * The queue engine on a manual clock: visibility, delays, long polling, FIFO order and
- * deduplication, redrive, retention, purge, and what survives a restart on SQLite.
+ * deduplication, redrive, retention, purge, and what survives a restart on SQLite; then all of
+ * it again with a window of a few messages, so most messages are paged in from the store.
  */
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
@@ -8,6 +9,7 @@ import { pino } from 'pino'
 import { ManualClock } from '../../src/clock.js'
 import type { DeliveryJob, StoredEvent } from '../../src/model.js'
 import { QueueError } from '../../src/queue/errors.js'
+import type { QueueWrite } from '../../src/queue/model.js'
 import { Queues, type SendResult } from '../../src/queue/queues.js'
 import { createMemoryStore } from '../../src/store/memory/index.js'
 import type { Store } from '../../src/store/ports.js'
@@ -17,8 +19,18 @@ import { tempDir } from '../helpers/server.js'
 const SCOPE = { account: '111111111111', region: 'us-east-1' }
 const log = pino({ level: 'silent' })
 
-async function setup(store: Store = createMemoryStore(), clock = new ManualClock()) {
-  const queues = await Queues.load({ store: store.queues, events: store.events, clock, log })
+async function setup(
+  store: Store = createMemoryStore(),
+  clock = new ManualClock(),
+  window?: number,
+) {
+  const queues = await Queues.load({
+    store: store.queues,
+    events: store.events,
+    clock,
+    log,
+    ...(window !== undefined ? { window } : {}),
+  })
   return { queues, clock, store }
 }
 
@@ -538,6 +550,409 @@ describe('restart on SQLite', () => {
       (await second.queues.send(f2, [{ body: 'x', groupId: 'g', dedupId: 'd' }], 'me'))[0],
     )
     assert.equal(again.messageId, dedup.messageId)
+    second.queues.close()
+    await second.store.close()
+  })
+})
+
+const bodies = (n: number, prefix = 'm') =>
+  Array.from({ length: n }, (_, i) => ({ body: `${prefix}${String(i)}` }))
+/** ApproximateNumberOfMessages, …NotVisible and …Delayed. */
+const count = (queues: Queues, q: ReturnType<Queues['find']> & object) => {
+  const a = queues.attributes(q, ['All'])
+  return [
+    Number(a.ApproximateNumberOfMessages),
+    Number(a.ApproximateNumberOfMessagesNotVisible),
+    Number(a.ApproximateNumberOfMessagesDelayed),
+  ]
+}
+
+describe('paging: a window of a few messages in memory, the rest in the store', () => {
+  test('more messages than the window are each received exactly once, oldest first', async () => {
+    const { queues } = await setup(undefined, undefined, 5)
+    const q = await queues.create(SCOPE, 'q', {}, {})
+    for (let i = 0; i < 4; i++) await queues.send(q, bodies(10, `b${String(i)}-`), 'me')
+    assert.ok(q.byId.size <= 5, `${String(q.byId.size)} messages in memory`)
+    assert.deepEqual(count(queues, q), [40, 0, 0])
+    const got: string[] = []
+    for (;;) {
+      const r = await queues.receive(q, { max: 10 })
+      if (r.length === 0) break
+      got.push(...r.map((m) => m.body))
+      await queues.deleteMessages(
+        q,
+        r.map((m) => m.receiptHandle),
+      )
+      await settle()
+      assert.ok(q.byId.size <= 15, `${String(q.byId.size)} messages in memory`)
+    }
+    const sentOrder = [0, 1, 2, 3].flatMap((b) => bodies(10, `b${String(b)}-`).map((e) => e.body))
+    assert.deepEqual(got, sentOrder)
+    assert.deepEqual(count(queues, q), [0, 0, 0])
+  })
+
+  test('in-flight messages leave memory; their timeouts, deletes and visibility changes still work', async () => {
+    const { queues, clock } = await setup(undefined, undefined, 5)
+    const q = await queues.create(SCOPE, 'q', {}, {})
+    await queues.send(q, bodies(10), 'me')
+    await queues.send(q, bodies(10, 'n'), 'me')
+    const taken = await queues.receive(q, { max: 10, visibilityTimeout: 30 })
+    assert.equal(taken.length, 10)
+    await settle()
+    // Committed, they are beyond the horizon and only in the store.
+    for (const m of taken) assert.equal(q.byId.has(m.id), false)
+    assert.deepEqual(count(queues, q), [10, 10, 0])
+    // Delete one and show another at once, by handle, while neither is in memory.
+    assert.deepEqual(await queues.deleteMessages(q, [taken[0]!.receiptHandle]), [undefined])
+    assert.deepEqual(
+      await queues.changeVisibility(q, [{ handle: taken[1]!.receiptHandle, timeout: 0 }]),
+      [undefined],
+    )
+    await settle()
+    assert.deepEqual(count(queues, q), [11, 8, 0])
+    const rest: string[] = []
+    for (let r = await queues.receive(q, { max: 10, visibilityTimeout: 600 }); r.length > 0;) {
+      rest.push(...r.map((m) => m.body))
+      r = await queues.receive(q, { max: 10, visibilityTimeout: 600 })
+    }
+    assert.equal(rest.length, 11)
+    assert.ok(rest.includes(taken[1]!.body))
+    // The other eight come back after their timeout, once each, counted twice.
+    clock.advance(30_000)
+    const back = await queues.receive(q, { max: 10 })
+    assert.deepEqual(
+      back.map((m) => [m.body, m.receiveCount]).sort(),
+      taken
+        .slice(2)
+        .map((m) => [m.body, 2])
+        .sort(),
+    )
+    // An evicted message's handle from the earlier receive still deletes it (standard queue).
+    assert.deepEqual(await queues.deleteMessages(q, [taken[2]!.receiptHandle]), [undefined])
+    assert.deepEqual(await queues.deleteMessages(q, [taken[0]!.receiptHandle]), [undefined])
+    const [err] = await queues.changeVisibility(q, [
+      { handle: taken[0]!.receiptHandle, timeout: 10 },
+    ])
+    assert.equal(err?.code, 'InvalidParameterValue')
+  })
+
+  test('a waiting receive is answered by a message only in the store, when it is sent or becomes visible', async () => {
+    const { queues, clock } = await setup(undefined, undefined, 1)
+    const q = await queues.create(SCOPE, 'q', {}, {})
+    await queues.send(q, [{ body: 'A', delaySeconds: 5 }], 'me')
+    await queues.send(q, [{ body: 'B', delaySeconds: 10 }], 'me')
+    assert.equal(q.byId.size, 1)
+    assert.deepEqual(count(queues, q), [0, 0, 2])
+    const first = queues.receive(q, { max: 10, waitSeconds: 20 })
+    clock.advance(5000)
+    assert.deepEqual(
+      (await first).map((m) => m.body),
+      ['A'],
+    )
+    const second = queues.receive(q, { max: 10, waitSeconds: 20 })
+    let done = false
+    void second.then(() => (done = true))
+    clock.advance(4999)
+    await settle()
+    assert.equal(done, false)
+    clock.advance(1)
+    assert.deepEqual(
+      (await second).map((m) => m.body),
+      ['B'],
+    )
+
+    // A long delay fills the window; a message sent then stays in the store, and still answers.
+    await queues.send(q, [{ body: 'later', delaySeconds: 900 }], 'me')
+    const third = queues.receive(q, { max: 10, waitSeconds: 20 })
+    await queues.send(q, [{ body: 'now' }], 'me')
+    assert.deepEqual(
+      (await third).map((m) => m.body),
+      ['now'],
+    )
+  })
+
+  test('FIFO: each group in order and held back while in flight, across page boundaries', async () => {
+    const { queues } = await setup(undefined, undefined, 4)
+    const q = await queues.create(
+      SCOPE,
+      'f.fifo',
+      { FifoQueue: 'true', ContentBasedDeduplication: 'true' },
+      {},
+    )
+    const entries = Array.from({ length: 10 }, (_, i) => [
+      { body: `a${String(i)}`, groupId: 'a' },
+      { body: `b${String(i)}`, groupId: 'b' },
+    ]).flat()
+    await queues.send(q, entries.slice(0, 10), 'me')
+    await queues.send(q, entries.slice(10), 'me')
+    assert.ok(q.byId.size <= 4)
+    const first = await queues.receive(q, { max: 3, visibilityTimeout: 30 })
+    assert.deepEqual(
+      first.map((m) => m.body),
+      ['a0', 'a1', 'b0'],
+    )
+    // Both groups have a message in flight: later pages must not let a3 or b1 out.
+    assert.deepEqual(await queues.receive(q, { max: 10 }), [])
+    await queues.deleteMessages(q, [first[0]!.receiptHandle])
+    assert.deepEqual(await queues.receive(q, { max: 10 }), [])
+    await queues.deleteMessages(
+      q,
+      first.slice(1).map((m) => m.receiptHandle),
+    )
+    const seen: string[] = first.map((m) => m.body)
+    for (let r = await queues.receive(q, { max: 3 }); r.length > 0;) {
+      seen.push(...r.map((m) => m.body))
+      // Never two groups' worth of one group: every group's messages arrive in order.
+      await queues.deleteMessages(
+        q,
+        r.map((m) => m.receiptHandle),
+      )
+      r = await queues.receive(q, { max: 3 })
+    }
+    assert.deepEqual(
+      seen.filter((b) => b.startsWith('a')),
+      entries.filter((e) => e.groupId === 'a').map((e) => e.body),
+    )
+    assert.deepEqual(
+      seen.filter((b) => b.startsWith('b')),
+      entries.filter((e) => e.groupId === 'b').map((e) => e.body),
+    )
+    assert.deepEqual(count(queues, q), [0, 0, 0])
+  })
+
+  test('retention drops messages only in the store; purge empties them', async () => {
+    const { queues, clock, store } = await setup(undefined, undefined, 3)
+    const q = await queues.create(SCOPE, 'q', { MessageRetentionPeriod: '60' }, {})
+    await queues.send(q, bodies(10), 'me')
+    clock.advance(30_000)
+    await queues.send(q, bodies(2, 'young'), 'me')
+    clock.advance(30_000)
+    await settle()
+    const all = () => store.queues.page(q.record.id, 'seq', { visibleAt: 0, seq: 0 }, 100)
+    assert.deepEqual(
+      all().map((m) => m.body),
+      ['young0', 'young1'],
+    )
+    assert.deepEqual(count(queues, q), [2, 0, 0])
+
+    const p = await queues.create(SCOPE, 'p', {}, {})
+    await queues.send(p, bodies(10), 'me')
+    await queues.receive(p, { max: 2 })
+    await settle()
+    await queues.purge(p)
+    assert.deepEqual(count(queues, p), [0, 0, 0])
+    await queues.send(p, [{ body: 'after' }], 'me')
+    assert.deepEqual(
+      (await queues.receive(p, { max: 10 })).map((m) => m.body),
+      ['after'],
+    )
+    assert.equal(store.queues.page(p.record.id, 'seq', { visibleAt: 0, seq: 0 }, 100).length, 1)
+    await queues.delete(p)
+    assert.equal(store.queues.page(p.record.id, 'seq', { visibleAt: 0, seq: 0 }, 100).length, 0)
+  })
+
+  test('redrive moves paged messages to the dead-letter queue once each', async () => {
+    const { queues } = await setup(undefined, undefined, 3)
+    const dlq = await queues.create(SCOPE, 'dlq', {}, {})
+    const q = await queues.create(
+      SCOPE,
+      'src',
+      { RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.arn, maxReceiveCount: 1 }) },
+      {},
+    )
+    await queues.send(q, bodies(10), 'me')
+    assert.equal((await queues.receive(q, { max: 10, visibilityTimeout: 0 })).length, 10)
+    await settle()
+    assert.deepEqual(await queues.receive(q, { max: 10 }), [])
+    await settle()
+    assert.deepEqual(count(queues, q), [0, 0, 0])
+    assert.deepEqual(count(queues, dlq), [10, 0, 0])
+    const moved = await queues.receive(dlq, { max: 10 })
+    assert.deepEqual(
+      moved.map((m) => m.body).sort(),
+      bodies(10)
+        .map((e) => e.body)
+        .sort(),
+    )
+    assert.ok(moved.every((m) => m.sourceArn === q.arn && m.receiveCount === 2))
+  })
+})
+
+/**
+ * A memory store whose writes commit only when released, as the SQLite writer's do some time
+ * after they are posted: reads see only what has been released.
+ */
+function gatedStore(): { store: Store; release: () => Promise<void> } {
+  const store = createMemoryStore()
+  const write = store.queues.write.bind(store.queues)
+  let held: { writes: QueueWrite[]; done: () => void }[] = []
+  let gated = false
+  store.queues.write = (writes) =>
+    gated ? new Promise<void>((done) => held.push({ writes, done })) : write(writes)
+  return {
+    store,
+    release: async () => {
+      gated = true
+      const now = held
+      held = []
+      for (const h of now) {
+        await write(h.writes)
+        h.done()
+      }
+      await settle()
+    },
+  }
+}
+
+describe('paging: writes not yet committed', () => {
+  test('a page does not read back a message whose delete is being committed', async () => {
+    const { store, release } = gatedStore()
+    const { queues, clock } = await setup(store, undefined, 2)
+    const q = await queues.create(SCOPE, 'q', {}, {})
+    await queues.send(q, bodies(4), 'me')
+    await release()
+    const [m0] = await queues.receive(q, { max: 1, visibilityTimeout: 30 })
+    await release()
+    // Its receive committed, m0 is beyond the horizon: only in the store.
+    assert.equal(q.byId.has(m0!.id), false)
+    const deleting = queues.deleteMessages(q, [m0!.receiptHandle])
+    // This receive pages past the horizon, where the store still holds m0 (in flight).
+    const next = await queues.receive(q, { max: 10, visibilityTimeout: 30 })
+    assert.deepEqual(
+      next.map((m) => m.body),
+      ['m1', 'm2', 'm3'],
+    )
+    assert.equal(q.byId.has(m0!.id), false)
+    await release()
+    assert.deepEqual(await deleting, [undefined])
+    assert.deepEqual(count(queues, q), [0, 3, 0])
+    clock.advance(30_000)
+    assert.deepEqual((await queues.receive(q, { max: 10 })).map((m) => m.body).sort(), [
+      'm1',
+      'm2',
+      'm3',
+    ])
+  })
+
+  test('an in-flight message stays in memory until its receive is committed', async () => {
+    const { store, release } = gatedStore()
+    const { queues, clock } = await setup(store, undefined, 2)
+    const q = await queues.create(SCOPE, 'q', {}, {})
+    await queues.send(q, bodies(4), 'me')
+    await release()
+    const [m0] = await queues.receive(q, { max: 1, visibilityTimeout: 30 })
+    // The store still says m0 is visible; memory must keep it (hidden) until the write lands.
+    assert.equal(q.byId.has(m0!.id), true)
+    assert.deepEqual(
+      (await queues.receive(q, { max: 10, visibilityTimeout: 30 })).map((m) => m.body),
+      ['m1', 'm2', 'm3'],
+    )
+    await release()
+    assert.deepEqual(count(queues, q), [0, 4, 0])
+    clock.advance(30_000)
+    assert.deepEqual(
+      (await queues.receive(q, { max: 10 })).map((m) => [m.body, m.receiveCount]).sort(),
+      [
+        ['m0', 2],
+        ['m1', 2],
+        ['m2', 2],
+        ['m3', 2],
+      ],
+    )
+  })
+})
+
+describe('paging: restart on SQLite', () => {
+  test('a start reads no message; counts, receives and handles from before work', async () => {
+    const dataDir = tempDir('junction-queue-')
+    const clock = new ManualClock()
+    const first = await setup(createSqliteStore({ dataDir }), clock, 100)
+    const q = await first.queues.create(SCOPE, 'q', { VisibilityTimeout: '30' }, {})
+    for (let i = 0; i < 5; i++) await first.queues.send(q, bodies(1000, `s${String(i)}-`), 'me')
+    const held = await first.queues.receive(q, { max: 10 })
+    await first.queues.send(q, [{ body: 'delayed', delaySeconds: 60 }], 'me')
+    first.queues.close()
+    await first.store.close()
+
+    const store = createSqliteStore({ dataDir })
+    let reads = 0
+    for (const k of ['page', 'message', 'expired'] as const) {
+      const read = store.queues[k].bind(store.queues) as (...a: unknown[]) => unknown
+      ;(store.queues as Record<string, unknown>)[k] = (...a: unknown[]) => {
+        reads++
+        return read(...a)
+      }
+    }
+    const second = await setup(store, clock, 100)
+    const q2 = second.queues.find(SCOPE, 'q')!
+    assert.equal(reads, 0)
+    const inMemory = () => q2.byId.size
+    assert.equal(inMemory(), 0)
+    assert.deepEqual(count(second.queues, q2), [4990, 10, 1])
+    // A handle from before the restart deletes its message, which is only in the store.
+    assert.deepEqual(await second.queues.deleteMessages(q2, [held[0]!.receiptHandle]), [undefined])
+    const got = new Set<string>()
+    for (let r = await second.queues.receive(q2, { max: 10 }); r.length > 0;) {
+      for (const m of r) got.add(m.body)
+      await second.queues.deleteMessages(
+        q2,
+        r.map((m) => m.receiptHandle),
+      )
+      assert.ok(inMemory() <= 110, `${String(inMemory())} messages in memory`)
+      r = await second.queues.receive(q2, { max: 10 })
+    }
+    assert.equal(got.size, 4990)
+    clock.advance(60_000)
+    const late = await second.queues.receive(q2, { max: 10 })
+    assert.deepEqual(
+      late.map((m) => m.body).sort(),
+      ['delayed', ...held.slice(1).map((m) => m.body)].sort(),
+    )
+    second.queues.close()
+    await store.close()
+  })
+
+  test('FIFO: a group with a message in flight stays blocked after a restart with a small window', async () => {
+    const dataDir = tempDir('junction-queue-')
+    const clock = new ManualClock()
+    const first = await setup(createSqliteStore({ dataDir }), clock)
+    const f = await first.queues.create(SCOPE, 'f.fifo', { FifoQueue: 'true' }, {})
+    await first.queues.send(
+      f,
+      ['a1', 'a2', 'a3', 'a4', 'a5'].map((body) => ({ body, groupId: 'a', dedupId: body })),
+      'me',
+    )
+    const taken = await first.queues.receive(f, { max: 10, visibilityTimeout: 30 })
+    assert.equal(taken.length, 5)
+    // a1 and a2 visible again (a page's worth at a window of 1), a3..a5 still in flight.
+    await first.queues.changeVisibility(
+      f,
+      taken.slice(0, 2).map((m) => ({ handle: m.receiptHandle, timeout: 0 })),
+    )
+    await first.queues.send(f, [{ body: 'b1', groupId: 'b', dedupId: 'b1' }], 'me')
+    first.queues.close()
+    await first.store.close()
+
+    const second = await setup(createSqliteStore({ dataDir }), clock, 1)
+    const f2 = second.queues.find(SCOPE, 'f.fifo')!
+    assert.deepEqual(count(second.queues, f2), [3, 3, 0])
+    // Group a has messages in flight further on: only group b may be served.
+    assert.deepEqual(
+      (await second.queues.receive(f2, { max: 1 })).map((m) => m.body),
+      ['b1'],
+    )
+    // The in-flight messages' handles still work.
+    assert.deepEqual(
+      await second.queues.deleteMessages(
+        f2,
+        taken.slice(2).map((m) => m.receiptHandle),
+      ),
+      [undefined, undefined, undefined],
+    )
+    assert.deepEqual(
+      (await second.queues.receive(f2, { max: 10 })).map((m) => m.body),
+      ['a1', 'a2'],
+    )
     second.queues.close()
     await second.store.close()
   })

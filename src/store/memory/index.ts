@@ -4,7 +4,14 @@
  * `--store memory`. Nothing survives the process.
  */
 import type { DeliveryJob, StoredEvent } from '../../model.js'
-import type { DedupRecord, QueueRecord, QueueWrite, StoredMessage } from '../../queue/model.js'
+import type {
+  DedupRecord,
+  MessageTimes,
+  QueueCensus,
+  QueueRecord,
+  QueueWrite,
+  StoredMessage,
+} from '../../queue/model.js'
 import type { ConfigEntry, ConfigOp, DeadLetter, PendingDelivery, Store } from '../ports.js'
 
 export function createMemoryStore(): Store {
@@ -126,13 +133,61 @@ export function createMemoryStore(): Store {
       load: () =>
         Promise.resolve({
           queues: [...queues.values()].map(copy),
-          messages: [...messages.values()].sort((a, b) => a.seq - b.seq).map(copy),
           dedup: dedup.map(copy),
           maxSeq,
         }),
       write(writes: QueueWrite[]) {
         for (const w of writes) applyQueueWrite(w)
         return Promise.resolve()
+      },
+      census(queueId, at) {
+        const census: QueueCensus = { visible: 0, hidden: [], maxInflightSeq: 0 }
+        const hidden = new Map<number, { due: number; inflight: number; delayed: number }>()
+        for (const m of messages.values()) {
+          if (m.queueId !== queueId) continue
+          if (m.visibleAt <= at) {
+            census.visible++
+            continue
+          }
+          const due = Math.ceil(m.visibleAt / 1000) * 1000
+          let h = hidden.get(due)
+          if (!h) hidden.set(due, (h = { due, inflight: 0, delayed: 0 }))
+          if (m.receiveCount > 0) {
+            h.inflight++
+            census.maxInflightSeq = Math.max(census.maxInflightSeq, m.seq)
+          } else h.delayed++
+        }
+        census.hidden = [...hidden.values()].sort((a, b) => a.due - b.due)
+        return census
+      },
+      page(queueId, order, after, limit) {
+        const mine = [...messages.values()].filter((m) => m.queueId === queueId)
+        const byVisibility = (a: StoredMessage, b: { visibleAt: number; seq: number }) =>
+          a.visibleAt - b.visibleAt || a.seq - b.seq
+        const next =
+          order === 'seq'
+            ? mine.filter((m) => m.seq > after.seq).sort((a, b) => a.seq - b.seq)
+            : mine.filter((m) => byVisibility(m, after) > 0).sort(byVisibility)
+        return next.slice(0, limit).map(copy)
+      },
+      message(queueId, id, seq) {
+        const m =
+          seq === undefined
+            ? [...messages.values()].find((x) => x.queueId === queueId && x.id === id)
+            : messages.get(seq)
+        return m && m.queueId === queueId && m.id === id ? copy(m) : undefined
+      },
+      expired(queueId, sentBefore, afterSeq, limit) {
+        const out: MessageTimes[] = []
+        const oldest = [...messages.values()]
+          .filter((m) => m.queueId === queueId && m.seq > afterSeq)
+          .sort((a, b) => a.seq - b.seq)
+        for (const m of oldest) {
+          if (m.sentAt >= sentBefore || out.length >= limit) break
+          const { seq, id, sentAt, visibleAt, receiveCount } = m
+          out.push({ seq, id, sentAt, visibleAt, receiveCount })
+        }
+        return out
       },
     },
     close: () => Promise.resolve(),

@@ -13,7 +13,7 @@ import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { Worker } from 'node:worker_threads'
 import type { StoredEvent } from '../../model.js'
-import type { DedupRecord, QueueRecord } from '../../queue/model.js'
+import type { DedupRecord, MessageTimes, QueueCensus, QueueRecord } from '../../queue/model.js'
 import type { ConfigEntry, ConfigKind, DeadLetter, PendingDelivery, Store } from '../ports.js'
 import { packAppend } from './append-rows.js'
 import { lockDataDir } from './dir-lock.js'
@@ -80,7 +80,40 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
         WHERE l.dlq_arn = ? ORDER BY l.job_id`,
     ),
     queues: db.prepare<[], { doc: string }>('SELECT doc FROM queues'),
-    messages: db.prepare<[], MessageRow>('SELECT * FROM queue_messages ORDER BY seq'),
+    visibleCount: db.prepare<[string, number], { n: number }>(
+      'SELECT COUNT(*) AS n FROM queue_messages WHERE queue_id = ? AND visible_at <= ?',
+    ),
+    // Hidden messages by the second they become visible (its end), split by in flight or delayed.
+    hiddenCounts: db.prepare<
+      [string, number],
+      { due: number; inflight: number; delayed: number; max_inflight: number | null }
+    >(
+      `SELECT ((visible_at + 999) / 1000) * 1000 AS due, SUM(receive_count > 0) AS inflight,
+              SUM(receive_count = 0) AS delayed,
+              MAX(CASE WHEN receive_count > 0 THEN seq END) AS max_inflight
+         FROM queue_messages WHERE queue_id = ? AND visible_at > ? GROUP BY 1 ORDER BY 1`,
+    ),
+    pageByVisibility: db.prepare<[string, number, number, number], MessageRow>(
+      `SELECT * FROM queue_messages WHERE queue_id = ? AND (visible_at, seq) > (?, ?)
+        ORDER BY visible_at, seq LIMIT ?`,
+    ),
+    pageBySeq: db.prepare<[string, number, number], MessageRow>(
+      'SELECT * FROM queue_messages WHERE queue_id = ? AND seq > ? ORDER BY seq LIMIT ?',
+    ),
+    messageBySeq: db.prepare<[number, string, string], MessageRow>(
+      'SELECT * FROM queue_messages WHERE seq = ? AND queue_id = ? AND id = ?',
+    ),
+    // Only for receipt handles from before they carried the seq: a scan of the queue.
+    messageById: db.prepare<[string, string], MessageRow>(
+      'SELECT * FROM queue_messages WHERE queue_id = ? AND id = ?',
+    ),
+    oldest: db.prepare<
+      [string, number],
+      { seq: number; id: string; sent_at: number; visible_at: number; receive_count: number }
+    >(
+      `SELECT seq, id, sent_at, visible_at, receive_count FROM queue_messages
+        WHERE queue_id = ? AND seq > ? ORDER BY seq`,
+    ),
     maxSeq: db.prepare<[], { value: number }>(
       "SELECT value FROM counters WHERE name = 'message_seq'",
     ),
@@ -223,7 +256,6 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       load: () =>
         Promise.resolve({
           queues: st.queues.all().map((r) => JSON.parse(r.doc) as QueueRecord),
-          messages: st.messages.all().map(messageOfRow),
           dedup: st.dedup.all().map((r): DedupRecord => ({
             queueId: r.queue_id,
             key: r.key,
@@ -235,6 +267,48 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
           maxSeq: st.maxSeq.get()?.value ?? 0,
         }),
       write: (writes) => write({ t: 'queue', writes }),
+      census(queueId, at) {
+        const census: QueueCensus = {
+          visible: st.visibleCount.get(queueId, at)?.n ?? 0,
+          hidden: [],
+          maxInflightSeq: 0,
+        }
+        for (const r of st.hiddenCounts.iterate(queueId, at)) {
+          census.hidden.push({ due: r.due, inflight: r.inflight, delayed: r.delayed })
+          if (r.max_inflight !== null && r.max_inflight > census.maxInflightSeq)
+            census.maxInflightSeq = r.max_inflight
+        }
+        return census
+      },
+      page: (queueId, order, after, limit) =>
+        (order === 'seq'
+          ? st.pageBySeq.all(queueId, after.seq, limit)
+          : st.pageByVisibility.all(queueId, after.visibleAt, after.seq, limit)
+        ).map(messageOfRow),
+      message(queueId, id, seq) {
+        const row =
+          seq === undefined
+            ? st.messageById.get(queueId, id)
+            : st.messageBySeq.get(seq, queueId, id)
+        return row && messageOfRow(row)
+      },
+      expired(queueId, sentBefore, afterSeq, limit) {
+        const out: MessageTimes[] = []
+        if (limit <= 0) return out
+        for (const r of st.oldest.iterate(queueId, afterSeq)) {
+          // Send order is (nearly) send time order: the first message still kept ends the scan.
+          if (r.sent_at >= sentBefore) break
+          out.push({
+            seq: r.seq,
+            id: r.id,
+            sentAt: r.sent_at,
+            visibleAt: r.visible_at,
+            receiveCount: r.receive_count,
+          })
+          if (out.length >= limit) break
+        }
+        return out
+      },
     },
     async close() {
       if (closed) return

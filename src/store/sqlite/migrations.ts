@@ -88,4 +88,9 @@ export const MIGRATIONS: readonly string[] = [
   -- Message seqs are never reused: FIFO sequence numbers must keep growing.
   INSERT INTO counters VALUES ('message_seq', 0);
   `,
+  // 3: queue messages paged by visibility. A standard queue keeps only a window of its messages
+  // in memory and reads the next ones in (visible_at, seq) order; counts at start use it too.
+  `
+  CREATE INDEX queue_messages_by_visibility ON queue_messages (queue_id, visible_at, seq);
+  `,
 ]
