@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs'
 
-type CallFrame = { functionName: string; url: string; lineNumber: number }
+export type CallFrame = { functionName: string; url: string; lineNumber: number }
 type ProfileNode = { id: number; callFrame: CallFrame; children?: number[] }
 type Profile = { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] }
 
@@ -65,4 +65,44 @@ export function summarizeProfile(path: string, top = 20): string[] {
   for (const [k, v] of [...total].sort((a, b) => b[1] - a[1]).slice(0, top))
     lines.push(`  ${pct(v)}  ${k}`)
   return lines
+}
+
+/**
+ * Where a profile's busy time went, by stage: each sample goes to the first category (in the
+ * order given) that any frame of its stack belongs to, so that specific work (a Detail parse)
+ * wins over what called it (the HTTP server). Shares are of the busy time outside `start-up`.
+ */
+export type Category = { name: string; test: (frame: CallFrame) => boolean }
+
+export function breakdownProfile(path: string, categories: Category[]): Map<string, number> {
+  const profile = JSON.parse(readFileSync(path, 'utf8')) as Profile
+  const byId = new Map<number, ProfileNode>()
+  const parent = new Map<number, number>()
+  for (const n of profile.nodes) {
+    byId.set(n.id, n)
+    for (const c of n.children ?? []) parent.set(c, n.id)
+  }
+  const cache = new Map<number, string>()
+  const categoryOf = (id: number): string => {
+    let found = cache.get(id)
+    if (found !== undefined) return found
+    const frames: CallFrame[] = []
+    for (let at: number | undefined = id; at !== undefined; at = parent.get(at))
+      frames.push(byId.get(at)!.callFrame)
+    found = categories.find((c) => frames.some(c.test))?.name ?? 'other'
+    cache.set(id, found)
+    return found
+  }
+  const time = new Map<string, number>()
+  let counted = 0
+  profile.samples.forEach((id, i) => {
+    const node = byId.get(id)!
+    if (node.callFrame.functionName === '(idle)') return
+    const category = categoryOf(id)
+    if (category === 'start-up') return
+    const dt = profile.timeDeltas[i] ?? 0
+    counted += dt
+    time.set(category, (time.get(category) ?? 0) + dt)
+  })
+  return new Map([...time].map(([k, v]) => [k, v / counted]))
 }

@@ -32,7 +32,7 @@ import { monitorEventLoopDelay, performance } from 'node:perf_hooks'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { envelopeText, envelopeTime } from '../src/engine/envelope.js'
 import { MIGRATIONS } from '../src/store/sqlite/migrations.js'
-import { summarizeProfile } from './cpu-profile.js'
+import { breakdownProfile, summarizeProfile, type Category } from './cpu-profile.js'
 
 const arg = (name: string, fallback: number): number => {
   const at = process.argv.indexOf(`--${name}`)
@@ -203,6 +203,53 @@ function printProfile(server: { profileDir?: string; profileAs?: string }): void
   console.log(`  profile kept in ${server.profileDir}`)
 }
 
+/** The stages the main thread's time is split into, most specific first (see breakdownProfile). */
+const STAGES: Category[] = [
+  {
+    name: 'start-up',
+    test: (f) =>
+      f.url.startsWith('node:internal/modules') ||
+      f.url.includes('/tsx/') ||
+      f.url.includes('esbuild') ||
+      f.functionName === 'compileSourceTextModule',
+  },
+  { name: 'garbage collection', test: (f) => f.functionName === '(garbage collector)' },
+  {
+    name: 'delivery: dispatcher, transform, undici client',
+    test: (f) =>
+      f.url.includes('/src/delivery/') ||
+      f.url.includes('/src/transform/') ||
+      f.url.includes('undici'),
+  },
+  {
+    name: 'store: packing, hand-off to the writer thread',
+    test: (f) => f.url.includes('/src/store/') || f.functionName === 'postMessage',
+  },
+  { name: 'matching (pattern engine)', test: (f) => f.url.includes('/src/pattern/') },
+  { name: 'envelope text', test: (f) => f.url.includes('/src/engine/envelope.ts') },
+  { name: 'Detail JSON.parse and entry checks', test: (f) => f.functionName === 'checkEntry' },
+  { name: 'request body JSON.parse', test: (f) => f.functionName === 'parseBody' },
+  {
+    name: 'request validation (wire to entries)',
+    test: (f) => f.url.includes('/src/api/validate.ts') || f.url.includes('/src/api/operations/'),
+  },
+  { name: 'metrics (prom-client)', test: (f) => f.url.includes('prom-client') },
+  {
+    name: 'ingest: ids, bus lookup, routing, answer',
+    test: (f) => f.url.includes('/src/engine/') || f.url.includes('/src/api/'),
+  },
+  {
+    name: 'HTTP server (node:http, sockets)',
+    test: (f) =>
+      f.url.startsWith('node:_http') ||
+      f.url.startsWith('node:net') ||
+      f.url.startsWith('node:internal/stream') ||
+      f.functionName === 'writev' ||
+      f.functionName === 'writeUtf8String',
+  },
+  { name: 'event loop, promises, timers', test: (f) => f.url.startsWith('node:') },
+]
+
 /** Lines the server logged at warn level or above. */
 const warnings = (c: Child) =>
   c
@@ -338,7 +385,12 @@ async function sinkCount(sink: Child): Promise<number> {
   return Number(await (await fetch(`${sink.url}/count`)).text())
 }
 
-type JunctionRun = Measured & { delivered: number; warnings: string[] }
+type JunctionRun = Measured & {
+  delivered: number
+  warnings: string[]
+  /** With `--profile`: share of the main thread's busy time per stage. */
+  stages?: Map<string, number>
+}
 
 /** Junction under load; `deliver: false` leaves the matching rule without a target. */
 async function junctionRun(
@@ -363,7 +415,11 @@ async function junctionRun(
     const delivered = (await sinkCount(sink)) - before
     await server.stop()
     printProfile(server)
-    return { ...result, delivered, warnings: warnings(server) }
+    const file = server.profileDir
+      ? readdirSync(server.profileDir).find((f) => f.endsWith('.cpuprofile'))
+      : undefined
+    const stages = file ? breakdownProfile(join(server.profileDir!, file), STAGES) : undefined
+    return { ...result, delivered, warnings: warnings(server), ...(stages ? { stages } : {}) }
   } finally {
     await server.stop()
     rmSync(dataDir, { recursive: true, force: true })
@@ -751,6 +807,24 @@ async function main(): Promise<void> {
       console.log(
         `        ${String(run.warnings.length)} server warnings, first: ${run.warnings[0]!.slice(0, 300)}`,
       )
+  }
+
+  if (full.stages) {
+    const p = full.probe
+    const events = full.responses * ENTRIES
+    const mainUs = (p.mainCpuMs * 1000) / events
+    console.log(
+      `\nwhere the time of one event goes (FULL, from the CPU profile of the measured server; ` +
+        `main thread ${mainUs.toFixed(1)} us/event, other threads ${(((p.cpuMs - p.mainCpuMs) * 1000) / events).toFixed(1)} us/event):`,
+    )
+    for (const [name, share] of [...full.stages].sort((a, b) => b[1] - a[1]))
+      console.log(
+        `  ${(share * mainUs).toFixed(1).padStart(6)} us  ${(100 * share).toFixed(0).padStart(3)}%  ${name}`,
+      )
+    console.log(
+      `  ${(((p.cpuMs - p.mainCpuMs) * 1000) / events).toFixed(1).padStart(6)} us        other threads: ` +
+        'the SQLite writer (inserts, commits) and V8/libuv helpers',
+    )
   }
 
   const round10 = (n: number) => Math.max(ENTRIES, Math.round(n / ENTRIES) * ENTRIES)
