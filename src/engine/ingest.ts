@@ -51,7 +51,7 @@ export class Ingest {
   /** PutEvents. Throws BusError (whole request) for the size limit; per-entry errors are results. */
   async putEvents(scope: Scope, entries: EventEntry[]): Promise<EntryResult[]> {
     const { deps } = this
-    if (requestSize(entries) > deps.maxRequestSize)
+    if (overSizeLimit(entries, deps.maxRequestSize))
       throw new BusError(
         'ValidationException',
         'Total size of the entries in the request is over the limit.',
@@ -235,8 +235,19 @@ const argument = (name: string, reason: string) => ({
   errorMessage: `Parameter ${name} is not valid. Reason: ${reason}`,
 })
 
-/** EventBridge's entry size: Time counts 14 bytes; Source, DetailType, Detail and Resources their UTF-8 length. */
-function requestSize(entries: EventEntry[]): number {
+/**
+ * Whether the entries exceed EventBridge's request size: Time counts 14 bytes; Source,
+ * DetailType, Detail and Resources their UTF-8 length. A UTF-16 unit is at most 3 UTF-8 bytes,
+ * so the exact count is only needed when three times the string lengths could exceed the limit.
+ */
+function overSizeLimit(entries: EventEntry[], limit: number): boolean {
+  let units = 0
+  for (const e of entries) {
+    if (e.time !== undefined) units += 14
+    units += (e.source?.length ?? 0) + (e.detailType?.length ?? 0) + (e.detail?.length ?? 0)
+    for (const r of e.resources ?? []) units += r.length
+  }
+  if (units * 3 <= limit) return false
   let size = 0
   for (const e of entries) {
     if (e.time !== undefined) size += 14
@@ -245,5 +256,5 @@ function requestSize(entries: EventEntry[]): number {
     if (e.detail !== undefined) size += Buffer.byteLength(e.detail)
     for (const r of e.resources ?? []) size += Buffer.byteLength(r)
   }
-  return size
+  return size > limit
 }
