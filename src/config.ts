@@ -16,6 +16,11 @@ export type ServeConfig = {
   maxRequestSize: number
   /** SQLite synchronous mode: `full` survives power loss, `normal` survives a process crash. */
   sync: 'full' | 'normal'
+  /**
+   * Most delivery jobs held in memory at once; the rest of the backlog waits in the store.
+   * @default 10000
+   */
+  deliveryWindow: number
   logLevel: string
 }
 
@@ -28,6 +33,7 @@ export const DEFAULTS: ServeConfig = {
   defaultAccount: '000000000000',
   maxRequestSize: 1_048_576,
   sync: 'full',
+  deliveryWindow: 10_000,
   logLevel: 'info',
 }
 
@@ -43,6 +49,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv): ServeConfig {
   if (env.JUNCTION_MAX_REQUEST_SIZE)
     c.maxRequestSize = parsePositive(env.JUNCTION_MAX_REQUEST_SIZE, 'max request size')
   if (env.JUNCTION_SYNC) c.sync = parseSync(env.JUNCTION_SYNC)
+  if (env.JUNCTION_DELIVERY_WINDOW)
+    c.deliveryWindow = parsePositive(env.JUNCTION_DELIVERY_WINDOW, 'delivery window')
   if (env.JUNCTION_LOG_LEVEL) c.logLevel = env.JUNCTION_LOG_LEVEL
   return c
 }

@@ -43,6 +43,10 @@ program
     '--sync <mode>',
     'full (survives power loss, default) or normal (survives a crash) (JUNCTION_SYNC)',
   )
+  .option(
+    '--delivery-window <jobs>',
+    'most delivery jobs held in memory; the rest wait in the store (JUNCTION_DELIVERY_WINDOW; default 10000)',
+  )
   .option('--log-level <level>', 'pino log level (JUNCTION_LOG_LEVEL; default info)')
   .action(async (options: ServeFlags) => {
     await serve(options)

@@ -22,6 +22,7 @@ export type ServeFlags = {
   account?: string
   maxRequestSize?: string
   sync?: string
+  deliveryWindow?: string
   logLevel?: string
 }
 
@@ -37,6 +38,8 @@ export function serveConfig(flags: ServeFlags, env: NodeJS.ProcessEnv): ServeCon
   if (flags.maxRequestSize !== undefined)
     c.maxRequestSize = parsePositive(flags.maxRequestSize, 'max request size')
   if (flags.sync !== undefined) c.sync = parseSync(flags.sync)
+  if (flags.deliveryWindow !== undefined)
+    c.deliveryWindow = parsePositive(flags.deliveryWindow, 'delivery window')
   if (flags.logLevel !== undefined) c.logLevel = flags.logLevel
   return c
 }

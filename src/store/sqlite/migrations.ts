@@ -88,4 +88,9 @@ export const MIGRATIONS: readonly string[] = [
   -- Message seqs are never reused: FIFO sequence numbers must keep growing.
   INSERT INTO counters VALUES ('message_seq', 0);
   `,
+  // 3: pending jobs in the order the dispatcher pages them in (due time, then id), so a page
+  // is an index range scan however large the backlog.
+  `
+  CREATE INDEX deliveries_by_due ON deliveries (due_at, id);
+  `,
 ]

@@ -1,0 +1,237 @@
+/**
+ * @module
+ * The delivery window: the pending jobs the dispatcher holds in memory, at most `maxJobs` of
+ * them, paged in from the store in key order (due time, then id). Every other pending job is
+ * only in the store, so memory follows the configuration, not the backlog.
+ *
+ * The invariant that makes paging safe: every pending job whose stored key is at or below the
+ * horizon H is in the window. A page reads the jobs just after H and moves H to the last key it
+ * read. H starts below every key (nothing is loaded at start), becomes +∞ when a short page shows
+ * that the store holds nothing more, and moves down when a new job is turned away for lack of
+ * room (it is committed, so a later page reads it). A job leaves the window, back to the store
+ * only, when its stored key is beyond H: after its reschedule has committed, never before, or
+ * when H moves below it (jobs due later make room for jobs due sooner).
+ *
+ * Single-threaded: only the event loop calls it. A page read is the one asynchronous step; what
+ * is turned away or leaves while it is outstanding is remembered, so that the page neither moves
+ * H past a job it did not see nor brings back a job that has just left.
+ */
+import type { Clock } from '../clock.js'
+import {
+  compareJobKeys,
+  type EventStore,
+  type JobKey,
+  type PendingDelivery,
+} from '../store/ports.js'
+import { JobHeap } from './job-heap.js'
+
+export type Item = PendingDelivery & {
+  envelope?: Record<string, unknown> | undefined
+  /**
+   * The store holds this job under the key it has here. False once it is delayed in memory only
+   * (throttled): it must then stay in the window, since a page would not find it where it is.
+   */
+  stored: boolean
+  /** A store write for this job's outcome that has not succeeded yet, and what follows it. */
+  unsaved?: { write: () => Promise<void>; then: () => void; failures: number } | undefined
+}
+
+export type WindowDeps = {
+  store: Pick<EventStore, 'due'>
+  clock: Clock
+  log: { error(obj: object, msg: string): void }
+  /** Most jobs in memory at once (waiting, due and running). */
+  maxJobs: number
+  /** Jobs were admitted from a page. */
+  onAdmit: () => void
+}
+
+const BELOW: JobKey = { dueAt: -Infinity, id: 0 }
+const ABOVE: JobKey = { dueAt: Infinity, id: 0 }
+
+/** The greatest key before `k`: ids are integers, so nothing lies between the two. */
+const justBelow = (k: JobKey): JobKey => ({ dueAt: k.dueAt, id: k.id - 1 })
+const keyOf = (k: JobKey): JobKey => ({ dueAt: k.dueAt, id: k.id })
+const minKey = (a: JobKey, b: JobKey): JobKey => (compareJobKeys(a, b) <= 0 ? a : b)
+
+export class DeliveryWindow {
+  /** Every job in memory by id: waiting, due, running or waiting for its outcome's write. */
+  private readonly jobs = new Map<number, Item>()
+  /** The jobs not running, earliest first. */
+  private readonly heap = new JobHeap<Item>()
+  private horizon: JobKey = BELOW
+  /** At least the largest key of the stored jobs in the heap (what H moving down may evict). */
+  private maxStoredKey: JobKey = BELOW
+  private paging = false
+  /** While a page is read: the smallest key turned away or sent back to the store. */
+  private droppedMin: JobKey | undefined
+  /** While a page is read: the jobs that left (finished or back in the store). */
+  private readonly left = new Set<number>()
+  private fillScheduled = false
+  private stopped = false
+  readonly pageSize: number
+
+  constructor(private readonly deps: WindowDeps) {
+    this.pageSize = Math.max(1, Math.min(1000, Math.floor(deps.maxJobs / 4)))
+  }
+
+  /** Jobs in memory. */
+  get size(): number {
+    return this.jobs.size
+  }
+
+  /** Starts paging in (also called whenever room opens up). */
+  fill(): void {
+    const { deps } = this
+    if (this.stopped || this.paging || this.horizon.dueAt === Infinity) return
+    if (deps.maxJobs - this.jobs.size < this.pageSize) return
+    this.paging = true
+    this.droppedMin = undefined
+    this.left.clear()
+    const after = this.horizon.dueAt === -Infinity ? undefined : keyOf(this.horizon)
+    deps.store.due(after, this.pageSize).then(
+      (rows) => {
+        this.paging = false
+        if (this.stopped) return
+        this.admitPage(rows)
+        deps.onAdmit()
+        // The next page on a later turn: requests keep being answered between pages.
+        this.fillSoon()
+      },
+      (e: unknown) => {
+        this.paging = false
+        deps.log.error({ err: e }, 'could not read pending deliveries; retrying')
+        deps.clock.setTimer(1000, () => {
+          this.fill()
+        })
+      },
+    )
+  }
+
+  /** New jobs, committed already: kept if they fall within H and there is room. */
+  offer(items: (PendingDelivery & { envelope?: Record<string, unknown> })[]): void {
+    for (const p of items) {
+      if (this.jobs.has(p.job.id)) continue // a page found it first
+      const within = compareJobKeys(p.job, this.horizon) <= 0
+      if (within && this.jobs.size < this.deps.maxJobs) {
+        this.admit({ ...p, stored: true })
+        continue
+      }
+      // Turned away: the store has it, and H must stay below it so that a page reads it.
+      if (within) this.horizon = justBelow(p.job)
+      this.remember(p.job)
+    }
+    if (compareJobKeys(this.maxStoredKey, this.horizon) > 0) this.evictBeyondHorizon()
+    this.fill()
+  }
+
+  /** The earliest job due at `now`, taken out of the heap to run (it stays in the window). */
+  take(now: number): Item | undefined {
+    const top = this.heap.peek()
+    if (!top || top.job.dueAt > now) return undefined
+    return this.heap.pop()
+  }
+
+  /** When the earliest waiting job is due. */
+  nextDueAt(): number | undefined {
+    return this.heap.peek()?.job.dueAt
+  }
+
+  /** A job delayed in memory only (its store row keeps its earlier key). */
+  delay(item: Item): void {
+    item.stored = false
+    this.heap.push(item)
+  }
+
+  /** A job whose reschedule has committed: waits in memory if within H, else in the store. */
+  requeue(item: Item): void {
+    if (this.stopped) return
+    item.stored = true
+    if (compareJobKeys(item.job, this.horizon) > 0) {
+      this.leave(item, true)
+      return
+    }
+    this.heap.push(item)
+    this.noteStored(item.job)
+  }
+
+  /** A job whose outcome is stored (delivered, dropped, dead-lettered): it leaves memory. */
+  release(item: Item): void {
+    this.leave(item, false)
+  }
+
+  stop(): void {
+    this.stopped = true
+    this.heap.clear()
+  }
+
+  private admit(item: Item): void {
+    this.jobs.set(item.job.id, item)
+    this.heap.push(item)
+    this.noteStored(item.job)
+  }
+
+  private noteStored(k: JobKey): void {
+    if (compareJobKeys(k, this.maxStoredKey) > 0) this.maxStoredKey = keyOf(k)
+  }
+
+  private leave(item: Item, backToStore: boolean): void {
+    this.jobs.delete(item.job.id)
+    if (this.paging) this.left.add(item.job.id)
+    if (backToStore) this.remember(item.job)
+    this.fill()
+  }
+
+  /** A job beyond H that is (only) in the store; a page being read must not move H past it. */
+  private remember(k: JobKey): void {
+    if (this.paging && (!this.droppedMin || compareJobKeys(k, this.droppedMin) < 0))
+      this.droppedMin = keyOf(k)
+  }
+
+  /** H moved down: waiting jobs now beyond it go back to the store, making room for sooner ones. */
+  private evictBeyondHorizon(): void {
+    let max = BELOW
+    const evicted = this.heap.remove((item) => {
+      if (!item.stored) return false
+      if (compareJobKeys(item.job, this.horizon) > 0) return true
+      if (compareJobKeys(item.job, max) > 0) max = item.job
+      return false
+    })
+    this.maxStoredKey = keyOf(max)
+    for (const item of evicted) {
+      this.jobs.delete(item.job.id)
+      if (this.paging) this.left.add(item.job.id)
+      this.remember(item.job)
+    }
+  }
+
+  private admitPage(rows: PendingDelivery[]): void {
+    const last = rows[rows.length - 1]
+    // A short page: the store had nothing more when it was read; later jobs come by `offer`.
+    let reached = rows.length < this.pageSize || !last ? ABOVE : keyOf(last.job)
+    if (this.droppedMin) reached = minKey(reached, justBelow(this.droppedMin))
+    for (const row of rows) {
+      if (compareJobKeys(row.job, reached) > 0) break
+      // In memory already (submitted while the page was read), or gone meanwhile: the row is stale.
+      if (this.jobs.has(row.job.id) || this.left.has(row.job.id)) continue
+      if (this.jobs.size >= this.deps.maxJobs) {
+        reached = justBelow(row.job)
+        break
+      }
+      this.admit({ ...row, stored: true })
+    }
+    // H only moves up here: anything turned away meanwhile kept `reached` below it.
+    if (compareJobKeys(reached, this.horizon) > 0) this.horizon = reached
+    this.droppedMin = undefined
+    this.left.clear()
+  }
+
+  private fillSoon(): void {
+    if (this.fillScheduled) return
+    this.fillScheduled = true
+    setImmediate(() => {
+      this.fillScheduled = false
+      this.fill()
+    })
+  }
+}
