@@ -12,6 +12,11 @@ export class JobHeap<T extends PendingDelivery> {
     return this.items.length
   }
 
+  /** The items, in no particular order. */
+  values(): readonly T[] {
+    return this.items
+  }
+
   peek(): T | undefined {
     return this.items[0]
   }

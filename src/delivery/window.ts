@@ -10,7 +10,7 @@
  * that the store holds nothing more, and moves down when a new job is turned away for lack of
  * room (it is committed, so a later page reads it). A job leaves the window, back to the store
  * only, when its stored key is beyond H: after its reschedule has committed, never before, or
- * when H moves below it (jobs due later make room for jobs due sooner).
+ * when jobs due later make room for new jobs due sooner (H then moves below the ones leaving).
  *
  * Single-threaded: only the event loop calls it. A page read is the one asynchronous step; what
  * is turned away or leaves while it is outstanding is remembered, so that the page neither moves
@@ -60,8 +60,6 @@ export class DeliveryWindow {
   /** The jobs not running, earliest first. */
   private readonly heap = new JobHeap<Item>()
   private horizon: JobKey = BELOW
-  /** At least the largest key of the stored jobs in the heap (what H moving down may evict). */
-  private maxStoredKey: JobKey = BELOW
   private paging = false
   /** While a page is read: the smallest key turned away or sent back to the store. */
   private droppedMin: JobKey | undefined
@@ -108,20 +106,23 @@ export class DeliveryWindow {
     )
   }
 
-  /** New jobs, committed already: kept if they fall within H and there is room. */
+  /**
+   * New jobs, committed already: kept if they fall within H and there is room, or if jobs due
+   * later can make room for them; otherwise left to the store.
+   */
   offer(items: (PendingDelivery & { envelope?: Record<string, unknown> })[]): void {
     for (const p of items) {
       if (this.jobs.has(p.job.id)) continue // a page found it first
-      const within = compareJobKeys(p.job, this.horizon) <= 0
-      if (within && this.jobs.size < this.deps.maxJobs) {
-        this.admit({ ...p, stored: true })
-        continue
+      if (compareJobKeys(p.job, this.horizon) <= 0) {
+        if (this.jobs.size < this.deps.maxJobs || this.makeRoomBefore(p.job)) {
+          this.admit({ ...p, stored: true })
+          continue
+        }
+        // Turned away: the store has it, and H must stay below it so that a page reads it.
+        this.horizon = justBelow(p.job)
       }
-      // Turned away: the store has it, and H must stay below it so that a page reads it.
-      if (within) this.horizon = justBelow(p.job)
       this.remember(p.job)
     }
-    if (compareJobKeys(this.maxStoredKey, this.horizon) > 0) this.evictBeyondHorizon()
     this.fill()
   }
 
@@ -152,7 +153,6 @@ export class DeliveryWindow {
       return
     }
     this.heap.push(item)
-    this.noteStored(item.job)
   }
 
   /** A job whose outcome is stored (delivered, dropped, dead-lettered): it leaves memory. */
@@ -168,11 +168,6 @@ export class DeliveryWindow {
   private admit(item: Item): void {
     this.jobs.set(item.job.id, item)
     this.heap.push(item)
-    this.noteStored(item.job)
-  }
-
-  private noteStored(k: JobKey): void {
-    if (compareJobKeys(k, this.maxStoredKey) > 0) this.maxStoredKey = keyOf(k)
   }
 
   private leave(item: Item, backToStore: boolean): void {
@@ -188,21 +183,29 @@ export class DeliveryWindow {
       this.droppedMin = keyOf(k)
   }
 
-  /** H moved down: waiting jobs now beyond it go back to the store, making room for sooner ones. */
-  private evictBeyondHorizon(): void {
-    let max = BELOW
-    const evicted = this.heap.remove((item) => {
-      if (!item.stored) return false
-      if (compareJobKeys(item.job, this.horizon) > 0) return true
-      if (compareJobKeys(item.job, max) > 0) max = item.job
-      return false
-    })
-    this.maxStoredKey = keyOf(max)
-    for (const item of evicted) {
+  /**
+   * Sends the waiting jobs due latest, all after `k`, back to the store (a page's worth at once,
+   * so the cost of choosing them is shared), and moves H below them. False if none is due after
+   * `k`: jobs due sooner never leave for a later one.
+   */
+  private makeRoomBefore(k: JobKey): boolean {
+    const later = this.heap
+      .values()
+      .filter((item) => item.stored && compareJobKeys(item.job, k) > 0)
+    if (later.length === 0) return false
+    later.sort((a, b) => compareJobKeys(b.job, a.job))
+    const out = new Set(later.slice(0, this.pageSize))
+    this.heap.remove((item) => out.has(item))
+    let lowest = ABOVE
+    for (const item of out) {
       this.jobs.delete(item.job.id)
       if (this.paging) this.left.add(item.job.id)
       this.remember(item.job)
+      lowest = minKey(lowest, item.job)
     }
+    // Every job still in memory is due before the lowest one sent back.
+    this.horizon = minKey(this.horizon, justBelow(lowest))
+    return true
   }
 
   private admitPage(rows: PendingDelivery[]): void {
