@@ -315,3 +315,25 @@ for (const pageDelayTurns of [0, 2])
     assert.ok(h.peak() <= 8, `peak ${String(h.peak())}`)
     hold = []
   })
+
+test('a page read that fails is retried; nothing is lost meanwhile', async () => {
+  const store = createMemoryStore()
+  let failures = 3
+  const flaky: Store = {
+    ...store,
+    events: {
+      ...store.events,
+      due(after, limit) {
+        if (failures-- > 0) throw new Error('disk I/O error')
+        return store.events.due(after, limit)
+      },
+    },
+  }
+  const h = await harness({ window: 8, store: flaky })
+  await h.append(30)
+  h.dispatcher.start()
+  h.dispatcher.submit(await h.append(5))
+  await h.until(async () => (await store.events.pendingCount()) === 0)
+  allOnce(h.calls, 35)
+  assert.ok(failures < 0, 'the failed reads were retried')
+})

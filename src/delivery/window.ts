@@ -87,7 +87,14 @@ export class DeliveryWindow {
     this.droppedMin = undefined
     this.left.clear()
     const after = this.horizon.dueAt === -Infinity ? undefined : keyOf(this.horizon)
-    deps.store.due(after, this.pageSize).then(
+    let page: Promise<PendingDelivery[]>
+    try {
+      page = deps.store.due(after, this.pageSize)
+    } catch (e) {
+      // A store that throws rather than rejects must not leave `paging` set for good.
+      page = Promise.reject(e instanceof Error ? e : new Error(String(e)))
+    }
+    page.then(
       (rows) => {
         this.paging = false
         if (this.stopped) return
@@ -98,6 +105,7 @@ export class DeliveryWindow {
       },
       (e: unknown) => {
         this.paging = false
+        if (this.stopped) return
         deps.log.error({ err: e }, 'could not read pending deliveries; retrying')
         deps.clock.setTimer(1000, () => {
           this.fill()
