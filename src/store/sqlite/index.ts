@@ -59,15 +59,21 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     counterGet: db.prepare<[], { value: number }>(
       "SELECT value FROM counters WHERE name = 'delivery_id'",
     ),
-    // Row values ((due_at, id) > (?, ?)) let SQLite scan the deliveries_by_due index from the
-    // key on, so a page costs its size, not the backlog's.
+    // A page after a key is two range scans of the deliveries_by_due index: the rest of the
+    // key's due time, then later due times. (A row-value comparison, (due_at, id) > (?, ?),
+    // seeks to the due time only and then walks every id before the key: with many jobs due
+    // at one millisecond, each page cost more than the last.)
     dueFirst: db.prepare<[number], PendingRow>(
       `SELECT ${PENDING_COLUMNS} FROM deliveries d JOIN events e ON e.seq = d.event_seq
         ORDER BY d.due_at, d.id LIMIT ?`,
     ),
-    dueAfter: db.prepare<[number, number, number], PendingRow>(
+    dueSameTime: db.prepare<[number, number, number], PendingRow>(
       `SELECT ${PENDING_COLUMNS} FROM deliveries d JOIN events e ON e.seq = d.event_seq
-        WHERE (d.due_at, d.id) > (?, ?) ORDER BY d.due_at, d.id LIMIT ?`,
+        WHERE d.due_at = ? AND d.id > ? ORDER BY d.id LIMIT ?`,
+    ),
+    dueLater: db.prepare<[number, number], PendingRow>(
+      `SELECT ${PENDING_COLUMNS} FROM deliveries d JOIN events e ON e.seq = d.event_seq
+        WHERE d.due_at > ? ORDER BY d.due_at, d.id LIMIT ?`,
     ),
     pendingCount: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM deliveries'),
     letters: db.prepare<[string], LetterRow>(
@@ -160,13 +166,12 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     },
     events: {
       append: (events, jobs) => write({ t: 'append', events, jobs }),
-      due: (after, limit) =>
-        Promise.resolve(
-          (after === undefined
-            ? st.dueFirst.all(limit)
-            : st.dueAfter.all(after.dueAt, after.id, limit)
-          ).map(pendingOf),
-        ),
+      due(after, limit) {
+        if (after === undefined) return Promise.resolve(st.dueFirst.all(limit).map(pendingOf))
+        const rows = st.dueSameTime.all(after.dueAt, after.id, limit)
+        if (rows.length < limit) rows.push(...st.dueLater.all(after.dueAt, limit - rows.length))
+        return Promise.resolve(rows.map(pendingOf))
+      },
       pendingCount: () => Promise.resolve(st.pendingCount.get()?.n ?? 0),
       maxJobId: () => Promise.resolve(st.counterGet.get()?.value ?? 0),
       finish: (ids) => write({ t: 'finish', ids }),
