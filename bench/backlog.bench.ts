@@ -546,7 +546,8 @@ async function main(): Promise<void> {
   let small: Run | undefined
   if (BASELINE > 0) {
     console.log('\nbaseline (small backlog, same steps)')
-    small = await run(BASELINE, BASELINE)
+    // Whatever the large run left out (`--messages 0`, `--events 0`), the baseline leaves out.
+    small = await run(MESSAGES > 0 ? BASELINE : 0, EVENTS > 0 ? BASELINE : 0)
   }
   console.log('\nsummary')
   const row = (label: string, f: (r: Run) => string) =>
