@@ -21,6 +21,11 @@ export type ServeConfig = {
    * receives need them. @default 10000
    */
   queueWindow: number
+  /**
+   * Most delivery jobs held in memory at once; the rest of the backlog waits in the store.
+   * @default 10000
+   */
+  deliveryWindow: number
   logLevel: string
 }
 
@@ -34,6 +39,7 @@ export const DEFAULTS: ServeConfig = {
   maxRequestSize: 1_048_576,
   sync: 'full',
   queueWindow: 10_000,
+  deliveryWindow: 10_000,
   logLevel: 'info',
 }
 
@@ -51,6 +57,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv): ServeConfig {
   if (env.JUNCTION_SYNC) c.sync = parseSync(env.JUNCTION_SYNC)
   if (env.JUNCTION_QUEUE_WINDOW)
     c.queueWindow = parsePositive(env.JUNCTION_QUEUE_WINDOW, 'queue window')
+  if (env.JUNCTION_DELIVERY_WINDOW)
+    c.deliveryWindow = parsePositive(env.JUNCTION_DELIVERY_WINDOW, 'delivery window')
   if (env.JUNCTION_LOG_LEVEL) c.logLevel = env.JUNCTION_LOG_LEVEL
   return c
 }

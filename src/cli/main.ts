@@ -47,6 +47,10 @@ program
     '--queue-window <messages>',
     'messages per queue held in memory, the rest paged from the store (JUNCTION_QUEUE_WINDOW; default 10000)',
   )
+  .option(
+    '--delivery-window <jobs>',
+    'most delivery jobs held in memory; the rest wait in the store (JUNCTION_DELIVERY_WINDOW; default 10000)',
+  )
   .option('--log-level <level>', 'pino log level (JUNCTION_LOG_LEVEL; default info)')
   .action(async (options: ServeFlags) => {
     await serve(options)

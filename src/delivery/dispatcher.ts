@@ -1,9 +1,12 @@
 /**
  * @module
  * Runs delivery jobs: transforms the input, calls the target's adapter, then finishes the job,
- * schedules a retry, or dead-letters it. Jobs live in memory for speed and in the store for
- * safety: a job leaves the store only once its outcome is known, so after a crash the restart
- * delivers it again (at least once).
+ * schedules a retry, or dead-letters it. Every job is in the store, and a job leaves the store
+ * only once its outcome is known, so after a crash the restart delivers it again (at least once).
+ * Memory holds a bounded window of the jobs due next (see `window.ts`), paged in from the store.
+ *
+ * Single-threaded: everything runs on the event loop. One timer, for the earliest waiting job,
+ * wakes it; at most `maxInFlight` invocations run at once.
  */
 import type { Clock } from '../clock.js'
 import type { Registry } from '../engine/registry.js'
@@ -14,6 +17,7 @@ import { renderInput } from '../transform/index.js'
 import { envelopeTime } from '../engine/envelope.js'
 import { decideRetry } from './retry.js'
 import type { InvocationResult, TargetAdapter } from './targets/adapter.js'
+import { DeliveryWindow, type Item } from './window.js'
 
 export type DispatcherLog = {
   error(obj: object, msg: string): void
@@ -35,20 +39,21 @@ export type DispatcherDeps = {
   deadLetter?: (letter: DeadLetter) => Promise<'queued' | 'kept'>
   /** Most invocations in flight at once. */
   maxInFlight?: number
+  /**
+   * Most jobs held in memory at once (waiting, due and running); the rest wait in the store.
+   * @default 10000
+   */
+  maxWindow?: number
   random?: () => number
 }
 
-type Item = PendingDelivery & {
-  envelope?: Record<string, unknown>
-  /** A store write for this job's outcome that has not succeeded yet, and what follows it. */
-  unsaved?: { write: () => Promise<void>; then?: () => void; failures: number } | undefined
-}
+export const DEFAULT_DELIVERY_WINDOW = 10_000
 
 export class Dispatcher {
-  private readonly ready: Item[] = []
-  private readonly waiting = new Map<number, () => void>()
+  private readonly window: DeliveryWindow
   private inFlight = 0
   private pumpScheduled = false
+  private timer: { at: number; cancel: () => void } | undefined
   private stopping = false
   private idle: (() => void)[] = []
   private readonly maxInFlight: number
@@ -57,27 +62,40 @@ export class Dispatcher {
   constructor(private readonly deps: DispatcherDeps) {
     this.maxInFlight = deps.maxInFlight ?? 256
     this.random = deps.random ?? Math.random
+    this.window = new DeliveryWindow({
+      store: deps.store,
+      clock: deps.clock,
+      log: deps.log,
+      maxJobs: deps.maxWindow ?? DEFAULT_DELIVERY_WINDOW,
+      onAdmit: () => {
+        this.pumpSoon()
+      },
+    })
+  }
+
+  /** Starts paging in the jobs pending in the store (after a restart: the backlog). */
+  start(): void {
+    this.window.fill()
   }
 
   /**
-   * Jobs now durable (new, or found pending after a restart); `envelope`, when the caller has
-   * it parsed already, saves parsing the event again.
+   * Jobs now durable; `envelope`, when the caller has it parsed already, saves parsing the
+   * event again. Jobs the window has no room for stay in the store until paged in.
    */
   submit(items: (PendingDelivery & { envelope?: Record<string, unknown> })[]): void {
-    for (const item of items) this.schedule(item)
-    // Start them on the next turn: the PutEvents answer that produced them goes out first.
-    if (!this.pumpScheduled) {
-      this.pumpScheduled = true
-      setImmediate(() => {
-        this.pumpScheduled = false
-        this.pump()
-      })
-    }
+    if (this.stopping) return
+    this.window.offer(items)
+    this.pumpSoon()
   }
 
   /** Invocations running now. */
   get running(): number {
     return this.inFlight
+  }
+
+  /** Jobs held in memory now (never more than `maxWindow`). */
+  get inMemory(): number {
+    return this.window.size
   }
 
   /**
@@ -86,8 +104,9 @@ export class Dispatcher {
    */
   async stop(timeoutMs: number): Promise<void> {
     this.stopping = true
-    for (const cancel of this.waiting.values()) cancel()
-    this.waiting.clear()
+    this.window.stop()
+    this.timer?.cancel()
+    this.timer = undefined
     if (this.inFlight === 0) return
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, timeoutMs)
@@ -98,27 +117,22 @@ export class Dispatcher {
     })
   }
 
-  private schedule(item: Item): void {
-    if (this.stopping) return
-    const delay = item.job.dueAt - this.deps.clock.now()
-    if (delay <= 0) {
-      this.ready.push(item)
-      return
-    }
-    const id = item.job.id
-    this.waiting.set(
-      id,
-      this.deps.clock.setTimer(delay, () => {
-        this.waiting.delete(id)
-        this.ready.push(item)
-        this.pump()
-      }),
-    )
+  /** Starts due jobs on the next turn: the PutEvents answer that produced them goes out first. */
+  private pumpSoon(): void {
+    if (this.pumpScheduled) return
+    this.pumpScheduled = true
+    setImmediate(() => {
+      this.pumpScheduled = false
+      this.pump()
+    })
   }
 
   private pump(): void {
-    while (!this.stopping && this.inFlight < this.maxInFlight && this.ready.length > 0) {
-      const item = this.ready.shift()!
+    if (this.stopping) return
+    const now = this.deps.clock.now()
+    while (this.inFlight < this.maxInFlight) {
+      const item = this.window.take(now)
+      if (!item) break
       this.inFlight++
       void this.run(item)
         .catch((e: unknown) => {
@@ -132,7 +146,7 @@ export class Dispatcher {
             'delivery failed unexpectedly; will retry',
           )
           item.job.dueAt = this.deps.clock.now() + 1000
-          this.schedule(item)
+          this.window.delay(item)
         })
         .finally(() => {
           this.inFlight--
@@ -140,14 +154,39 @@ export class Dispatcher {
           this.pump()
         })
     }
+    this.arm(now)
   }
 
-  /** Stores a job's outcome; `then` runs once it is stored. A failure is retried by {@link retrySave}. */
+  /** One timer, for the earliest waiting job; none while the invocation slots are all taken. */
+  private arm(now: number): void {
+    const at = this.window.nextDueAt()
+    if (at === undefined || at <= now) return // nothing waits, or the next finish pumps
+    if (this.timer && this.timer.at <= at) return
+    this.timer?.cancel()
+    const timer = {
+      at,
+      cancel: this.deps.clock.setTimer(at - now, () => {
+        if (this.timer === timer) this.timer = undefined
+        this.pump()
+      }),
+    }
+    this.timer = timer
+  }
+
+  /**
+   * Stores a job's outcome; `then` runs once it is stored (by default the job leaves memory). A
+   * failure is retried by {@link retrySave}.
+   */
   private async save(item: Item, write: () => Promise<void>, then?: () => void): Promise<void> {
-    item.unsaved = then ? { write, then, failures: 0 } : { write, failures: 0 }
+    const next =
+      then ??
+      (() => {
+        this.window.release(item)
+      })
+    item.unsaved = { write, then: next, failures: 0 }
     await write()
     item.unsaved = undefined
-    then?.()
+    next()
   }
 
   private retrySave(item: Item, error: unknown): void {
@@ -163,7 +202,7 @@ export class Dispatcher {
       unsaved.write().then(
         () => {
           item.unsaved = undefined
-          unsaved.then?.()
+          unsaved.then()
         },
         (e: unknown) => {
           this.retrySave(item, e)
@@ -253,7 +292,7 @@ export class Dispatcher {
       case 'throttled':
         deps.metrics.throttledRules.inc(labels)
         job.dueAt = deps.clock.now() + result.retryAfterMs
-        this.schedule(item)
+        this.window.delay(item)
         return
       case 'failed': {
         const now = deps.clock.now()
@@ -270,11 +309,13 @@ export class Dispatcher {
         if (decision?.retry) {
           job.attempts = attempt
           job.dueAt = decision.dueAt
+          // Only once the new due time is stored may the job leave memory for the store.
           await this.save(
             item,
             () => deps.store.reschedule(job),
             () => {
-              this.schedule(item)
+              this.window.requeue(item)
+              this.pumpSoon()
             },
           )
           return

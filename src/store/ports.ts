@@ -32,8 +32,20 @@ export type ConfigStore = {
   apply(ops: ConfigOp[]): Promise<void>
 }
 
-/** A job with the event it delivers, as loaded after a restart. */
+/** A job with the event it delivers, as paged in from the store. */
 export type PendingDelivery = { job: DeliveryJob; event: StoredEvent }
+
+/**
+ * Where a job stands in the order the dispatcher pages jobs in: by due time, then by id (ids
+ * are unique, so no two pending jobs share a key).
+ */
+export type JobKey = { dueAt: number; id: number }
+
+/** The order of {@link JobKey}s; `dueAt` may be ±Infinity (the ends of the order). */
+export function compareJobKeys(a: JobKey, b: JobKey): number {
+  if (a.dueAt !== b.dueAt) return a.dueAt < b.dueAt ? -1 : 1
+  return a.id - b.id
+}
 
 /** Why an event went to a dead-letter queue, with the attributes AWS sets on the DLQ message. */
 export type DeadLetter = {
@@ -57,8 +69,14 @@ export type DeadLetter = {
  */
 export type EventStore = {
   append(events: StoredEvent[], jobs: DeliveryJob[]): Promise<void>
-  /** Jobs not yet finished, with their events: what a restart must still deliver. */
-  pending(): Promise<PendingDelivery[]>
+  /**
+   * Up to `limit` jobs not yet finished whose key comes after `after` (from the first when
+   * absent), in key order, with their events. The dispatcher pages its window in with this, so
+   * it must stay cheap however many jobs are pending: a range scan, not a sort.
+   */
+  due(after: JobKey | undefined, limit: number): Promise<PendingDelivery[]>
+  /** How many jobs are not finished (logged at start; never loaded). */
+  pendingCount(): Promise<number>
   /** The highest job id ever stored (ids continue from it after a restart). */
   maxJobId(): Promise<number>
   /** Jobs finished (delivered, dropped or dead-lettered). May be batched: losing it only repeats a delivery. */

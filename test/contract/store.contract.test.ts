@@ -11,7 +11,7 @@ import type { QueueRecord, StoredMessage } from '../../src/queue/model.js'
 import { createMemoryStore } from '../../src/store/memory/index.js'
 import { MIGRATIONS } from '../../src/store/sqlite/migrations.js'
 import { createSqliteStore } from '../../src/store/sqlite/index.js'
-import type { Store } from '../../src/store/ports.js'
+import type { EventStore, Store } from '../../src/store/ports.js'
 import { tempDir } from '../helpers/server.js'
 
 const BUS = 'arn:aws:events:us-east-1:111111111111:event-bus/default'
@@ -33,6 +33,9 @@ const job = (id: number, e: StoredEvent, targetId = 't'): DeliveryJob => ({
   attempts: 0,
   dueAt: e.ingestedAt,
 })
+
+/** Every pending job, in key order. */
+const pending = (events: EventStore) => events.due(undefined, Number.MAX_SAFE_INTEGER)
 
 const queue = (id: string, name = id): QueueRecord => ({
   id,
@@ -108,9 +111,9 @@ for (const [name, make] of adapters) {
       const e1 = event('e1')
       const e2 = event('e1', OTHER_BUS) // the same id on another bus (after a bus-to-bus hop)
       await store.events.append([e1, e2], [job(1, e1, 'a'), job(2, e1, 'b'), job(3, e2)])
-      let pending = await store.events.pending()
+      let rows = await pending(store.events)
       assert.deepEqual(
-        pending.map((p) => [p.job.id, p.event.busArn, p.event.text]),
+        rows.map((p) => [p.job.id, p.event.busArn, p.event.text]),
         [
           [1, BUS, e1.text],
           [2, BUS, e1.text],
@@ -119,9 +122,9 @@ for (const [name, make] of adapters) {
       )
       assert.equal(await store.events.maxJobId(), 3)
       await store.events.finish([1, 3])
-      pending = await store.events.pending()
+      rows = await pending(store.events)
       assert.deepEqual(
-        pending.map((p) => p.job.id),
+        rows.map((p) => p.job.id),
         [2],
       )
       await store.close()
@@ -132,9 +135,84 @@ for (const [name, make] of adapters) {
       const e = event('e')
       await store.events.append([e], [job(7, e)])
       await store.events.reschedule({ ...job(7, e), attempts: 3, dueAt: 42 })
-      const [p] = await store.events.pending()
+      const [p] = await pending(store.events)
       assert.equal(p!.job.attempts, 3)
       assert.equal(p!.job.dueAt, 42)
+      await store.close()
+    })
+
+    test('due pages pending jobs in (due time, id) order after a key, with their events', async () => {
+      const { store, reopen } = make()
+      const e1 = event('e1')
+      const e2 = event('e2', OTHER_BUS)
+      // Ids and due times in different orders, and two jobs sharing a due time.
+      const jobs = [
+        { ...job(5, e1, 'a'), dueAt: 300 },
+        { ...job(2, e1, 'b'), dueAt: 100 },
+        { ...job(9, e2, 'c'), dueAt: 200 },
+        { ...job(3, e2, 'd'), dueAt: 200 },
+        { ...job(4, e1, 'e'), dueAt: -50 },
+      ]
+      await store.events.append([e1, e2], jobs)
+      const keys = (ps: { job: DeliveryJob }[]) => ps.map((p) => [p.job.dueAt, p.job.id])
+      const order = [
+        [-50, 4],
+        [100, 2],
+        [200, 3],
+        [200, 9],
+        [300, 5],
+      ]
+      assert.deepEqual(keys(await store.events.due(undefined, 10)), order)
+      assert.deepEqual(keys(await store.events.due(undefined, 2)), order.slice(0, 2))
+      // After a key: strictly after it, ties on the due time broken by id.
+      assert.deepEqual(keys(await store.events.due({ dueAt: 200, id: 3 }, 10)), order.slice(3))
+      assert.deepEqual(keys(await store.events.due({ dueAt: 200, id: 2 }, 1)), [[200, 3]])
+      assert.deepEqual(keys(await store.events.due({ dueAt: 100, id: 99 }, 10)), order.slice(2))
+      assert.deepEqual(await store.events.due({ dueAt: 300, id: 5 }, 10), [])
+      assert.equal(await store.events.pendingCount(), 5)
+      // Each job comes with its own event, byte for byte, and every field of the job.
+      const [first] = await store.events.due({ dueAt: 200, id: 3 }, 1)
+      assert.deepEqual(first, { job: jobs[2], event: e2 })
+      // A reschedule moves a job in the order; a finish takes it out.
+      await store.events.reschedule({ ...jobs[4]!, attempts: 1, dueAt: 250 })
+      await store.events.finish([3])
+      const after = [
+        [100, 2],
+        [200, 9],
+        [250, 4],
+        [300, 5],
+      ]
+      assert.deepEqual(keys(await store.events.due(undefined, 10)), after)
+      assert.equal(await store.events.pendingCount(), 4)
+      await store.close()
+      if (reopen) {
+        const again = reopen()
+        assert.deepEqual(keys(await again.events.due({ dueAt: 100, id: 2 }, 10)), after.slice(1))
+        await again.close()
+      }
+    })
+
+    test('paging through a backlog page by page visits every job once', async () => {
+      const { store } = make()
+      const e = event('many')
+      // 250 jobs over 7 due times (pages start and end inside a due time), appended out of order.
+      const jobs = Array.from({ length: 250 }, (_, i) => ({
+        ...job(1000 - i * 3, e, `t${String(i)}`),
+        dueAt: (i * 37) % 7,
+      }))
+      await store.events.append([e], jobs)
+      const seen: number[] = []
+      let after: { dueAt: number; id: number } | undefined
+      for (;;) {
+        const page = await store.events.due(after, 40)
+        for (const p of page) seen.push(p.job.id)
+        if (page.length < 40) break
+        after = page[page.length - 1]!.job
+      }
+      assert.equal(seen.length, 250)
+      assert.equal(new Set(seen).size, 250)
+      const expected = [...jobs].sort((a, b) => a.dueAt - b.dueAt || a.id - b.id).map((j) => j.id)
+      assert.deepEqual(seen, expected)
       await store.close()
     })
 
@@ -155,7 +233,7 @@ for (const [name, make] of adapters) {
         at: 99,
       })
       assert.deepEqual(
-        (await store.events.pending()).map((p) => p.job.id),
+        (await pending(store.events)).map((p) => p.job.id),
         [2],
       )
       const letters = await store.events.deadLetters('arn:aws:sqs:us-east-1:111111111111:dlq')
@@ -330,7 +408,7 @@ for (const [name, make] of adapters) {
         { t: 'insert', messages: [message(1, 'dlq', { body: e.text })], dedup: [] },
         { t: 'finishJob', jobId: 7 },
       ])
-      assert.deepEqual(await store.events.pending(), [])
+      assert.deepEqual(await pending(store.events), [])
       assert.deepEqual(
         messagesOf(store, ['dlq']).map((m) => m.body),
         [e.text],
@@ -367,7 +445,7 @@ describe('store: sqlite specifics', () => {
       { kind: 'bus', key: BUS, doc: { name: 'default' } },
     ])
     assert.deepEqual(
-      (await again.events.pending()).map((p) => p.event.text),
+      (await pending(again.events)).map((p) => p.event.text),
       [e.text],
     )
     await again.close()
@@ -375,6 +453,50 @@ describe('store: sqlite specifics', () => {
     assert.equal(db.pragma('user_version', { simple: true }), MIGRATIONS.length)
     assert.equal(db.pragma('journal_mode', { simple: true }), 'wal')
     db.close()
+    rmSync(dataDir, { recursive: true })
+  })
+
+  test('a page of due jobs is a range scan of the deliveries_by_due index, not a sort', async () => {
+    const dataDir = tempDir('junction-contract-')
+    const store = createSqliteStore({ dataDir })
+    await store.close()
+    const db = new Database(`${dataDir}/junction.db`, { readonly: true })
+    const plan = (sql: string) =>
+      db
+        .prepare<[], { detail: string }>(`EXPLAIN QUERY PLAN ${sql}`)
+        .all()
+        .map((r) => r.detail)
+        .join('; ')
+    const select = `SELECT d.id, e.body FROM deliveries d JOIN events e ON e.seq = d.event_seq`
+    const same = plan(`${select} WHERE d.due_at = 1 AND d.id > 2 ORDER BY d.id LIMIT 9`)
+    assert.match(same, /SEARCH d USING (COVERING )?INDEX deliveries_by_due \(due_at=\? AND id>\?\)/)
+    const later = plan(`${select} WHERE d.due_at > 1 ORDER BY d.due_at, d.id LIMIT 9`)
+    assert.match(later, /SEARCH d USING (COVERING )?INDEX deliveries_by_due \(due_at>\?\)/)
+    for (const p of [same, later, plan(`${select} ORDER BY d.due_at, d.id LIMIT 9`)])
+      assert.doesNotMatch(p, /TEMP B-TREE/)
+    db.close()
+    rmSync(dataDir, { recursive: true })
+  })
+
+  test('a store of schema 2 gains the index and keeps its jobs', async () => {
+    const dataDir = tempDir('junction-contract-')
+    const old = new Database(`${dataDir}/junction.db`)
+    for (const m of MIGRATIONS.slice(0, 2)) old.exec(m)
+    old.pragma('user_version = 2')
+    old.exec(
+      `INSERT INTO events (seq, bus_arn, id, ingested_at, hops, body) VALUES (1, '${BUS}', 'old', 5, 0, '{}');
+       INSERT INTO deliveries VALUES (7, 1, 'arn:r', 't', 2, 40), (8, 1, 'arn:r', 'u', 0, 30);`,
+    )
+    old.close()
+    const store = createSqliteStore({ dataDir })
+    assert.deepEqual(
+      (await store.events.due(undefined, 10)).map((p) => [p.job.id, p.job.dueAt, p.event.id]),
+      [
+        [8, 30, 'old'],
+        [7, 40, 'old'],
+      ],
+    )
+    await store.close()
     rmSync(dataDir, { recursive: true })
   })
 
@@ -393,7 +515,7 @@ describe('store: sqlite specifics', () => {
       return store.events.append([e], [job(i + 1, e)])
     })
     await Promise.all(writes)
-    assert.equal((await store.events.pending()).length, 50)
+    assert.equal((await pending(store.events)).length, 50)
     await store.close()
   })
 })
@@ -409,7 +531,7 @@ test('sqlite: a write that fails does not fail the writes committed with it', as
   assert.equal(results[0].status, 'fulfilled')
   assert.equal(results[1].status, 'rejected')
   assert.deepEqual(
-    (await store.events.pending()).map((p) => p.job.id),
+    (await pending(store.events)).map((p) => p.job.id),
     [1],
   )
   await store.close()

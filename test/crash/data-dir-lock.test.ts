@@ -16,7 +16,16 @@ const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
 function serveUntilExit(dataDir: string): Promise<{ code: number | null; output: string }> {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', join(repoRoot, 'src/cli/main.ts'), 'serve', '--port', '0', '--data', dataDir],
+    [
+      '--import',
+      'tsx',
+      join(repoRoot, 'src/cli/main.ts'),
+      'serve',
+      '--port',
+      '0',
+      '--data',
+      dataDir,
+    ],
     { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] },
   )
   let output = ''

@@ -43,8 +43,8 @@ function dataDir(): string {
   return d
 }
 
-async function start(dir: string): Promise<ServerProcess> {
-  const s = await startServerProcess({ dataDir: dir })
+async function start(dir: string, args: string[] = []): Promise<ServerProcess> {
+  const s = await startServerProcess({ dataDir: dir, args })
   servers.push(s)
   return s
 }
@@ -95,7 +95,7 @@ async function call(
 }
 
 /** A connection, an API destination to the sink, a rule on the default bus and its target. */
-async function configure(url: string, sinkUrl: string): Promise<void> {
+async function configure(url: string, sinkUrl: string, ratePerSecond = 10_000): Promise<void> {
   const conn = await call(url, 'CreateConnection', {
     Name: 'crash-conn',
     AuthorizationType: 'API_KEY',
@@ -106,7 +106,7 @@ async function configure(url: string, sinkUrl: string): Promise<void> {
     ConnectionArn: conn.ConnectionArn,
     InvocationEndpoint: `${sinkUrl}/events`,
     HttpMethod: 'POST',
-    InvocationRateLimitPerSecond: 10_000,
+    InvocationRateLimitPerSecond: ratePerSecond,
   })
   await call(url, 'PutRule', {
     Name: 'crash-rule',
@@ -497,6 +497,42 @@ test(
     for (const id of ids)
       assert.ok((sink.counts.get(id) ?? 0) > FAILURES, `${id} delivered before its failures`)
     report(t, 'attempts per event', histogram(attempts()))
+    await second.kill()
+  },
+)
+
+test(
+  'kill -9 while a backlog 40 times the delivery window drains: paged back in, nothing lost',
+  { timeout: 120_000 },
+  async (t) => {
+    const WINDOW = ['--delivery-window', '500']
+    const BACKLOG = 20_000
+    const sink = await startSink()
+    const dir = dataDir()
+    const first = await start(dir, WINDOW)
+    // One invocation a second while the backlog builds: the jobs wait (throttled in memory, or
+    // in the store beyond the window) without a delivery attempt being spent on them.
+    await configure(first.url, sink.url, 1)
+    const load = runLoad(first.url, 8)
+    const filled = await until(() => load.acked.size >= BACKLOG, 60_000)
+    await load.stop()
+    assert.ok(filled, `only ${String(load.acked.size)} events acknowledged`)
+    // Open the tap: the window drains at full speed, paging the backlog in behind it.
+    await call(first.url, 'UpdateApiDestination', {
+      Name: 'crash-dest',
+      InvocationRateLimitPerSecond: 10_000,
+    })
+    const midway = await until(() => sink.successes.size >= load.acked.size / 4, 30_000)
+    const before = snapshot(load, sink)
+    await first.kill()
+    await sleep(100)
+    report(t, 'at the kill', { ...before, acknowledgedNotDeliveredAtRestart: owed(load, sink) })
+    assert.ok(midway, 'the drain did not start')
+    assert.ok(before.acknowledgedNotDelivered > 5000, 'the kill came after most of the drain')
+
+    const second = await start(dir, WINDOW)
+    const { resumedJobs } = await assertNothingLost(t, load, sink, second, 60_000)
+    assert.ok(resumedJobs > 5000, `only ${String(resumedJobs)} jobs were pending at the restart`)
     await second.kill()
   },
 )

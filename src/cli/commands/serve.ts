@@ -23,6 +23,7 @@ export type ServeFlags = {
   maxRequestSize?: string
   sync?: string
   queueWindow?: string
+  deliveryWindow?: string
   logLevel?: string
 }
 
@@ -40,6 +41,8 @@ export function serveConfig(flags: ServeFlags, env: NodeJS.ProcessEnv): ServeCon
   if (flags.sync !== undefined) c.sync = parseSync(flags.sync)
   if (flags.queueWindow !== undefined)
     c.queueWindow = parsePositive(flags.queueWindow, 'queue window')
+  if (flags.deliveryWindow !== undefined)
+    c.deliveryWindow = parsePositive(flags.deliveryWindow, 'delivery window')
   if (flags.logLevel !== undefined) c.logLevel = flags.logLevel
   return c
 }

@@ -12,7 +12,14 @@ import type {
   QueueWrite,
   StoredMessage,
 } from '../../queue/model.js'
-import type { ConfigEntry, ConfigOp, DeadLetter, PendingDelivery, Store } from '../ports.js'
+import {
+  compareJobKeys,
+  type ConfigEntry,
+  type ConfigOp,
+  type DeadLetter,
+  type PendingDelivery,
+  type Store,
+} from '../ports.js'
 
 export function createMemoryStore(): Store {
   const config = new Map<string, ConfigEntry>()
@@ -105,14 +112,20 @@ export function createMemoryStore(): Store {
         }
         return Promise.resolve()
       },
-      pending() {
+      due(after, limit) {
+        // Sorted on every call: this store is for tests, where backlogs are small.
         const out: PendingDelivery[] = []
-        for (const job of jobs.values()) {
+        const keyed = [...jobs.values()]
+          .filter((j) => after === undefined || compareJobKeys(j, after) > 0)
+          .sort(compareJobKeys)
+        for (const job of keyed) {
+          if (out.length >= limit) break
           const event = events.get(eventKey({ id: job.eventId, busArn: job.busArn }))
           if (event) out.push({ job: copy(job), event: copy(event) })
         }
         return Promise.resolve(out)
       },
+      pendingCount: () => Promise.resolve(jobs.size),
       maxJobId: () => Promise.resolve(maxJobId),
       finish(ids) {
         for (const id of ids) jobs.delete(id)

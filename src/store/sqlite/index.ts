@@ -6,7 +6,7 @@
  * write that arrived while the previous commit ran in one transaction (group commit), so
  * concurrent PutEvents requests share one commit and one fsync, and the HTTP thread never waits
  * on the disk. A write's promise resolves only after its transaction has committed. Reads (at
- * start, and dead letters) use a connection on the calling thread; WAL lets both work at once.
+ * start, pages of due jobs, and dead letters) use a connection on the calling thread; WAL lets both work at once.
  */
 import Database from 'better-sqlite3'
 import { mkdirSync } from 'node:fs'
@@ -71,12 +71,23 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     counterGet: db.prepare<[], { value: number }>(
       "SELECT value FROM counters WHERE name = 'delivery_id'",
     ),
-    pending: db.prepare<[], PendingRow>(
-      `SELECT d.id, e.id AS event_id, e.bus_arn, d.rule_arn, d.target_id, d.attempts, d.due_at,
-              e.ingested_at, e.hops, e.body
-         FROM deliveries d JOIN events e ON e.seq = d.event_seq
-        ORDER BY d.id`,
+    // A page after a key is two range scans of the deliveries_by_due index: the rest of the
+    // key's due time, then later due times. (A row-value comparison, (due_at, id) > (?, ?),
+    // seeks to the due time only and then walks every id before the key: with many jobs due
+    // at one millisecond, each page cost more than the last.)
+    dueFirst: db.prepare<[number], PendingRow>(
+      `SELECT ${PENDING_COLUMNS} FROM deliveries d JOIN events e ON e.seq = d.event_seq
+        ORDER BY d.due_at, d.id LIMIT ?`,
     ),
+    dueSameTime: db.prepare<[number, number, number], PendingRow>(
+      `SELECT ${PENDING_COLUMNS} FROM deliveries d JOIN events e ON e.seq = d.event_seq
+        WHERE d.due_at = ? AND d.id > ? ORDER BY d.id LIMIT ?`,
+    ),
+    dueLater: db.prepare<[number, number], PendingRow>(
+      `SELECT ${PENDING_COLUMNS} FROM deliveries d JOIN events e ON e.seq = d.event_seq
+        WHERE d.due_at > ? ORDER BY d.due_at, d.id LIMIT ?`,
+    ),
+    pendingCount: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM deliveries'),
     letters: db.prepare<[string], LetterRow>(
       `SELECT l.*, e.id AS event_id, e.bus_arn, e.ingested_at, e.hops, e.body FROM dead_letters l
          JOIN events e ON e.seq = l.event_seq
@@ -238,21 +249,13 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
         }
         return write({ t: 'append', packed })
       },
-      pending: () =>
-        Promise.resolve(
-          st.pending.all().map((r): PendingDelivery => ({
-            job: {
-              id: r.id,
-              eventId: r.event_id,
-              busArn: r.bus_arn,
-              ruleArn: r.rule_arn,
-              targetId: r.target_id,
-              attempts: r.attempts,
-              dueAt: r.due_at,
-            },
-            event: eventOf(r),
-          })),
-        ),
+      due(after, limit) {
+        if (after === undefined) return Promise.resolve(st.dueFirst.all(limit).map(pendingOf))
+        const rows = st.dueSameTime.all(after.dueAt, after.id, limit)
+        if (rows.length < limit) rows.push(...st.dueLater.all(after.dueAt, limit - rows.length))
+        return Promise.resolve(rows.map(pendingOf))
+      },
+      pendingCount: () => Promise.resolve(st.pendingCount.get()?.n ?? 0),
       maxJobId: () => Promise.resolve(st.counterGet.get()?.value ?? 0),
       finish,
       reschedule: (job) => write({ t: 'reschedule', job }),
@@ -378,6 +381,24 @@ function eventOf(r: EventColumns): StoredEvent {
     text: r.body,
     ingestedAt: r.ingested_at,
     hops: r.hops,
+  }
+}
+
+const PENDING_COLUMNS = `d.id, e.id AS event_id, e.bus_arn, d.rule_arn, d.target_id, d.attempts,
+  d.due_at, e.ingested_at, e.hops, e.body`
+
+function pendingOf(r: PendingRow): PendingDelivery {
+  return {
+    job: {
+      id: r.id,
+      eventId: r.event_id,
+      busArn: r.bus_arn,
+      ruleArn: r.rule_arn,
+      targetId: r.target_id,
+      attempts: r.attempts,
+      dueAt: r.due_at,
+    },
+    event: eventOf(r),
   }
 }
 

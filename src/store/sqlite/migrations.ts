@@ -93,4 +93,9 @@ export const MIGRATIONS: readonly string[] = [
   `
   CREATE INDEX queue_messages_by_visibility ON queue_messages (queue_id, visible_at, seq);
   `,
+  // 4: pending jobs in the order the dispatcher pages them in (due time, then id), so a page
+  // is an index range scan however large the backlog.
+  `
+  CREATE INDEX deliveries_by_due ON deliveries (due_at, id);
+  `,
 ]
