@@ -4,8 +4,9 @@
  * fast both drain once their consumers come back, against a small backlog in the same run.
  * Prints figures; asserts nothing.
  *
- * `junction serve` runs in a child process (through tsx, on a fresh data dir, sync FULL). Its
- * RSS is read from /proc/<pid>/status (VmRSS) every 100 ms.
+ * `junction serve` runs in a child process as `npm start` runs it (built to `dist/` first; `--tsx`
+ * runs the sources through tsx instead), on a fresh data dir, sync FULL. Its RSS is read from
+ * /proc/<pid>/status (VmRSS) every 100 ms.
  *
  * 1. Queue fill: CreateQueue, then `--senders` loops of SendMessageBatch (10 messages of 200
  *    bytes per call, SQS JSON 1.0 written by hand) until `--messages` are sent.
@@ -32,7 +33,7 @@
  * machine is shared (every job is also being tried against the dead target meanwhile).
  */
 import Database from 'better-sqlite3'
-import { spawn, type ChildProcess } from 'node:child_process'
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { Agent, createServer, request, type Server } from 'node:http'
@@ -58,6 +59,10 @@ const CONSUMERS = Math.max(1, arg('consumers', 4))
 const WINDOW = arg('window', 0)
 const DRAIN_TIMEOUT_MS = arg('drain-timeout', 900) * 1000
 const DIRECT = process.argv.includes('--direct-fill')
+/** `--tsx`: run the server from the TypeScript sources through tsx (as the tests do). */
+const TSX = process.argv.includes('--tsx')
+/** What `npm start` runs; built from the current sources before the bench starts. */
+const SERVE_JS = 'dist/cli/main.js'
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const ACCOUNT = '111111111111'
@@ -97,9 +102,9 @@ async function startJunction(dataDir: string): Promise<Junction> {
   const proc = spawn(
     process.execPath,
     [
-      '--import',
-      'tsx',
-      join(repoRoot, 'src/cli/main.ts'),
+      ...(TSX
+        ? ['--import', 'tsx', join(repoRoot, 'src/cli/main.ts')]
+        : [join(repoRoot, SERVE_JS)]),
       'serve',
       '--port',
       '0',
@@ -535,6 +540,17 @@ async function run(messages: number, events: number): Promise<Run> {
 }
 
 async function main(): Promise<void> {
+  if (!TSX) {
+    // The server as `npm start` runs it: compiled, without tsx's loader in the process.
+    execFileSync(
+      process.execPath,
+      [join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'],
+      {
+        cwd: repoRoot,
+        stdio: 'inherit',
+      },
+    )
+  }
   console.log(
     `backlog bench: ${fmt(MESSAGES)} messages, ${fmt(EVENTS)} events, baseline ${fmt(BASELINE)} each` +
       `${DIRECT ? ' (written straight into the store)' : ''}; ` +
