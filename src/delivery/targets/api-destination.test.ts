@@ -462,6 +462,36 @@ describe('API destination adapter', () => {
       assert.equal(result.errorCode, 'SDK_CLIENT_ERROR')
       assert.match(result.errorMessage, /cannot be reached/)
     })
+
+    it('an endpoint that refused a connection is not tried again for a second', async () => {
+      const { clock, directory, adapter } = setup()
+      const conn = directory.addConnection('c', basic)
+      let requests = 0
+      const back = createServer((_req, res) => {
+        requests++
+        res.writeHead(200).end()
+      })
+      await new Promise<void>((r) => back.listen(0, '127.0.0.1', r))
+      const port = (back.address() as AddressInfo).port
+      await new Promise<void>((r) => back.close(() => r()))
+      const dest = directory.addDestination('d', conn, `http://127.0.0.1:${String(port)}/x`)
+      const first = failure(await adapter.invoke(invocation(dest.arn)))
+      assert.equal(first.errorCode, 'SDK_CLIENT_ERROR')
+      // The endpoint comes back at once; within the second it is not tried.
+      await new Promise<void>((r) => back.listen(port, '127.0.0.1', r))
+      try {
+        const second = failure(await adapter.invoke(invocation(dest.arn)))
+        assert.equal(second.retryable, true)
+        assert.equal(second.errorMessage, first.errorMessage)
+        assert.equal(requests, 0)
+        clock.advance(1_000)
+        assert.deepEqual(await adapter.invoke(invocation(dest.arn)), { outcome: 'delivered' })
+        assert.equal(requests, 1)
+      } finally {
+        back.closeAllConnections()
+        await new Promise<void>((r) => back.close(() => r()))
+      }
+    })
   })
 
   it('a missing destination or connection fails at once with NO_RESOURCE', async () => {

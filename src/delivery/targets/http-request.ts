@@ -24,7 +24,7 @@
  */
 import { validateHeaderName, validateHeaderValue } from 'node:http'
 import type { Clock } from '../../clock.js'
-import { transportRequest } from './http-transport.js'
+import { targetOf, transportRequest } from './http-transport.js'
 
 export const API_DESTINATION_TIMEOUT_MS = 5_000
 export const USER_AGENT = 'Amazon/EventBridge/ApiDestinations'
@@ -197,7 +197,11 @@ async function sendWithTransport(
   readText: boolean,
 ): Promise<HttpOutcome> {
   let exchange: ReturnType<typeof transportRequest>
+  let origin: string
   try {
+    origin = targetOf(call.url).origin
+    const down = refused.get(origin)
+    if (down && clock.now() < down.until) return { kind: 'unreachable', message: down.message }
     exchange = transportRequest(call, readText, MAX_RESPONSE_BYTES)
   } catch (err) {
     return { kind: 'unreachable', message: describeError(err) }
@@ -207,6 +211,7 @@ async function sendWithTransport(
     const res = await exchange.response
     // Only our timer cancels, so no response means the request timed out.
     if (res === undefined) return { kind: 'timeout' }
+    refused.delete(origin)
     const headers = res.headers
     return {
       kind: 'response',
@@ -220,11 +225,26 @@ async function sendWithTransport(
       text: res.text,
     }
   } catch (err) {
-    return { kind: 'unreachable', message: describeError(err) }
+    const message = describeError(err)
+    if (REFUSALS.has(String((err as { code?: unknown }).code)))
+      refused.set(origin, { until: clock.now() + REFUSED_FOR_MS, message })
+    return { kind: 'unreachable', message }
   } finally {
     stop()
   }
 }
+
+/**
+ * Origins that refused a connection (or whose name did not resolve) within the last
+ * {@link REFUSED_FOR_MS}: invocations to them fail at once with the same error instead of
+ * trying again. A target that is down otherwise costs a connection attempt per retry of every
+ * pending event, which took most of the CPU that ingest needed (a backlog of retries to a dead
+ * endpoint cut PutEvents to a tenth). The attempt still counts and is retried with backoff, as
+ * if the connection had been tried; a server that comes back is reached within that time.
+ */
+const refused = new Map<string, { until: number; message: string }>()
+const REFUSED_FOR_MS = 1_000
+const REFUSALS = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH'])
 
 /** Reads (or drains, so the connection can be reused) at most {@link MAX_RESPONSE_BYTES}. */
 async function readBody(res: Response, asText: boolean): Promise<string | undefined> {

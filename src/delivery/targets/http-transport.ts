@@ -35,7 +35,7 @@ export type TransportResponse = {
 const targets = new Map<string, { origin: string; path: string }>()
 const MAX_TARGETS = 1024
 
-function targetOf(url: string): { origin: string; path: string } {
+export function targetOf(url: string): { origin: string; path: string } {
   let t = targets.get(url)
   if (!t) {
     const u = new URL(url)
