@@ -6,7 +6,9 @@
  * - `bare`: the baseline. Reads the body, `JSON.parse`s it and answers a PutEvents-shaped
  *   response with one random UUID per entry, as a node:http server doing nothing else would.
  * - `sink`: an API destination endpoint. Answers 200 `{}` to every POST; `GET /count` answers
- *   how many POSTs it has had.
+ *   how many POSTs it has had, `GET /arrivals` the put-to-delivered latencies of the events
+ *   whose Detail carries `seq` and `sentAt` (epoch ms, `performance.timeOrigin + now()`), taken
+ *   when the body has arrived, since the previous call.
  */
 import { randomUUID } from 'node:crypto'
 import { Agent, createServer, request } from 'node:http'
@@ -76,19 +78,50 @@ async function bareClient(url: string, total: number, concurrency: number): Prom
 }
 
 let received = 0
+/** Put-to-delivered latencies by event seq, for events whose Detail carries `seq` and `sentAt`. */
+let latencies = new Map<number, number>()
+let arrivedAt: number[] = []
+let duplicates = 0
+/** Milliseconds since the epoch with sub-millisecond precision, comparable across processes. */
+const epochMs = () => performance.timeOrigin + performance.now()
+
+function recordLatency(body: string, at: number): void {
+  // Only the latency phase's events carry `sentAt`; the throughput phases pay no parse.
+  if (!body.includes('"sentAt"')) return
+  const event = JSON.parse(body) as { detail?: { seq?: number; sentAt?: number } }
+  const { seq, sentAt } = event.detail ?? {}
+  if (typeof seq !== 'number' || typeof sentAt !== 'number' || seq < 0) return
+  if (latencies.has(seq)) duplicates++
+  else {
+    latencies.set(seq, at - sentAt)
+    arrivedAt.push(at)
+  }
+}
+
 const server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
   if (req.method === 'GET' && req.url === '/count') {
     res.writeHead(200, { 'content-type': 'text/plain' })
     res.end(String(received))
     return
   }
+  if (req.method === 'GET' && req.url === '/arrivals') {
+    // What arrived since the last call: `{"latencies":[[seq, ms]…],"arrivedAt":[…],"duplicates":n}`.
+    res.writeHead(200, { 'content-type': 'application/json' })
+    res.end(JSON.stringify({ latencies: [...latencies], arrivedAt, duplicates }))
+    latencies = new Map()
+    arrivedAt = []
+    duplicates = 0
+    return
+  }
   const chunks: Buffer[] = []
   req.on('data', (c: Buffer) => chunks.push(c))
   req.on('end', () => {
     if (mode === 'sink') {
+      const at = epochMs()
       received++
       res.writeHead(200, { 'content-type': 'application/json' })
       res.end('{}')
+      recordLatency(Buffer.concat(chunks).toString('utf8'), at)
       return
     }
     const input = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { Entries?: unknown[] }

@@ -13,7 +13,7 @@
  *    events, of the mean batch group commit saw in (1), and of 32 requests.
  * 3. Put-to-delivered latency at a fixed rate (1,000 events/s, then a tenth of it): events carry
  *    their send time (`performance.now()`) in Detail; an API-destination target delivers them to
- *    a sink in this process, which records their arrival on the same clock.
+ *    a sink child, which records their arrival as epoch ms (`performance.timeOrigin + now()`).
  *
  * Options: `--duration S` (5), `--warmup S` (1), `--connections N` (32), `--latency-seconds S`
  * (10), `--rate N` events/s in (3) (1000), `--profile` (run the FULL server child under
@@ -24,8 +24,7 @@ import Database from 'better-sqlite3'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
-import { Agent, createServer, request } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { Agent, request } from 'node:http'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks'
@@ -606,41 +605,26 @@ type LatencyPhase = {
   putMs: number[]
   /** The server's figures for the phase (its longest commit, time in transactions, …). */
   probe: ProbeReport
-  /** The longest event-loop delay of this process (sender and sink) in the phase, ms. */
+  /** The longest event-loop delay of this process (the sender) in the phase, ms. */
   benchLoopMaxMs: number
 }
 
 /**
- * One server (sync FULL), one rule, one API-destination target on a sink in this process; for
+ * One server (sync FULL), one rule, one API-destination target on a sink child; for
  * each `[events/s, seconds]` phase, paced PutEvents of 10 entries (1 below 100 events/s) whose
  * Detail carries `seq` and `sentAt`, then up to 5 s for the last deliveries to arrive.
  */
 async function putToDelivered(phases: [number, number][]): Promise<LatencyPhase[]> {
-  // Per phase: latency (ms) by sequence number; warm-up events (seq < 0) are not kept.
-  let arrivals = new Map<number, number>()
-  let arrivedAt: number[] = []
-  let duplicates = 0
-  const sink = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
-    const chunks: Buffer[] = []
-    req.on('data', (c: Buffer) => chunks.push(c))
-    req.on('end', () => {
-      const at = performance.now()
-      res.writeHead(200, { 'content-type': 'application/json' })
-      res.end('{}')
-      const event = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
-        detail?: { seq?: number; sentAt?: number }
-      }
-      const { seq, sentAt } = event.detail ?? {}
-      if (typeof seq !== 'number' || typeof sentAt !== 'number' || seq < 0) return
-      if (arrivals.has(seq)) duplicates++
-      else {
-        arrivals.set(seq, at - sentAt)
-        arrivedAt.push(at)
-      }
-    })
-  })
-  await new Promise<void>((r) => sink.listen(0, '127.0.0.1', r))
-  const sinkUrl = `http://127.0.0.1:${String((sink.address() as AddressInfo).port)}/deliver`
+  // The sink is a child process, so that this process's own pauses (the sender's) do not count
+  // as delivery latency; both sides stamp times as epoch ms (timeOrigin + now()).
+  const sinkChild = await startPeer('sink')
+  const sinkUrl = `${sinkChild.url}/deliver`
+  const arrivalsOf = async () =>
+    (await (await fetch(`${sinkChild.url}/arrivals`)).json()) as {
+      latencies: [number, number][]
+      arrivedAt: number[]
+      duplicates: number
+    }
   const dataDir = tempDir('junction-bench-')
   const server = await startJunction(dataDir, latencySync, 'put-to-delivered')
   const agent = new Agent({ keepAlive: true, maxSockets: 64 })
@@ -652,7 +636,7 @@ async function putToDelivered(phases: [number, number][]): Promise<LatencyPhase[
     let putMs: number[] = []
     let failedPuts = 0
     const put = (firstSeq: number, entries: number): Promise<void> => {
-      const sentAt = performance.now()
+      const sentAt = performance.timeOrigin + performance.now()
       const body = JSON.stringify({
         Entries: Array.from({ length: entries }, (_, i) => ({
           Source: 'bench.latency',
@@ -673,7 +657,7 @@ async function putToDelivered(phases: [number, number][]): Promise<LatencyPhase[
             res.setEncoding('utf8')
             res.on('data', (c: string) => (text += c))
             res.on('end', () => {
-              if (firstSeq >= 0) putMs.push(performance.now() - sentAt)
+              if (firstSeq >= 0) putMs.push(performance.timeOrigin + performance.now() - sentAt)
               if (res.statusCode !== 200 || !text.startsWith('{"FailedEntryCount":0,')) failedPuts++
               done()
             })
@@ -712,9 +696,7 @@ async function putToDelivered(phases: [number, number][]): Promise<LatencyPhase[
     const results: LatencyPhase[] = []
     for (const [rate, seconds] of phases) {
       await sleep(200)
-      arrivals = new Map()
-      arrivedAt = []
-      duplicates = 0
+      await arrivalsOf() // drops what the warm-up or the phase before left
       failedPuts = 0
       putMs = []
       await probe(server)
@@ -722,18 +704,32 @@ async function putToDelivered(phases: [number, number][]): Promise<LatencyPhase[
       loopDelay.enable()
       const sent = await paced(rate, seconds, true)
       const deadline = performance.now() + 5000
-      while (arrivals.size < sent && performance.now() < deadline) await sleep(20)
+      const latencies = new Map<number, number>()
+      const arrivedAt: number[] = []
+      let duplicates = 0
+      for (;;) {
+        const got = await arrivalsOf()
+        for (const [seq, ms] of got.latencies) {
+          if (latencies.has(seq)) duplicates++
+          else latencies.set(seq, ms)
+        }
+        arrivedAt.push(...got.arrivedAt)
+        duplicates += got.duplicates
+        if (latencies.size >= sent || performance.now() >= deadline) break
+        await sleep(50)
+      }
       loopDelay.disable()
+      arrivedAt.sort((a, b) => a - b)
       const span = (arrivedAt.at(-1) ?? 0) - (arrivedAt[0] ?? 0)
       results.push({
         rate,
         seconds,
         sent,
-        arrived: arrivals.size,
+        arrived: latencies.size,
         duplicates,
         failedPuts,
         arrivalRate: span > 0 ? ((arrivedAt.length - 1) * 1000) / span : NaN,
-        deliveredMs: [...arrivals.values()].sort((a, b) => a - b),
+        deliveredMs: [...latencies.values()].sort((a, b) => a - b),
         putMs: putMs.sort((a, b) => a - b),
         probe: await probe(server),
         benchLoopMaxMs: loopDelay.max / 1e6,
@@ -744,8 +740,7 @@ async function putToDelivered(phases: [number, number][]): Promise<LatencyPhase[
     agent.destroy()
     await server.stop()
     printProfile(server)
-    sink.closeAllConnections()
-    await new Promise<void>((r) => sink.close(() => r()))
+    await sinkChild.stop()
     rmSync(dataDir, { recursive: true, force: true })
   }
 }
@@ -875,7 +870,7 @@ async function main(): Promise<void> {
   )
 
   console.log(
-    `\nput-to-delivered (sync ${latencySync.toUpperCase()}, one rule, API-destination target -> sink in this process; ` +
+    `\nput-to-delivered (sync ${latencySync.toUpperCase()}, one rule, API-destination target -> sink child; ` +
       `${String(ENTRIES)} entries/request, paced; up to 5 s allowed for the last deliveries)`,
   )
   const phases = await putToDelivered([
@@ -901,7 +896,7 @@ async function main(): Promise<void> {
       `  ${fmt(ph.rate)}/s: server ${fmt(p.commits / p.seconds)} commits/s, in transactions ${((100 * p.txnMs) / (p.seconds * 1000)).toFixed(0)}% of wall time, ` +
         `longest commit ${ms(p.maxTxnMs)} ms, events/commit mean ${(p.events / Math.max(1, p.eventsPerCommit.length)).toFixed(0)}, ` +
         `event loop ${(100 * p.elu).toFixed(0)}% busy, delay p50/p99/max ${loopDelays(p)} ms, ` +
-        `CPU ${(p.cpuMs / (p.seconds * 1000)).toFixed(2)} s/s; longest stall of this process ${ms(ph.benchLoopMaxMs)} ms`,
+        `CPU ${(p.cpuMs / (p.seconds * 1000)).toFixed(2)} s/s; longest stall of the sender ${ms(ph.benchLoopMaxMs)} ms`,
     )
   }
   const d = phases[0]!.deliveredMs
