@@ -152,6 +152,20 @@ export class LiveQueue {
     if (this.byId.size > this.paging.window) this.lower(this.keyOf(m))
   }
 
+  /**
+   * A message moved here by a redrive, whose move is not committed yet: in memory (pinned, so
+   * a page cannot read its row before then) and, when memory is over the window, the horizon
+   * comes down to just below it, so that it leaves once its move is committed ({@link unpin}).
+   */
+  arrive(m: StoredMessage, now: number): LiveMessage {
+    const beyond = this.beyond(m)
+    const live = this.add(m, now)
+    this.pin(live)
+    // Beyond the horizon already: it leaves once committed, and the horizon must not go up.
+    if (!beyond && this.byId.size > this.paging.window) this.lower(this.keyOf(live))
+    return live
+  }
+
   /** Whether a receive could find a visible message, in memory or by paging. */
   receivable(now: number): boolean {
     return this.held.visible > 0 || this.mayPage(now)

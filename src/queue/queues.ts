@@ -584,7 +584,7 @@ export class Queues {
       }
       delete next.receipt
       movedMessages.push(next)
-      arrived.push({ to, m: to.add(next, now) })
+      arrived.push({ to, m: to.arrive(next, now) })
     }
     if (movedMessages.length > 0)
       writes.push(
@@ -596,7 +596,6 @@ export class Queues {
     // Until the writes are committed the store's rows are stale: the messages stay in memory
     // (pinned) and pages skip the removed ones. Then what is beyond a horizon leaves memory.
     for (const m of taken) q.pin(m)
-    for (const { to, m } of arrived) to.pin(m)
     for (const { m } of moved) q.unsettled.add(m.seq)
     for (const seq of removed) q.unsettled.add(seq)
     if (writes.length > 0)
@@ -639,8 +638,12 @@ export class Queues {
       }
     }
     if (seqs.length > 0) {
-      await this.deps.store.write([{ t: 'remove', seqs }])
-      for (const seq of seqs) q.unsettled.delete(seq)
+      try {
+        await this.deps.store.write([{ t: 'remove', seqs }])
+      } finally {
+        // Committed, or failed and still in the store: either way pages may read the rows again.
+        for (const seq of seqs) q.unsettled.delete(seq)
+      }
     }
     // A FIFO group whose in-flight message is gone can be served to a waiting receiver.
     if (q.fifo && seqs.length > 0) this.notify(q)
@@ -661,6 +664,8 @@ export class Queues {
     const results: (QueueError | undefined)[] = []
     const updates: Extract<QueueWrite, { t: 'update' }>['messages'] = []
     const touched: LiveMessage[] = []
+    /** Pinned by this call until its change is committed (and only those). */
+    const pinned: LiveMessage[] = []
     for (const { handle, timeout } of entries) {
       try {
         const { m, token } = this.byHandle(q, handle, now)
@@ -679,6 +684,7 @@ export class Queues {
           )
         q.hide(m, now + timeout * 1000)
         q.pin(m)
+        pinned.push(m)
         updates.push(updateOf(m))
         results.push(undefined)
       } catch (e) {
@@ -690,9 +696,8 @@ export class Queues {
     // once the change is committed.
     for (const m of touched) if (!m.pins) q.settle(m)
     if (updates.length > 0) {
-      const changed = touched.filter((m) => m.pins)
       await this.deps.store.write([{ t: 'update', messages: updates }])
-      for (const m of changed) q.unpin(m)
+      for (const m of pinned) q.unpin(m)
     }
     this.notify(q)
     return results

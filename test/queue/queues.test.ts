@@ -568,6 +568,67 @@ const count = (queues: Queues, q: ReturnType<Queues['find']> & object) => {
 }
 
 describe('paging: a window of a few messages in memory, the rest in the store', () => {
+  test('messages redriven into a dead-letter queue stay within its window, and all arrive', async () => {
+    const { queues, clock } = await setup(undefined, undefined, 5)
+    const dlq = await queues.create(SCOPE, 'dlq', {}, {})
+    const q = await queues.create(
+      SCOPE,
+      'src',
+      { RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.arn, maxReceiveCount: 1 }) },
+      {},
+    )
+    for (let b = 0; b < 10; b++) await queues.send(q, bodies(10, `b${String(b)}-`), 'me')
+    // Each message is received once (visible again at once), then redriven on its next receive.
+    for (let i = 0; i < 40 && count(queues, q).some((n) => n > 0); i++) {
+      await queues.receive(q, { max: 10, visibilityTimeout: 0 })
+      await settle()
+      clock.advance(1)
+      assert.ok(dlq.byId.size <= 15, `${String(dlq.byId.size)} messages in the DLQ's memory`)
+    }
+    // Messages only in the store count as visible from the end of the second they became so.
+    clock.advance(1000)
+    assert.deepEqual(count(queues, dlq), [100, 0, 0])
+    const got = new Set<string>()
+    for (;;) {
+      const r = await queues.receive(dlq, { max: 10 })
+      if (r.length === 0) break
+      for (const m of r) got.add(m.body)
+      await queues.deleteMessages(
+        dlq,
+        r.map((m) => m.receiptHandle),
+      )
+      await settle()
+    }
+    assert.equal(got.size, 100)
+  })
+
+  test('a FIFO visibility change leaves no pin behind, so its messages can leave memory', async () => {
+    const { queues } = await setup(undefined, undefined, 2)
+    const f = await queues.create(SCOPE, 'f.fifo', { FifoQueue: 'true' }, {})
+    await queues.send(
+      f,
+      Array.from({ length: 6 }, (_, i) => ({
+        body: `a${String(i)}`,
+        groupId: `g${String(i)}`,
+        dedupId: `a${String(i)}`,
+      })),
+      'me',
+    )
+    const got = await queues.receive(f, { max: 10, visibilityTimeout: 30 })
+    assert.ok(got.length > 0)
+    await settle()
+    const results = await queues.changeVisibility(
+      f,
+      got.map((m) => ({ handle: m.receiptHandle, timeout: 0 })),
+    )
+    assert.ok(results.every((r) => r === undefined))
+    await settle()
+    assert.deepEqual(
+      [...f.byId.values()].map((m) => m.pins ?? 0),
+      [...f.byId.values()].map(() => 0),
+    )
+  })
+
   test('more messages than the window are each received exactly once, oldest first', async () => {
     const { queues } = await setup(undefined, undefined, 5)
     const q = await queues.create(SCOPE, 'q', {}, {})
