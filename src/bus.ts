@@ -65,14 +65,22 @@ export async function createBus(options: BusOptions): Promise<Bus> {
             options.onFatal?.(e)
           },
         })
-  const registry = await Registry.load(store.config, () => clock.now())
-  const queues = await Queues.load({
-    store: store.queues,
-    events: store.events,
-    clock,
-    log,
-    window: options.queueWindow,
-  })
+  let registry: Registry
+  let queues: Queues
+  try {
+    registry = await Registry.load(store.config, () => clock.now())
+    queues = await Queues.load({
+      store: store.queues,
+      events: store.events,
+      clock,
+      log,
+      window: options.queueWindow,
+    })
+  } catch (e) {
+    // Release the store (and the data directory's lock) for whoever tries next.
+    await store.close().catch(() => undefined)
+    throw e
+  }
   const metrics = createMetrics()
   const tail = new TailHub()
   let jobId = await store.events.maxJobId()

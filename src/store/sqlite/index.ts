@@ -173,6 +173,11 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     for (const w of waiting.values()) w.reject(e)
     waiting.clear()
     options.onFatal?.(e)
+    onClosed?.()
+  })
+  // A writer that ends without answering a close (it died) must not leave close() waiting.
+  writer.on('exit', () => {
+    onClosed?.()
   })
 
   // Writes made in one turn of the event loop cross to the writer in one message.
