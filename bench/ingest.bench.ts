@@ -43,7 +43,7 @@ const connections = arg('connections', 32)
 const latencySeconds = arg('latency-seconds', 10)
 const latencyRate = arg('rate', 1000)
 const deliveries = arg('deliveries', 20_000)
-const deliveryConcurrency = arg('delivery-concurrency', 64)
+const deliveryConcurrency = arg('delivery-concurrency', 256)
 const profile = process.argv.includes('--profile')
 /** `--latency-sync normal`: measure put-to-delivered with sync NORMAL (crash-safe, no fsync per commit). */
 const latencySync: 'full' | 'normal' =

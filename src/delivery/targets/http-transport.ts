@@ -10,10 +10,11 @@
 import { Agent, type Dispatcher } from 'undici'
 
 /**
- * Connections per origin: enough to keep a slow endpoint busy without opening hundreds of
- * sockets to a fast one (each extra socket costs reads and writes that batching would share).
+ * Connections per origin: as many as the dispatcher runs invocations at once, so that a slow
+ * endpoint (hundreds of ms per answer) still gets every invocation in flight at once; a fast
+ * one is served by the few connections it needs (undici opens them on demand).
  */
-export const CONNECTIONS_PER_ORIGIN = 64
+export const CONNECTIONS_PER_ORIGIN = 256
 
 const agent = new Agent({
   connections: CONNECTIONS_PER_ORIGIN,
