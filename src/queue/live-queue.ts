@@ -30,8 +30,6 @@ export type LiveMessage = StoredMessage & {
   state: MessageState
   /** MD5 of the body, computed once on first receive. */
   md5?: string
-  /** When the latest receive took it (in-flight time is limited to 12 hours from there). */
-  receivedAt?: number
   /** Changes to it not yet committed; it stays in memory while there are any. */
   pins?: number
 }

@@ -47,6 +47,8 @@ export type StoredMessage = {
   firstReceivedAt?: number
   /** The token of the latest receive; a receipt handle must carry it to act on the message. */
   receipt?: string
+  /** When the latest receive took it: its visibility may reach at most 12 hours past that. */
+  receivedAt?: number
 }
 
 /** A FIFO deduplication id seen recently (5 minutes), with the message it produced. */
@@ -74,6 +76,7 @@ export type QueueWrite =
         receiveCount: number
         firstReceivedAt?: number
         receipt?: string
+        receivedAt?: number
       }[]
     }
   | { t: 'remove'; seqs: number[] }

@@ -568,6 +568,7 @@ export class Queues {
         receiveCount: m.receiveCount,
         firstReceivedAt: m.firstReceivedAt,
         receipt: m.receipt,
+        receivedAt: now,
       })
       out.push(received(q, m))
     }
@@ -945,6 +946,7 @@ function updateOf(m: LiveMessage): Extract<QueueWrite, { t: 'update' }>['message
     receiveCount: m.receiveCount,
     ...(m.firstReceivedAt !== undefined ? { firstReceivedAt: m.firstReceivedAt } : {}),
     ...(m.receipt !== undefined ? { receipt: m.receipt } : {}),
+    ...(m.receivedAt !== undefined ? { receivedAt: m.receivedAt } : {}),
   }
 }
 

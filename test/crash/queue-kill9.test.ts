@@ -49,13 +49,29 @@ type Received = { MessageId: string; ReceiptHandle: string; Body: string }
 /** Receives until the queue has been empty for a whole long poll; every message, deleted. */
 async function drain(url: string, queueUrl: string): Promise<Received[]> {
   const out: Received[] = []
+  const deadline = Date.now() + 60_000
   for (;;) {
     const r = await call<{ Messages?: Received[] }>(url, 'AmazonSQS.ReceiveMessage', {
       QueueUrl: queueUrl,
       MaxNumberOfMessages: 10,
       WaitTimeSeconds: 1,
     })
-    if (!r.Messages) return out
+    if (!r.Messages) {
+      // An empty receive does not mean an empty queue: messages in flight at the crash become
+      // visible when their timeout runs out (counted at most a second late when only stored).
+      const { Attributes: a } = await call<{ Attributes: Record<string, string> }>(
+        url,
+        'AmazonSQS.GetQueueAttributes',
+        {
+          QueueUrl: queueUrl,
+          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+        },
+      )
+      const left =
+        Number(a.ApproximateNumberOfMessages) + Number(a.ApproximateNumberOfMessagesNotVisible)
+      if (left === 0 || Date.now() > deadline) return out
+      continue
+    }
     out.push(...r.Messages)
     await call(url, 'AmazonSQS.DeleteMessageBatch', {
       QueueUrl: queueUrl,

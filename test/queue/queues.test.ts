@@ -602,6 +602,33 @@ describe('paging: a window of a few messages in memory, the rest in the store', 
     assert.equal(got.size, 100)
   })
 
+  for (const kind of ['memory', 'sqlite'] as const)
+    test(`the 12-hour visibility limit counts from the receive for a message out of memory (${kind})`, async () => {
+      const store =
+        kind === 'memory' ? createMemoryStore() : createSqliteStore({ dataDir: tempDir() })
+      try {
+        const { queues, clock } = await setup(store, undefined, 5)
+        const q = await queues.create(SCOPE, 'q', {}, {})
+        await queues.send(q, bodies(10), 'me')
+        const [m] = await queues.receive(q, { max: 1, visibilityTimeout: 7200 })
+        // It leaves memory once its receive is committed (on SQLite, by the writer thread).
+        for (let i = 0; i < 200 && q.byId.has(m!.id); i++)
+          await new Promise((r) => setTimeout(r, 5))
+        assert.equal(q.byId.has(m!.id), false, 'the message in flight left memory')
+        clock.advance(3_600_000)
+        const [tooLong] = await queues.changeVisibility(q, [
+          { handle: m!.receiptHandle, timeout: 43_200 },
+        ])
+        assert.match(tooLong?.message ?? 'accepted', /beyond the limit \[43200 seconds\]/)
+        const [fine] = await queues.changeVisibility(q, [
+          { handle: m!.receiptHandle, timeout: 39_600 },
+        ])
+        assert.equal(fine, undefined)
+      } finally {
+        await store.close()
+      }
+    })
+
   test('a FIFO visibility change leaves no pin behind, so its messages can leave memory', async () => {
     const { queues } = await setup(undefined, undefined, 2)
     const f = await queues.create(SCOPE, 'f.fifo', { FifoQueue: 'true' }, {})

@@ -64,8 +64,10 @@ export function createMemoryStore(): Store {
           }
           delete next.firstReceivedAt
           delete next.receipt
+          delete next.receivedAt
           if (u.firstReceivedAt !== undefined) next.firstReceivedAt = u.firstReceivedAt
           if (u.receipt !== undefined) next.receipt = u.receipt
+          if (u.receivedAt !== undefined) next.receivedAt = u.receivedAt
           messages.set(u.seq, next)
         }
         return

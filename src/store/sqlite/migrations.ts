@@ -98,4 +98,9 @@ export const MIGRATIONS: readonly string[] = [
   `
   CREATE INDEX deliveries_by_due ON deliveries (due_at, id);
   `,
+  // 5: a message's latest receive time, which the 12-hour limit on its visibility counts from
+  // (a message in flight may be only in the store).
+  `
+  ALTER TABLE queue_messages ADD COLUMN received_at INTEGER;
+  `,
 ]

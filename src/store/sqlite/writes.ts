@@ -49,11 +49,12 @@ export function writeStatements(db: Database.Database) {
     queueDedupDelete: db.prepare('DELETE FROM queue_dedup WHERE queue_id = ?'),
     messageInsert: db.prepare(
       `INSERT INTO queue_messages (seq, queue_id, id, body, meta, sent_at, visible_at,
-         receive_count, first_received_at, receipt) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         receive_count, first_received_at, receipt, received_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     messageUpdate: db.prepare(
       `UPDATE queue_messages SET queue_id = ?, visible_at = ?, receive_count = ?,
-         first_received_at = ?, receipt = ? WHERE seq = ?`,
+         first_received_at = ?, receipt = ?, received_at = ? WHERE seq = ?`,
     ),
     messageDelete: db.prepare('DELETE FROM queue_messages WHERE seq = ?'),
     messagePurge: db.prepare('DELETE FROM queue_messages WHERE queue_id = ? AND seq <= ?'),
@@ -124,6 +125,7 @@ export function writeStatements(db: Database.Database) {
             m.receiveCount,
             m.firstReceivedAt ?? null,
             m.receipt ?? null,
+            m.receivedAt ?? null,
           )
         if (w.messages.length > 0) st.seqBump.run(w.messages[w.messages.length - 1]!.seq)
         for (const d of w.dedup) st.dedupPut.run(d.queueId, d.key, d.messageId, d.seq, d.at)
@@ -136,6 +138,7 @@ export function writeStatements(db: Database.Database) {
             u.receiveCount,
             u.firstReceivedAt ?? null,
             u.receipt ?? null,
+            u.receivedAt ?? null,
             u.seq,
           )
         return
@@ -239,6 +242,7 @@ export type MessageRow = {
   receive_count: number
   first_received_at: number | null
   receipt: string | null
+  received_at: number | null
 }
 
 export function messageOfRow(r: MessageRow): StoredMessage {
@@ -255,6 +259,7 @@ export function messageOfRow(r: MessageRow): StoredMessage {
   }
   if (r.first_received_at !== null) m.firstReceivedAt = r.first_received_at
   if (r.receipt !== null) m.receipt = r.receipt
+  if (r.received_at !== null) m.receivedAt = r.received_at
   return m
 }
 
