@@ -770,14 +770,15 @@ function rawSqlite(mode: 'separate' | 'mixed', k: number, seconds: number): RawR
     for (const m of MIGRATIONS) db.exec(m)
     const insert = db.prepare(
       `INSERT INTO queue_messages (seq, queue_id, id, body, meta, sent_at, visible_at,
-         receive_count, first_received_at, receipt) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         receive_count, first_received_at, receipt, received_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     )
     const seqBump = db.prepare(
       "UPDATE counters SET value = max(value, ?) WHERE name = 'message_seq'",
     )
     const update = db.prepare(
       `UPDATE queue_messages SET queue_id = ?, visible_at = ?, receive_count = ?,
-         first_received_at = ?, receipt = ? WHERE seq = ?`,
+         first_received_at = ?, receipt = ?, received_at = ? WHERE seq = ?`,
     )
     const remove = db.prepare('DELETE FROM queue_messages WHERE seq = ?')
     const queueId = randomUUID()
@@ -797,13 +798,22 @@ function rawSqlite(mode: 'separate' | 'mixed', k: number, seconds: number): RawR
           0,
           null,
           null,
+          null,
         )
       seqBump.run(first + k - 1)
     }
     const updateK = (first: number) => {
       const now = Date.now()
       for (let i = 0; i < k; i++)
-        update.run(queueId, now + 30_000, 1, now, randomBytes(12).toString('base64url'), first + i)
+        update.run(
+          queueId,
+          now + 30_000,
+          1,
+          now,
+          randomBytes(12).toString('base64url'),
+          now,
+          first + i,
+        )
     }
     const removeK = (first: number) => {
       for (let i = 0; i < k; i++) remove.run(first + i)
