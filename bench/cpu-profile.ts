@@ -22,7 +22,8 @@ function label(f: CallFrame): string {
   return `${name} ${file}:${String(f.lineNumber + 1)}`
 }
 
-export function summarizeProfile(path: string, top = 20): string[] {
+/** A profile file with its nodes by id and each node's parent. */
+function readProfile(path: string) {
   const profile = JSON.parse(readFileSync(path, 'utf8')) as Profile
   const byId = new Map<number, ProfileNode>()
   const parent = new Map<number, number>()
@@ -30,6 +31,11 @@ export function summarizeProfile(path: string, top = 20): string[] {
     byId.set(n.id, n)
     for (const c of n.children ?? []) parent.set(c, n.id)
   }
+  return { profile, byId, parent }
+}
+
+export function summarizeProfile(path: string, top = 20): string[] {
+  const { profile, byId, parent } = readProfile(path)
   const self = new Map<string, number>()
   const total = new Map<string, number>()
   let busy = 0
@@ -75,13 +81,7 @@ export function summarizeProfile(path: string, top = 20): string[] {
 export type Category = { name: string; test: (frame: CallFrame) => boolean }
 
 export function breakdownProfile(path: string, categories: Category[]): Map<string, number> {
-  const profile = JSON.parse(readFileSync(path, 'utf8')) as Profile
-  const byId = new Map<number, ProfileNode>()
-  const parent = new Map<number, number>()
-  for (const n of profile.nodes) {
-    byId.set(n.id, n)
-    for (const c of n.children ?? []) parent.set(c, n.id)
-  }
+  const { profile, byId, parent } = readProfile(path)
   const cache = new Map<number, string>()
   const categoryOf = (id: number): string => {
     let found = cache.get(id)
