@@ -43,14 +43,8 @@ import { dirname, join, resolve } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
 import { envelopeText, envelopeTime } from '../src/engine/envelope.js'
+import { numberArg as arg } from './args.js'
 
-const arg = (name: string, fallback: number): number => {
-  const at = process.argv.indexOf(`--${name}`)
-  if (at < 0) return fallback
-  const v = Number(process.argv[at + 1])
-  if (!Number.isFinite(v) || v < 0) throw new Error(`--${name} needs a number`)
-  return v
-}
 const MESSAGES = arg('messages', 1_000_000)
 const EVENTS = arg('events', 1_000_000)
 const BASELINE = arg('baseline', 20_000)

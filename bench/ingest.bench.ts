@@ -32,11 +32,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
 import { envelopeText, envelopeTime } from '../src/engine/envelope.js'
 import { MIGRATIONS } from '../src/store/sqlite/migrations.js'
 import { breakdownProfile, summarizeProfile, type Category } from './cpu-profile.js'
+import { numberArg as arg } from './args.js'
 
-const arg = (name: string, fallback: number): number => {
-  const at = process.argv.indexOf(`--${name}`)
-  return at >= 0 ? Number(process.argv[at + 1]) : fallback
-}
 const duration = arg('duration', 5)
 const warmup = arg('warmup', 1)
 const connections = arg('connections', 32)

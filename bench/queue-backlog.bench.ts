@@ -23,14 +23,8 @@ import { systemClock } from '../src/clock.js'
 import { DEFAULTS } from '../src/config.js'
 import { Queues } from '../src/queue/queues.js'
 import { createSqliteStore } from '../src/store/sqlite/index.js'
+import { numberArg as arg } from './args.js'
 
-const arg = (name: string, fallback: number): number => {
-  const at = process.argv.indexOf(`--${name}`)
-  if (at < 0) return fallback
-  const v = Number(process.argv[at + 1])
-  if (!Number.isFinite(v) || v < 0) throw new Error(`--${name} needs a number`)
-  return v
-}
 const MESSAGES = arg('messages', 1_000_000)
 const WINDOW = arg('window', 10_000)
 const DRAIN = arg('drain', 100_000)

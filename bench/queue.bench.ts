@@ -56,17 +56,11 @@ import type { WriteAnswer, WriteOp, WriteRequest } from '../src/store/sqlite/wri
 import { MIGRATIONS } from '../src/store/sqlite/migrations.js'
 import { summarizeProfile } from './cpu-profile.js'
 import { unpackAppend } from '../src/store/sqlite/append-rows.js'
+import { numberArg as arg } from './args.js'
 
 // ---------------------------------------------------------------------------------------------
 // Options
 
-const arg = (name: string, fallback: number): number => {
-  const at = process.argv.indexOf(`--${name}`)
-  if (at < 0) return fallback
-  const v = Number(process.argv[at + 1])
-  if (!Number.isFinite(v) || v < 0) throw new Error(`--${name} needs a number`)
-  return v
-}
 const MESSAGES = arg('messages', 100_000)
 const SINGLE = arg('single', 10_000)
 const SDK_MESSAGES = arg('sdk', 20_000)
