@@ -173,6 +173,8 @@ export class Ingest {
       if (rules.length > 0) deps.metrics.matchedEvents.inc({ EventBusName: r.bus.name })
       for (const rule of rules)
         deps.metrics.triggeredRules.inc({ EventBusName: r.bus.name, RuleName: rule.name })
+      // Nobody tailing (the usual case): no record to build for every event.
+      if (deps.tail.size === 0) return
       try {
         deps.tail.publish({
           busArn: r.bus.arn,
