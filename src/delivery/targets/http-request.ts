@@ -226,8 +226,11 @@ async function sendWithTransport(
     }
   } catch (err) {
     const message = describeError(err)
-    if (REFUSALS.has(String((err as { code?: unknown }).code)))
+    if (REFUSALS.has(String((err as { code?: unknown }).code))) {
+      // Bounded like every cache here: forgetting an entry only means one more real attempt.
+      if (refused.size >= MAX_REFUSED) refused.clear()
       refused.set(origin, { until: clock.now() + REFUSED_FOR_MS, message })
+    }
     return { kind: 'unreachable', message }
   } finally {
     stop()
@@ -244,6 +247,7 @@ async function sendWithTransport(
  */
 const refused = new Map<string, { until: number; message: string }>()
 const REFUSED_FOR_MS = 1_000
+const MAX_REFUSED = 1_024
 const REFUSALS = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH'])
 
 /** Reads (or drains, so the connection can be reused) at most {@link MAX_RESPONSE_BYTES}. */
