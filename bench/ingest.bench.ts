@@ -16,8 +16,9 @@
  *    a sink child, which records their arrival as epoch ms (`performance.timeOrigin + now()`).
  *
  * Options: `--duration S` (5), `--warmup S` (1), `--connections N` (32), `--latency-seconds S`
- * (10), `--rate N` events/s in (3) (1000), `--profile` (run the FULL server child under
- * `--cpu-prof` and print its hottest functions).
+ * (10), `--rate N` events/s in (3) (1000), `--deliveries N` (20,000), `--delivery-concurrency N`
+ * (256), `--profile` (run the measured server children under `--cpu-prof` and print their
+ * hottest functions), `--only delivery` or `--only latency` (that part alone).
  */
 import autocannon from 'autocannon'
 import Database from 'better-sqlite3'
@@ -42,6 +43,10 @@ const latencyRate = arg('rate', 1000)
 const deliveries = arg('deliveries', 20_000)
 const deliveryConcurrency = arg('delivery-concurrency', 256)
 const profile = process.argv.includes('--profile')
+/** `--only delivery` or `--only latency`: that part alone. */
+const only = process.argv.includes('--only')
+  ? process.argv[process.argv.indexOf('--only') + 1]
+  : undefined
 /** `--latency-sync normal`: measure put-to-delivered with sync NORMAL (crash-safe, no fsync per commit). */
 const latencySync: 'full' | 'normal' =
   process.argv[process.argv.indexOf('--latency-sync') + 1] === 'normal' &&
@@ -471,7 +476,7 @@ async function deliveryThroughput(
 ): Promise<DeliveryThroughput> {
   const bare = await bareClient(`${sink.url}/deliver`, total, concurrency)
   const dataDir = tempDir('junction-bench-')
-  const server = await startJunction(dataDir, 'full')
+  const server = await startJunction(dataDir, 'full', 'delivery drain')
   try {
     await setUpRouting(server.url, `${sink.url}/deliver`, [
       { name: 'bench-all', pattern: { source: [SOURCE] }, deliver: true },
@@ -513,6 +518,7 @@ async function deliveryThroughput(
     }
   } finally {
     await server.stop()
+    printProfile(server)
     rmSync(dataDir, { recursive: true, force: true })
   }
 }
@@ -745,6 +751,56 @@ async function putToDelivered(phases: [number, number][]): Promise<LatencyPhase[
 // ---------------------------------------------------------------------------------------------
 // Run and print
 
+/** The put-to-delivered lines (see {@link putToDelivered}). */
+function printPutToDelivered(phases: LatencyPhase[]): void {
+  console.log(
+    `\nput-to-delivered (sync ${latencySync.toUpperCase()}, one rule, API-destination target -> sink child; ` +
+      `${String(ENTRIES)} entries/request, paced; up to 5 s allowed for the last deliveries)`,
+  )
+  console.log(
+    'events/s x s     arrived   dup  failed puts   p50 ms   p90 ms   p99 ms   max ms   sink got/s   put p50/p99 ms',
+  )
+  for (const ph of phases) {
+    const dm = ph.deliveredMs
+    console.log(
+      `${`${fmt(ph.rate)} x ${String(ph.seconds)}`.padEnd(12)} ${`${fmt(ph.arrived)}/${fmt(ph.sent)}`.padStart(13)} ` +
+        `${String(ph.duplicates).padStart(5)} ${String(ph.failedPuts).padStart(12)} ` +
+        `${ms(percentile(dm, 0.5)).padStart(8)} ${ms(percentile(dm, 0.9)).padStart(8)} ` +
+        `${ms(percentile(dm, 0.99)).padStart(8)} ${ms(dm.at(-1) ?? NaN).padStart(8)} ${fmt(ph.arrivalRate).padStart(12)}   ` +
+        `${ms(percentile(ph.putMs, 0.5))}/${ms(percentile(ph.putMs, 0.99))}`,
+    )
+  }
+  for (const ph of phases) {
+    const p = ph.probe
+    console.log(
+      `  ${fmt(ph.rate)}/s: server ${fmt(p.commits / p.seconds)} commits/s, in transactions ${((100 * p.txnMs) / (p.seconds * 1000)).toFixed(0)}% of wall time, ` +
+        `longest commit ${ms(p.maxTxnMs)} ms, events/commit mean ${(p.events / Math.max(1, p.eventsPerCommit.length)).toFixed(0)}, ` +
+        `event loop ${(100 * p.elu).toFixed(0)}% busy, delay p50/p99/max ${loopDelays(p)} ms, ` +
+        `CPU ${(p.cpuMs / (p.seconds * 1000)).toFixed(2)} s/s; longest stall of the sender ${ms(ph.benchLoopMaxMs)} ms`,
+    )
+  }
+}
+
+/** The delivery comparison's lines (see {@link deliveryThroughput}). */
+function printDeliveryThroughput(t: DeliveryThroughput): void {
+  console.log(
+    `\nAPI-destination delivery throughput, ${fmt(deliveries)} deliveries to the sink child each way`,
+  )
+  console.log(
+    `  bare node:http client (${String(deliveryConcurrency)} in flight, keep-alive): ${fmt(t.bare.rate)} requests/s, ` +
+      `${(t.bare.cpuMsPerRequest * 1000).toFixed(0)} us CPU/request`,
+  )
+  console.log(
+    `  Junction (sync FULL, a backlog of ${fmt(deliveries)} jobs): ${fmt(t.junction.rate)} deliveries/s ` +
+      `from the sink's resumption to the last delivery (${t.junction.seconds.toFixed(1)} s; the puts took ${t.junction.putSeconds.toFixed(1)} s before), ` +
+      `${(t.junction.cpuMsPerDelivery * 1000).toFixed(0)} us server CPU per delivery (main thread ${((t.junction.probe.mainCpuMs * 1000) / deliveries).toFixed(0)} us), ` +
+      `event loop delay p50/p99/max ${loopDelays(t.junction.probe)} ms`,
+  )
+  console.log(
+    `  delivery: Junction deliveries/s / bare node:http client requests/s   ${(t.junction.rate / t.bare.rate).toFixed(2)}  (aim >= 0.7)`,
+  )
+}
+
 async function main(): Promise<void> {
   console.log(
     `machine: ${String(cpus().length)} CPUs, 1-minute load average ${loadavg()[0]!.toFixed(1)} at the start`,
@@ -755,6 +811,21 @@ async function main(): Promise<void> {
       `servers in child processes, autocannon in this one`,
   )
   const sink = await startPeer('sink')
+  if (only === 'delivery') {
+    printDeliveryThroughput(await deliveryThroughput(sink, deliveries, deliveryConcurrency))
+    await sink.stop()
+    return
+  }
+  if (only === 'latency') {
+    await sink.stop()
+    printPutToDelivered(
+      await putToDelivered([
+        [latencyRate, latencySeconds],
+        [latencyRate / 10, 3],
+      ]),
+    )
+    return
+  }
   const bare = await startPeer('bare')
   const bareLoad = await measure(bare)
   await bare.stop()
@@ -851,51 +922,13 @@ async function main(): Promise<void> {
     console.log(`${label.padEnd(22)} ${fmt(f).padStart(17)} ${fmt(n).padStart(21)}`)
   }
 
-  const t = throughput
-  console.log(
-    `\nAPI-destination delivery throughput, ${fmt(deliveries)} deliveries to the sink child each way`,
-  )
-  console.log(
-    `  bare node:http client (${String(deliveryConcurrency)} in flight, keep-alive): ${fmt(t.bare.rate)} requests/s, ` +
-      `${(t.bare.cpuMsPerRequest * 1000).toFixed(0)} us CPU/request`,
-  )
-  console.log(
-    `  Junction (sync FULL, a backlog of ${fmt(deliveries)} jobs): ${fmt(t.junction.rate)} deliveries/s ` +
-      `from the sink's resumption to the last delivery (${t.junction.seconds.toFixed(1)} s; the puts took ${t.junction.putSeconds.toFixed(1)} s before), ` +
-      `${(t.junction.cpuMsPerDelivery * 1000).toFixed(0)} us server CPU per delivery (main thread ${((t.junction.probe.mainCpuMs * 1000) / deliveries).toFixed(0)} us), ` +
-      `event loop delay p50/p99/max ${loopDelays(t.junction.probe)} ms`,
-  )
+  printDeliveryThroughput(throughput)
 
-  console.log(
-    `\nput-to-delivered (sync ${latencySync.toUpperCase()}, one rule, API-destination target -> sink child; ` +
-      `${String(ENTRIES)} entries/request, paced; up to 5 s allowed for the last deliveries)`,
-  )
   const phases = await putToDelivered([
     [latencyRate, latencySeconds],
     [latencyRate / 10, 3],
   ])
-  console.log(
-    'events/s x s     arrived   dup  failed puts   p50 ms   p90 ms   p99 ms   max ms   sink got/s   put p50/p99 ms',
-  )
-  for (const ph of phases) {
-    const dm = ph.deliveredMs
-    console.log(
-      `${`${fmt(ph.rate)} x ${String(ph.seconds)}`.padEnd(12)} ${`${fmt(ph.arrived)}/${fmt(ph.sent)}`.padStart(13)} ` +
-        `${String(ph.duplicates).padStart(5)} ${String(ph.failedPuts).padStart(12)} ` +
-        `${ms(percentile(dm, 0.5)).padStart(8)} ${ms(percentile(dm, 0.9)).padStart(8)} ` +
-        `${ms(percentile(dm, 0.99)).padStart(8)} ${ms(dm.at(-1) ?? NaN).padStart(8)} ${fmt(ph.arrivalRate).padStart(12)}   ` +
-        `${ms(percentile(ph.putMs, 0.5))}/${ms(percentile(ph.putMs, 0.99))}`,
-    )
-  }
-  for (const ph of phases) {
-    const p = ph.probe
-    console.log(
-      `  ${fmt(ph.rate)}/s: server ${fmt(p.commits / p.seconds)} commits/s, in transactions ${((100 * p.txnMs) / (p.seconds * 1000)).toFixed(0)}% of wall time, ` +
-        `longest commit ${ms(p.maxTxnMs)} ms, events/commit mean ${(p.events / Math.max(1, p.eventsPerCommit.length)).toFixed(0)}, ` +
-        `event loop ${(100 * p.elu).toFixed(0)}% busy, delay p50/p99/max ${loopDelays(p)} ms, ` +
-        `CPU ${(p.cpuMs / (p.seconds * 1000)).toFixed(2)} s/s; longest stall of the sender ${ms(ph.benchLoopMaxMs)} ms`,
-    )
-  }
+  printPutToDelivered(phases)
   const d = phases[0]!.deliveredMs
 
   const fullRaw = raw.get(`full/${String(fullBatch)}`)!
@@ -920,7 +953,7 @@ async function main(): Promise<void> {
     `  p99 put-to-delivered                           ${ms(percentile(d, 0.99))} ms  (aim < 10 ms)`,
   )
   console.log(
-    `  delivery: Junction deliveries/s / bare node:http client requests/s   ${(t.junction.rate / t.bare.rate).toFixed(2)}  (aim >= 0.7)`,
+    `  delivery: Junction deliveries/s / bare node:http client requests/s   ${(throughput.junction.rate / throughput.bare.rate).toFixed(2)}  (aim >= 0.7)`,
   )
   console.log(
     `  Junction FULL events/s / raw SQLite FULL event rows/s at ${String(fullBatch)}/txn     ${((full.reqPerSec * ENTRIES) / fullRaw).toFixed(2)}`,

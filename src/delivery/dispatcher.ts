@@ -51,7 +51,10 @@ export const DEFAULT_DELIVERY_WINDOW = 10_000
 
 export class Dispatcher {
   private readonly window: DeliveryWindow
+  /** Invocations running: the slots `maxInFlight` bounds. */
   private inFlight = 0
+  /** Jobs started and not settled: running, or their outcome's write not committed yet. */
+  private busy = 0
   private pumpScheduled = false
   private timer: { at: number; cancel: () => void } | undefined
   private stopping = false
@@ -107,7 +110,7 @@ export class Dispatcher {
     this.window.stop()
     this.timer?.cancel()
     this.timer = undefined
-    if (this.inFlight === 0) return
+    if (this.busy === 0) return
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, timeoutMs)
       this.idle.push(() => {
@@ -134,7 +137,17 @@ export class Dispatcher {
       const item = this.window.take(now)
       if (!item) break
       this.inFlight++
-      void this.run(item)
+      this.busy++
+      // The slot is freed as soon as the target has answered: the outcome's write (batched with
+      // others, up to 20 ms) must not hold an invocation slot, or it caps the delivery rate.
+      let slotHeld = true
+      const freeSlot = () => {
+        if (!slotHeld) return
+        slotHeld = false
+        this.inFlight--
+        this.pumpSoon()
+      }
+      void this.run(item, freeSlot)
         .catch((e: unknown) => {
           if (item.unsaved) {
             // The outcome is known but could not be stored: retry the write, not the target.
@@ -149,9 +162,9 @@ export class Dispatcher {
           this.window.delay(item)
         })
         .finally(() => {
-          this.inFlight--
-          if (this.inFlight === 0) for (const f of this.idle.splice(0)) f()
-          this.pump()
+          freeSlot()
+          this.busy--
+          if (this.busy === 0) for (const f of this.idle.splice(0)) f()
         })
     }
     this.arm(now)
@@ -211,7 +224,7 @@ export class Dispatcher {
     })
   }
 
-  private async run(item: Item): Promise<void> {
+  private async run(item: Item, freeSlot: () => void): Promise<void> {
     const { deps } = this
     const { job, event } = item
     const rule = deps.registry.rule(job.ruleArn)
@@ -270,6 +283,7 @@ export class Dispatcher {
         attempt,
       })
     }
+    freeSlot()
     await this.settle(item, rule, target, attempt, result)
   }
 
