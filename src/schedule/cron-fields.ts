@@ -82,7 +82,8 @@ export function cronerPattern(fields: string): string {
     dom === '?' ? '*' : dayOfMonth(dom),
     values(month, MONTH),
     dow === '?' ? '*' : dayOfWeek(dow),
-    values(year, YEAR),
+    // croner's `*` year runs past AWS's last year, 2199
+    year === '*' ? `${YEAR.min}-${YEAR.max}` : values(year, YEAR),
   ].join(' ')
 }
 

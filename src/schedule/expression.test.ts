@@ -242,6 +242,8 @@ test('next cron fire in UTC, worked out on the calendar', () => {
     ['cron(15 10 ? * 6L 2002-2005)', '2025-01-01T00:00:00Z', undefined],
     ['cron(0 0 1 1 ? 2199)', '2198-06-01T00:00:00Z', '2199-01-01T00:00:00Z'],
     ['cron(0 0 1 1 ? 2199)', '2199-01-01T00:00:00Z', undefined],
+    // AWS's years end in 2199, `*` included
+    ['cron(0 0 1 1 ? *)', '2199-01-01T00:00:00Z', undefined],
     // Feb 29 in 2025-2030: only 2028 has one
     ['cron(0 0 29 2 ? 2025-2030)', '2025-01-01T00:00:00Z', '2028-02-29T00:00:00Z'],
     // 0/15 and strictly-after: exactly on a fire time gives the next one

@@ -182,6 +182,8 @@ export function nextCronFire(
   const engine = engineOf(cron)
   if (timeZone === 'UTC') return nextUtc(engine, afterMs)
   let wall = wallClock(afterMs, timeZone)
+  // ends: matches strictly increase and run out in 2199; passing over stops once the matches
+  // leave the gap or the repeated hour, so at most a day of matches is passed over
   for (;;) {
     const match = nextUtc(engine, wall)
     if (match === undefined) return undefined
