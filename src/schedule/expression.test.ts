@@ -382,3 +382,18 @@ test('a parsed cron is plain data: a copy evaluates the same', () => {
   assert.equal(nextCronFire(copy, after), nextCronFire(original, after))
   assert.equal(iso(nextCronFire(copy, after)), '2025-01-06T09:00:00Z')
 })
+
+test('many expressions side by side: each evaluates as itself', () => {
+  // minute m past hour h, 700 different patterns
+  const after = at('2025-01-01T00:00:00Z')
+  const schedules = Array.from({ length: 700 }, (_, i) =>
+    cron(`cron(${i % 60} ${Math.floor(i / 60)} * * ? *)`),
+  )
+  for (const s of schedules) nextCronFire(s, after)
+  for (const i of [0, 1, 359, 699]) {
+    const expected = new Date(after + (Math.floor(i / 60) * 60 + (i % 60)) * 60_000)
+    // minute 0 of hour 0 is `after` itself, so that one comes a day later
+    if (i === 0) expected.setUTCDate(expected.getUTCDate() + 1)
+    assert.equal(nextCronFire(schedules[i]!, after), expected.getTime(), `pattern ${i}`)
+  }
+})

@@ -14,8 +14,9 @@
  * where there is no DST, and the mapping to real instants is ours ({@link nextCronFire}).
  */
 
-import { Cron } from 'croner'
+import type { Cron } from 'croner'
 import { CronFieldError, cronerPattern } from './cron-fields.js'
+import { buildEngine } from './croner-engine.js'
 import { instantOrLater, instantsOf, wallClock } from './zone.js'
 
 export { isTimeZone } from './zone.js'
@@ -135,23 +136,16 @@ function parseAt(text: string): AtSchedule {
 }
 
 /**
- * One croner object per parsed expression, built on first use. A WeakMap rather than a field,
- * so a CronSchedule stays plain data (it can be stored and read back; a copy gets its own).
+ * One croner object per parsed expression, built on first use (parsing alone, as PutRule does,
+ * builds none). A WeakMap rather than a field, so a CronSchedule stays plain data that can be
+ * stored and read back; a copy gets its own.
  */
 const engines = new WeakMap<CronSchedule, Cron>()
-
-const CRONER_OPTIONS = {
-  mode: '7-part',
-  alternativeWeekdays: true,
-  sloppyRanges: true,
-  domAndDow: false,
-  timezone: 'UTC',
-} as const
 
 function engineOf(cron: CronSchedule): Cron {
   let engine = engines.get(cron)
   if (!engine) {
-    engine = new Cron(cron.pattern, CRONER_OPTIONS)
+    engine = buildEngine(cron.pattern).engine
     engines.set(cron, engine)
   }
   return engine
