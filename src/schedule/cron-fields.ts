@@ -19,7 +19,7 @@
  * Deliberately narrower than Quartz, because the AWS table does not list them: no `/` in
  * day-of-week, no `L-n` offsets, and the day specials (`L`, `LW`, `nW`, `nL`, `n#k`) stand alone
  * in their field (AWS: "If you use '#', you can define only one expression in the day-of-week
- * field"; Quartz refuses L and W in lists the same way). A step larger than the field is
+ * field"; Quartz likewise refuses L and LW beside other days). A step larger than the field is
  * accepted and yields its start only; AWS documents no limit.
  */
 
