@@ -9,7 +9,7 @@ import { pino, type Logger } from 'pino'
 import type { Services } from './api/context.js'
 import { createRequestListener } from './api/server.js'
 import { createAuthenticator } from './auth/caller.js'
-import { systemClock, type Clock } from './clock.js'
+import { ManualClock, systemClock, type Clock } from './clock.js'
 import type { ServeConfig } from './config.js'
 import { Dispatcher } from './delivery/dispatcher.js'
 import { createApiDestinationAdapter } from './delivery/targets/api-destination.js'
@@ -21,6 +21,7 @@ import { createMetrics, type Metrics } from './observe/metrics.js'
 import { TailHub } from './observe/tail.js'
 import { DEFAULT_MAX_PATTERN_LENGTH } from './pattern/index.js'
 import { Queues } from './queue/queues.js'
+import { RuleScheduler } from './schedule/rule-scheduler.js'
 import { createMemoryStore } from './store/memory/index.js'
 import type { Store } from './store/ports.js'
 import { createSqliteStore } from './store/sqlite/index.js'
@@ -34,8 +35,18 @@ export type BusOptions = Omit<ServeConfig, 'host' | 'port' | 'logLevel'> & {
   random?: () => number
 }
 
+/** The manual clock's controls (`--clock manual`), for the `/junction/clock` call. */
+export type ClockControl = {
+  readonly manual: boolean
+  now(): number
+  /** Moves a manual clock forward, letting what each timer starts finish before going on. */
+  advance(ms: number): Promise<void>
+}
+
 export type Bus = {
   services: Services
+  clock: ClockControl
+  scheduler: RuleScheduler
   queues: Queues
   metrics: Metrics
   tail: TailHub
@@ -50,7 +61,11 @@ export type Bus = {
 }
 
 export async function createBus(options: BusOptions): Promise<Bus> {
-  const clock = options.clock ?? systemClock
+  const manualClock =
+    options.clock === undefined && options.clockKind === 'manual'
+      ? new ManualClock(Date.now())
+      : undefined
+  const clock = options.clock ?? manualClock ?? systemClock
   const log = options.log ?? pino({ level: 'silent' })
   const health = { open: true }
   const store =
@@ -151,6 +166,28 @@ export async function createBus(options: BusOptions): Promise<Bus> {
 
   late.ingest = ingest
 
+  const scheduler = new RuleScheduler({
+    registry,
+    store: store.events,
+    fire: (rule, tick) => ingest.fireSchedule(rule, tick),
+    clock,
+    metrics,
+    log,
+    graceMs: options.scheduleGraceMs,
+  })
+  const clockControl: ClockControl = {
+    manual: manualClock !== undefined,
+    now: () => clock.now(),
+    async advance(ms) {
+      if (!manualClock) throw new Error('the clock is not manual')
+      await manualClock.advanceStepwise(ms, async () => {
+        // What the timer started (a tick's commit on the writer thread) finishes first.
+        await scheduler.settled()
+        await new Promise((resolve) => setImmediate(resolve))
+      })
+    },
+  }
+
   const services: Services = {
     registry,
     ingest,
@@ -180,6 +217,7 @@ export async function createBus(options: BusOptions): Promise<Bus> {
     tail,
     log,
     ready: () => health.open,
+    clock: clockControl,
   })
   const listener: typeof handle = (req, res) => {
     if (req.method === 'POST') {
@@ -211,9 +249,13 @@ export async function createBus(options: BusOptions): Promise<Bus> {
   const pending = await store.events.pendingCount()
   if (pending > 0) log.info({ pending }, 'resuming deliveries')
   dispatcher.start()
+  await scheduler.start()
+  if (scheduler.size > 0) log.info({ rules: scheduler.size }, 'scheduled rules running')
 
   return {
     services,
+    clock: clockControl,
+    scheduler,
     queues,
     metrics,
     tail,
@@ -225,7 +267,9 @@ export async function createBus(options: BusOptions): Promise<Bus> {
       health.open = false
       // Long polls end now (empty, as when their wait runs out) rather than hold the stop.
       queues.close()
+      scheduler.stop()
       await drained(timeoutMs)
+      await scheduler.settled()
       await dispatcher.stop(timeoutMs)
       await store.close()
     },

@@ -63,6 +63,29 @@ export class ManualClock implements Clock {
     return true
   }
 
+  /**
+   * Moves time forward by `ms` as {@link advance} does, but after each timer waits for
+   * `between()`: what a timer starts on other threads (a commit) finishes before time moves on,
+   * so that a server on this clock behaves as it would have in real time.
+   */
+  async advanceStepwise(ms: number, between: () => Promise<void>): Promise<void> {
+    const end = this.time + ms
+    for (;;) {
+      this.timers = this.timers.filter((t) => !t.cancelled)
+      let next: Timer | undefined
+      for (const t of this.timers) {
+        if (t.at <= end && (!next || t.at < next.at || (t.at === next.at && t.seq < next.seq)))
+          next = t
+      }
+      if (!next) break
+      this.timers.splice(this.timers.indexOf(next), 1)
+      this.time = Math.max(this.time, next.at)
+      next.fn()
+      await between()
+    }
+    this.time = Math.max(this.time, end)
+  }
+
   /** Moves time forward by `ms`, firing every timer that falls due, earliest first. */
   advance(ms: number): void {
     const end = this.time + ms

@@ -2,6 +2,7 @@
  * @module
  * Server settings: defaults, then `JUNCTION_*` environment variables, then command-line flags.
  */
+import { parseDuration } from './duration.js'
 
 export type ServeConfig = {
   host: string
@@ -26,6 +27,13 @@ export type ServeConfig = {
    * @default 10000
    */
   deliveryWindow: number
+  /**
+   * `system`, or `manual`: time starts at the real time and moves only when told to (the
+   * `/junction/clock` call, `junction clock advance`), for tests of schedules and retries.
+   */
+  clockKind: 'system' | 'manual'
+  /** Ticks of scheduled rules missed while down are still fired at start if this recent (ms). */
+  scheduleGraceMs: number
   logLevel: string
 }
 
@@ -40,6 +48,8 @@ export const DEFAULTS: ServeConfig = {
   sync: 'full',
   queueWindow: 10_000,
   deliveryWindow: 10_000,
+  clockKind: 'system',
+  scheduleGraceMs: 5 * 60_000,
   logLevel: 'info',
 }
 
@@ -59,8 +69,15 @@ export function configFromEnv(env: NodeJS.ProcessEnv): ServeConfig {
     c.queueWindow = parsePositive(env.JUNCTION_QUEUE_WINDOW, 'queue window')
   if (env.JUNCTION_DELIVERY_WINDOW)
     c.deliveryWindow = parsePositive(env.JUNCTION_DELIVERY_WINDOW, 'delivery window')
+  if (env.JUNCTION_CLOCK) c.clockKind = parseClock(env.JUNCTION_CLOCK)
+  if (env.JUNCTION_SCHEDULE_GRACE) c.scheduleGraceMs = parseDuration(env.JUNCTION_SCHEDULE_GRACE)
   if (env.JUNCTION_LOG_LEVEL) c.logLevel = env.JUNCTION_LOG_LEVEL
   return c
+}
+
+export function parseClock(v: string): 'system' | 'manual' {
+  if (v !== 'system' && v !== 'manual') throw new Error(`invalid clock: ${v} (system or manual)`)
+  return v
 }
 
 export function parsePort(v: string): number {

@@ -32,6 +32,12 @@ export type Rule = {
   region: string
   eventPattern?: string
   scheduleExpression?: string
+  /**
+   * Scheduled rules: ticks at or before this time (ms since the epoch) are never fired. Set when
+   * the rule gets its schedule and when it is enabled again, so a new rule never fires ticks
+   * from before it existed and a disabled one catches up on none. `rate()` counts from it.
+   */
+  scheduleSince?: number
   state: RuleState
   description?: string
   roleArn?: string

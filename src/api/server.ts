@@ -17,6 +17,7 @@ import type { Queues } from '../queue/queues.js'
 import type { Services } from './context.js'
 import { operations } from './operations/index.js'
 import { busScope } from './operations/wire.js'
+import { CLOCK_PATH, handleClock, type ClockRouteDeps } from './clock-route.js'
 import {
   answerSqs,
   answerSqsUnavailable,
@@ -38,6 +39,8 @@ export type HttpDeps = {
   log: Logger
   /** False while starting and once stopping: /health answers 503. */
   ready: () => boolean
+  /** The server's clock, read and (when manual) moved by `/junction/clock`. */
+  clock?: ClockRouteDeps['clock']
 }
 
 export function createRequestListener(deps: HttpDeps) {
@@ -83,6 +86,15 @@ export function createRequestListener(deps: HttpDeps) {
     }
     if (req.method === 'GET' && path === '/tail') {
       handleTail(deps, req, res)
+      return
+    }
+    if (path === CLOCK_PATH && deps.clock && deps.ready()) {
+      const clock = deps.clock
+      void handleClock({ clock, readBody }, req, res).catch((e: unknown) => {
+        deps.log.error({ err: e }, 'clock call failed')
+        if (!res.headersSent) res.writeHead(500)
+        res.end()
+      })
       return
     }
     res.writeHead(404, { 'content-type': 'application/json' })

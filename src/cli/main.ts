@@ -4,6 +4,7 @@
  * The `junction` command line.
  */
 import { Command } from 'commander'
+import { clock, type ClockFlags } from './commands/clock.js'
 import { serve, type ServeFlags } from './commands/serve.js'
 import { tail, type TailFlags } from './commands/tail.js'
 import { testPattern } from './commands/test-pattern.js'
@@ -51,6 +52,14 @@ program
     '--delivery-window <jobs>',
     'most delivery jobs held in memory; the rest wait in the store (JUNCTION_DELIVERY_WINDOW; default 10000)',
   )
+  .option(
+    '--clock <kind>',
+    'system, or manual: time stands still until `junction clock advance` (JUNCTION_CLOCK; default system)',
+  )
+  .option(
+    '--schedule-grace <duration>',
+    'ticks of scheduled rules missed while down are fired at start if this recent, e.g. 5m (JUNCTION_SCHEDULE_GRACE; default 5m)',
+  )
   .option('--log-level <level>', 'pino log level (JUNCTION_LOG_LEVEL; default info)')
   .action(async (options: ServeFlags) => {
     await serve(options)
@@ -70,6 +79,23 @@ program
   .option('--region <region>', 'region of the bus (default: the server default)')
   .action(async (options: TailFlags) => {
     process.exitCode = await tail(options)
+  })
+
+program
+  .command('clock')
+  .description(
+    "Read a running server's clock, or move it forward (servers started with --clock manual)",
+  )
+  .argument('<action>', 'now, or advance')
+  .argument('[duration]', 'with advance: how far, e.g. 90m, 2h, 1h30m, 45s')
+  .option(
+    '--endpoint-url <url>',
+    'the server (else AWS_ENDPOINT_URL_EVENTBRIDGE, AWS_ENDPOINT_URL, http://127.0.0.1:4010)',
+  )
+  .action(async (action: string, duration: string | undefined, options: ClockFlags) => {
+    if (action !== 'now' && action !== 'advance')
+      throw new Error(`unknown clock action: ${action} (now or advance)`)
+    process.exitCode = await clock(action, duration, options)
   })
 
 program.parseAsync().catch((e: unknown) => {

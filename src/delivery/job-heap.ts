@@ -1,75 +1,13 @@
 /**
  * @module
- * A binary min-heap of delivery jobs by key (due time, then id): the jobs of the window that are
- * not running, earliest first, so one timer (for the top) serves them all.
+ * The jobs of the delivery window that are not running, earliest first by key (due time, then
+ * id), so one timer (for the top) serves them all.
  */
+import { MinHeap } from '../min-heap.js'
 import { compareJobKeys, type PendingDelivery } from '../store/ports.js'
 
-export class JobHeap<T extends PendingDelivery> {
-  private items: T[] = []
-
-  get size(): number {
-    return this.items.length
+export class JobHeap<T extends PendingDelivery> extends MinHeap<T> {
+  constructor() {
+    super((a, b) => compareJobKeys(a.job, b.job) <= 0)
   }
-
-  /** The items, in no particular order. */
-  values(): readonly T[] {
-    return this.items
-  }
-
-  peek(): T | undefined {
-    return this.items[0]
-  }
-
-  push(item: T): void {
-    const a = this.items
-    a.push(item)
-    let i = a.length - 1
-    while (i > 0) {
-      const parent = (i - 1) >> 1
-      if (before(a[parent]!, a[i]!)) break
-      ;[a[parent], a[i]] = [a[i]!, a[parent]!]
-      i = parent
-    }
-  }
-
-  pop(): T | undefined {
-    const a = this.items
-    const top = a[0]
-    const last = a.pop()
-    if (a.length > 0 && last) {
-      a[0] = last
-      let i = 0
-      for (;;) {
-        const l = 2 * i + 1
-        const r = l + 1
-        let least = i
-        if (l < a.length && before(a[l]!, a[least]!)) least = l
-        if (r < a.length && before(a[r]!, a[least]!)) least = r
-        if (least === i) break
-        ;[a[least], a[i]] = [a[i]!, a[least]!]
-        i = least
-      }
-    }
-    return top
-  }
-
-  /** Removes and returns the items `drop` accepts; the rest keep their heap order. */
-  remove(drop: (item: T) => boolean): T[] {
-    const dropped: T[] = []
-    const kept: T[] = []
-    for (const item of this.items) (drop(item) ? dropped : kept).push(item)
-    this.items = []
-    for (const item of kept) this.push(item)
-    return dropped
-  }
-
-  /** Removes everything. */
-  clear(): void {
-    this.items = []
-  }
-}
-
-function before(a: PendingDelivery, b: PendingDelivery): boolean {
-  return compareJobKeys(a.job, b.job) <= 0
 }

@@ -5,7 +5,7 @@
  * Only then are EventIds returned and the jobs handed to the dispatcher.
  */
 import { randomUUID } from 'node:crypto'
-import { busNameOf, parseArn } from '../arns.js'
+import { busArn, busNameOf, parseArn } from '../arns.js'
 import { allowsPutEvents } from '../auth/policy.js'
 import { BusError } from '../errors.js'
 import type { DeliveryJob, EventBus, Rule, Scope, StoredEvent } from '../model.js'
@@ -129,6 +129,59 @@ export class Ingest {
       hops: event.hops + 1,
     }
     await this.commit([{ event: arrived, envelope, bus }])
+  }
+
+  /**
+   * A scheduled rule's tick: AWS's `Scheduled Event` to that rule's targets alone (it is not put
+   * on the bus for other rules to match), committed with the tick, so that the tick is recorded
+   * as fired exactly when its event and jobs are stored.
+   */
+  async fireSchedule(rule: Rule, tick: number): Promise<void> {
+    const { deps } = this
+    const id = randomUUID()
+    const fields: EnvelopeFields = {
+      id,
+      detailType: 'Scheduled Event',
+      source: 'aws.events',
+      account: rule.account,
+      time: envelopeTime(tick),
+      region: rule.region,
+      resources: [rule.arn],
+      detailText: '{}',
+    }
+    const now = deps.now()
+    const event: StoredEvent = {
+      id,
+      busArn: busArn(rule, rule.busName),
+      text: envelopeText(fields),
+      ingestedAt: now,
+      hops: 0,
+    }
+    const envelope = envelopeObject(fields, {})
+    const jobs: DeliveryJob[] = []
+    const items: (PendingDelivery & { envelope: Record<string, unknown> })[] = []
+    for (const target of deps.registry.targetsOf(rule.arn)) {
+      const job: DeliveryJob = {
+        id: deps.nextJobId(),
+        eventId: id,
+        busArn: event.busArn,
+        ruleArn: rule.arn,
+        targetId: target.id,
+        attempts: 0,
+        dueAt: now,
+      }
+      jobs.push(job)
+      items.push({ job, event, envelope })
+    }
+    await deps.store.append([event], jobs, [{ ruleArn: rule.arn, tick }])
+    if (items.length > 0) deps.deliver(items)
+    deps.metrics.triggeredRules.inc({ EventBusName: rule.busName, RuleName: rule.name })
+    if (deps.tail.size === 0) return
+    try {
+      deps.tail.publish({ busArn: event.busArn, text: event.text, envelope, rules: [rule.name] })
+    } catch {
+      // A tail subscriber's failure must not fail a tick that has been stored.
+    }
   }
 
   private async commit(routed: Routed[]): Promise<void> {

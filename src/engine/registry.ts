@@ -19,6 +19,7 @@ export class Registry {
   private readonly connections = new Map<string, Connection>()
   private readonly destinations = new Map<string, ApiDestination>()
   private readonly index = new Map<string, BusIndex>()
+  private readonly ruleWatchers: ((arn: string, rule: Rule | undefined) => void)[] = []
   private queue: Promise<unknown> = Promise.resolve()
 
   private constructor(
@@ -123,6 +124,16 @@ export class Registry {
     return this.rules.get(arn)
   }
 
+  /** Every rule with a schedule expression, enabled or not. */
+  scheduledRules(): Rule[] {
+    return [...this.rules.values()].filter((r) => r.scheduleExpression !== undefined)
+  }
+
+  /** Calls `fn` after each rule change is stored: the rule as it now is, or undefined once deleted. */
+  watchRules(fn: (arn: string, rule: Rule | undefined) => void): void {
+    this.ruleWatchers.push(fn)
+  }
+
   /** Rules of a bus, by name. */
   rulesOf(busArnValue: string): Rule[] {
     const idx = this.index.get(busArnValue)
@@ -145,6 +156,7 @@ export class Registry {
     if (old) this.unindexRule(old)
     this.rules.set(rule.arn, rule)
     this.indexRule(rule)
+    for (const fn of this.ruleWatchers) fn(rule.arn, rule)
   }
 
   async deleteRule(rule: Rule): Promise<void> {
@@ -177,6 +189,7 @@ export class Registry {
     this.rules.delete(rule.arn)
     this.targets.delete(rule.arn)
     this.tags.delete(rule.arn)
+    for (const fn of this.ruleWatchers) fn(rule.arn, undefined)
   }
 
   private indexRule(rule: Rule): void {

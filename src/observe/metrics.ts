@@ -62,5 +62,18 @@ export function createMetrics() {
       buckets: [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 5000, 30000],
       registers: [registry],
     }),
+    // Junction's own, for scheduled rules (CloudWatch has no such metrics).
+    scheduleMissedTicks: counter(
+      'JunctionScheduleMissedTicks',
+      'Ticks of scheduled rules not fired: due while the server was down (or stalled) for longer than the grace period',
+      rule,
+    ),
+    scheduleLateness: new Histogram({
+      name: 'JunctionScheduleLatenessMs',
+      help: 'Milliseconds from a tick of a scheduled rule to the commit of its event',
+      labelNames: rule,
+      buckets: [1, 2, 5, 10, 25, 50, 100, 250, 1000, 5000, 60000, 300000],
+      registers: [registry],
+    }),
   }
 }

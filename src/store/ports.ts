@@ -62,13 +62,21 @@ export type DeadLetter = {
   at: number
 }
 
+/** A scheduled rule's tick, fired: stored with the event it produced (see `append`). */
+export type ScheduleTick = { ruleArn: string; tick: number }
+
 /**
  * The event log and the delivery queue. `append` is durable when its promise resolves: the
- * events and the jobs that deliver them are committed together, so a crash never loses or
- * doubles a routing decision.
+ * events, the jobs that deliver them and the schedule ticks that produced them are committed
+ * together, so a crash never loses or doubles a routing decision or a scheduled event.
  */
 export type EventStore = {
-  append(events: StoredEvent[], jobs: DeliveryJob[]): Promise<void>
+  append(events: StoredEvent[], jobs: DeliveryJob[], ticks?: ScheduleTick[]): Promise<void>
+  /**
+   * The latest tick fired of each scheduled rule (by rule ARN), as committed by `append`: a tick
+   * is fired in the same transaction that records it, so a restart neither repeats nor loses one.
+   */
+  scheduleTicks(): Promise<Map<string, number>>
   /**
    * Up to `limit` jobs not yet finished whose key comes after `after` (from the first when
    * absent), in key order, with their events. The dispatcher pages its window in with this, so

@@ -429,6 +429,34 @@ for (const [name, make] of adapters) {
         await again.close()
       }
     })
+
+    test('schedule ticks are stored with their events; each rule keeps its latest', async () => {
+      const { store, reopen } = make()
+      const a = 'arn:aws:events:us-east-1:111111111111:rule/a'
+      const b = 'arn:aws:events:us-east-1:111111111111:rule/b'
+      assert.deepEqual(await store.events.scheduleTicks(), new Map())
+      const e1 = event('tick-1')
+      await store.events.append([e1], [job(1, e1)], [{ ruleArn: a, tick: 60_000 }])
+      await store.events.append([], [], [{ ruleArn: b, tick: 120_000 }])
+      await store.events.append([], [], [{ ruleArn: a, tick: 180_000 }])
+      // A late write of an older tick never moves a rule's record back.
+      await store.events.append([], [], [{ ruleArn: a, tick: 120_000 }])
+      const expected = new Map([
+        [a, 180_000],
+        [b, 120_000],
+      ])
+      assert.deepEqual(await store.events.scheduleTicks(), expected)
+      assert.deepEqual(
+        (await pending(store.events)).map((p) => p.event.id),
+        ['tick-1'],
+      )
+      await store.close()
+      if (reopen) {
+        const again = reopen()
+        assert.deepEqual(await again.events.scheduleTicks(), expected)
+        await again.close()
+      }
+    })
   })
 }
 

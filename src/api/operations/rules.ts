@@ -7,6 +7,7 @@ import { ruleArn } from '../../arns.js'
 import { BusError, invalid } from '../../errors.js'
 import type { EventBus, Rule, RuleState } from '../../model.js'
 import { checkPattern } from '../../pattern/index.js'
+import { parseRuleSchedule, ScheduleExpressionError } from '../../schedule/expression.js'
 import type { Operation, RequestContext } from '../context.js'
 import { page } from '../paging.js'
 import {
@@ -66,16 +67,27 @@ const putRule: Operation = async (ctx, input) => {
   const { name, bus } = ruleAndBus(ctx, input, check)
   if (pattern === undefined && schedule === undefined)
     throw invalid('Parameter(s) EventPattern or ScheduleExpression must be specified.')
-  if (schedule !== undefined)
-    // Scheduled rules need the scheduler, which Junction does not have yet: refusing is honest,
-    // storing a rule that never fires would not be.
-    throw invalid('ScheduleExpression is not supported by Junction yet; use an EventPattern.')
-  const patternError = checkPattern(pattern!, { maxLength: ctx.services.limits.maxPatternLength })
-  if (patternError) throw new BusError(patternError.code, patternError.message)
+  if (schedule !== undefined) {
+    try {
+      parseRuleSchedule(schedule)
+    } catch (e) {
+      if (!(e instanceof ScheduleExpressionError)) throw e
+      throw invalid('Parameter ScheduleExpression is not valid.')
+    }
+    if (bus.name !== 'default')
+      throw invalid('ScheduleExpression is supported only on the default event bus.')
+  }
+  if (pattern !== undefined) {
+    const patternError = checkPattern(pattern, {
+      maxLength: ctx.services.limits.maxPatternLength,
+    })
+    if (patternError) throw new BusError(patternError.code, patternError.message)
+  }
   const { registry } = ctx.services
   const arn = ruleArn(bus, bus.name, name)
   const existing = registry.rule(arn)
   managedGuard(existing)
+  const ruleState = state ?? 'ENABLED'
   // PutRule replaces the rule: members left out of the request become unset.
   const rule: Rule = compact({
     name,
@@ -84,7 +96,12 @@ const putRule: Operation = async (ctx, input) => {
     account: bus.account,
     region: bus.region,
     eventPattern: pattern,
-    state: state ?? 'ENABLED',
+    scheduleExpression: schedule,
+    scheduleSince:
+      schedule === undefined
+        ? undefined
+        : scheduleSince(existing, schedule, ruleState, ctx.services.clock.now()),
+    state: ruleState,
     description,
     roleArn,
     createdBy: existing?.createdBy ?? ctx.scope.account,
@@ -115,12 +132,42 @@ const deleteRule: Operation = async (ctx, input) => {
   return {}
 }
 
+/**
+ * When a scheduled rule's ticks start counting: kept while its expression stays the same and it
+ * stays enabled, so that PutRule with the same schedule neither repeats nor shifts a tick;
+ * otherwise now (a new schedule, or enabled again after ticks it must not catch up on).
+ */
+function scheduleSince(
+  existing: Rule | undefined,
+  schedule: string,
+  state: RuleState,
+  now: number,
+): number {
+  if (
+    existing?.scheduleSince !== undefined &&
+    existing.scheduleExpression === schedule &&
+    existing.state !== 'DISABLED' &&
+    state !== 'DISABLED'
+  )
+    return existing.scheduleSince
+  return now
+}
+
 function setState(state: RuleState): Operation {
   return async (ctx, input) => {
     const { name, bus } = ruleAndBus(ctx, input)
     const rule = requireRule(ctx, bus, name)
     managedGuard(rule)
-    if (rule.state !== state) await ctx.services.registry.putRule({ ...rule, state }, bus)
+    if (rule.state === state) return {}
+    const changed: Rule = { ...rule, state }
+    if (rule.scheduleExpression !== undefined)
+      changed.scheduleSince = scheduleSince(
+        rule,
+        rule.scheduleExpression,
+        state,
+        ctx.services.clock.now(),
+      )
+    await ctx.services.registry.putRule(changed, bus)
     return {}
   }
 }

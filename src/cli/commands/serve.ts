@@ -6,12 +6,14 @@ import { startServer } from '../../bus.js'
 import {
   configFromEnv,
   parseAccount,
+  parseClock,
   parsePort,
   parsePositive,
   parseStore,
   parseSync,
   type ServeConfig,
 } from '../../config.js'
+import { parseDuration } from '../../duration.js'
 
 export type ServeFlags = {
   host?: string
@@ -24,6 +26,8 @@ export type ServeFlags = {
   sync?: string
   queueWindow?: string
   deliveryWindow?: string
+  clock?: string
+  scheduleGrace?: string
   logLevel?: string
 }
 
@@ -43,6 +47,8 @@ export function serveConfig(flags: ServeFlags, env: NodeJS.ProcessEnv): ServeCon
     c.queueWindow = parsePositive(flags.queueWindow, 'queue window')
   if (flags.deliveryWindow !== undefined)
     c.deliveryWindow = parsePositive(flags.deliveryWindow, 'delivery window')
+  if (flags.clock !== undefined) c.clockKind = parseClock(flags.clock)
+  if (flags.scheduleGrace !== undefined) c.scheduleGraceMs = parseDuration(flags.scheduleGrace)
   if (flags.logLevel !== undefined) c.logLevel = flags.logLevel
   return c
 }

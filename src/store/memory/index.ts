@@ -31,6 +31,7 @@ export function createMemoryStore(): Store {
   let dedup: DedupRecord[] = []
   let maxSeq = 0
   let maxJobId = 0
+  const ticks = new Map<string, number>()
   const eventKey = (e: { id: string; busArn: string }) => `${e.busArn} ${e.id}`
   // Copies, so callers cannot change what is "stored" by mutating their objects.
   const copy = <T>(v: T): T => structuredClone(v)
@@ -106,14 +107,17 @@ export function createMemoryStore(): Store {
       },
     },
     events: {
-      append(newEvents, newJobs) {
+      append(newEvents, newJobs, newTicks) {
         for (const e of newEvents) events.set(eventKey(e), copy(e))
         for (const j of newJobs) {
           jobs.set(j.id, copy(j))
           maxJobId = Math.max(maxJobId, j.id)
         }
+        for (const t of newTicks ?? [])
+          ticks.set(t.ruleArn, Math.max(t.tick, ticks.get(t.ruleArn) ?? -Infinity))
         return Promise.resolve()
       },
+      scheduleTicks: () => Promise.resolve(new Map(ticks)),
       due(after, limit) {
         // Sorted on every call: this store is for tests, where backlogs are small.
         const out: PendingDelivery[] = []

@@ -88,6 +88,9 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
         WHERE d.due_at > ? ORDER BY d.due_at, d.id LIMIT ?`,
     ),
     pendingCount: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM deliveries'),
+    ticks: db.prepare<[], { rule_arn: string; tick: number }>(
+      'SELECT rule_arn, tick FROM schedule_ticks',
+    ),
     letters: db.prepare<[string], LetterRow>(
       `SELECT l.*, e.id AS event_id, e.bus_arn, e.ingested_at, e.hops, e.body FROM dead_letters l
          JOIN events e ON e.seq = l.event_seq
@@ -245,15 +248,17 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       apply: (ops) => write({ t: 'config', ops }),
     },
     events: {
-      append: (events, jobs) => {
+      append: (events, jobs, ticks) => {
         let packed: string
         try {
           packed = packAppend(events, jobs)
         } catch (e) {
           return Promise.reject(e instanceof Error ? e : new Error(String(e)))
         }
-        return write({ t: 'append', packed })
+        return write(ticks?.length ? { t: 'append', packed, ticks } : { t: 'append', packed })
       },
+      scheduleTicks: () =>
+        Promise.resolve(new Map(st.ticks.all().map((r) => [r.rule_arn, r.tick] as const))),
       due(after, limit) {
         if (after === undefined) return Promise.resolve(st.dueFirst.all(limit).map(pendingOf))
         const rows = st.dueSameTime.all(after.dueAt, after.id, limit)

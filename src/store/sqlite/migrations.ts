@@ -103,4 +103,12 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE queue_messages ADD COLUMN received_at INTEGER;
   `,
+  // 6: the latest tick fired of each scheduled rule, written in the transaction that stores the
+  // tick's event and jobs.
+  `
+  CREATE TABLE schedule_ticks (
+    rule_arn TEXT PRIMARY KEY,
+    tick     INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  `,
 ]

@@ -6,13 +6,13 @@
 import type Database from 'better-sqlite3'
 import type { DeliveryJob } from '../../model.js'
 import type { QueueWrite, StoredMessage } from '../../queue/model.js'
-import type { ConfigOp, DeadLetter } from '../ports.js'
+import type { ConfigOp, DeadLetter, ScheduleTick } from '../ports.js'
 import { unpackAppend, type EventRow } from './append-rows.js'
 
 export type WriteOp =
   | { t: 'config'; ops: ConfigOp[] }
   /** Events and their jobs, packed by {@link packAppend} (one string crosses threads cheaply). */
-  | { t: 'append'; packed: string }
+  | { t: 'append'; packed: string; ticks?: ScheduleTick[] }
   | { t: 'finish'; ids: number[] }
   | { t: 'reschedule'; job: DeliveryJob }
   | { t: 'deadLetter'; letter: DeadLetter }
@@ -64,6 +64,9 @@ export function writeStatements(db: Database.Database) {
     dedupPrune: db.prepare('DELETE FROM queue_dedup WHERE at < ?'),
     seqBump: db.prepare("UPDATE counters SET value = max(value, ?) WHERE name = 'message_seq'"),
     letterDelete: db.prepare('DELETE FROM dead_letters WHERE job_id = ?'),
+    tickPut: db.prepare(
+      'INSERT INTO schedule_ticks (rule_arn, tick) VALUES (?, ?) ON CONFLICT (rule_arn) DO UPDATE SET tick = max(tick, excluded.tick)',
+    ),
   }
 
   // Multi-row inserts, one prepared statement per row count: binding one statement of n rows
@@ -182,6 +185,7 @@ export function writeStatements(db: Database.Database) {
           jobInsert(chunk.length).run(params)
         }
         if (max > 0) st.counterBump.run(max)
+        for (const t of op.ticks ?? []) st.tickPut.run(t.ruleArn, t.tick)
         return
       }
       case 'finish':

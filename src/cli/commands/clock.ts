@@ -1,0 +1,38 @@
+/**
+ * @module
+ * `junction clock now` and `junction clock advance DURATION`: read a running server's clock,
+ * or move it forward when it runs with `--clock manual` (every schedule and retry due on the
+ * way fires, in order, before the command returns).
+ */
+import { CLOCK_PATH } from '../../api/clock-route.js'
+import { parseDuration } from '../../duration.js'
+import { endpointUrl } from '../endpoint.js'
+
+export type ClockFlags = { endpointUrl?: string }
+
+/** Prints the server's time; exit code 0, or 2 when the server refused or could not be reached. */
+export async function clock(
+  action: 'now' | 'advance',
+  duration: string | undefined,
+  flags: ClockFlags,
+  out: (line: string) => void = (l) => process.stdout.write(`${l}\n`),
+): Promise<number> {
+  const url = `${endpointUrl(flags.endpointUrl, process.env)}${CLOCK_PATH}`
+  let res: Response
+  if (action === 'advance') {
+    if (duration === undefined) throw new Error('junction clock advance needs a duration, e.g. 90m')
+    const advanceMillis = parseDuration(duration)
+    res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ advanceMillis }),
+    })
+  } else res = await fetch(url)
+  const body = (await res.json()) as { now?: string; manual?: boolean; message?: string }
+  if (!res.ok) {
+    process.stderr.write(`${body.message ?? `the server answered ${String(res.status)}`}\n`)
+    return 2
+  }
+  out(`${body.now ?? ''}${body.manual ? ' (manual clock)' : ''}`)
+  return 0
+}
