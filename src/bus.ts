@@ -8,6 +8,9 @@ import type { AddressInfo } from 'node:net'
 import { pino, type Logger } from 'pino'
 import type { Services } from './api/context.js'
 import { createRequestListener } from './api/server.js'
+import { Archives } from './archive/archives.js'
+import { queryArchive } from './archive/query.js'
+import { Replays } from './archive/replays.js'
 import { createAuthenticator } from './auth/caller.js'
 import { systemClock, type Clock } from './clock.js'
 import type { ServeConfig } from './config.js'
@@ -151,11 +154,45 @@ export async function createBus(options: BusOptions): Promise<Bus> {
 
   late.ingest = ingest
 
+  const archives = new Archives({
+    registry,
+    store: store.archives,
+    config: store.config,
+    clock,
+    onPurgeError: (e) => {
+      log.error({ err: e }, 'archive retention purge failed; the next one tries again')
+    },
+  })
+  const replays = new Replays({
+    registry,
+    ingest,
+    store: store.archives,
+    config: store.config,
+    clock,
+    onError: (e, replay) => {
+      log.error({ err: e, replay }, 'replay failed')
+    },
+  })
+  try {
+    const entries = await store.config.load()
+    archives.load(entries)
+    replays.load(entries)
+  } catch (e) {
+    await store.close().catch(() => undefined)
+    throw e
+  }
+  const dataFile = store.file
+
   const services: Services = {
     registry,
     ingest,
     dispatcher,
     clock,
+    archives,
+    replays,
+    ...(dataFile === undefined
+      ? {}
+      : { queryArchive: (arn, sql, opts) => queryArchive(dataFile, arn, sql, opts) }),
     connections: {
       authorize: (arn) => apiDestinations.authorize(arn),
       forget: (arn) => {
@@ -211,6 +248,8 @@ export async function createBus(options: BusOptions): Promise<Bus> {
   const pending = await store.events.pendingCount()
   if (pending > 0) log.info({ pending }, 'resuming deliveries')
   dispatcher.start()
+  archives.start()
+  await replays.start()
 
   return {
     services,
@@ -226,6 +265,8 @@ export async function createBus(options: BusOptions): Promise<Bus> {
       // Long polls end now (empty, as when their wait runs out) rather than hold the stop.
       queues.close()
       await drained(timeoutMs)
+      archives.stop()
+      await replays.stop()
       await dispatcher.stop(timeoutMs)
       await store.close()
     },

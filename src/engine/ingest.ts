@@ -11,7 +11,7 @@ import { BusError } from '../errors.js'
 import type { DeliveryJob, EventBus, Rule, Scope, StoredEvent } from '../model.js'
 import type { Metrics } from '../observe/metrics.js'
 import type { TailHub } from '../observe/tail.js'
-import type { EventStore, PendingDelivery } from '../store/ports.js'
+import type { AppendExtras, ArchiveEntry, EventStore, PendingDelivery } from '../store/ports.js'
 import { envelopeObject, envelopeText, envelopeTime, type EnvelopeFields } from './envelope.js'
 import type { Registry } from './registry.js'
 
@@ -43,7 +43,7 @@ export type IngestDeps = {
 }
 
 /** An event whose envelope is ready, bound for a bus. */
-type Routed = { event: StoredEvent; envelope: Record<string, unknown>; bus: EventBus }
+export type Routed = { event: StoredEvent; envelope: Record<string, unknown>; bus: EventBus }
 
 export class Ingest {
   constructor(private readonly deps: IngestDeps) {}
@@ -131,15 +131,41 @@ export class Ingest {
     await this.commit([{ event: arrived, envelope, bus }])
   }
 
-  private async commit(routed: Routed[]): Promise<void> {
+  /**
+   * Replayed events (`replay-name` already in their envelope) back onto their bus, only to the
+   * rules `allows` lets through; `extras` (the replay's progress) commits with them.
+   */
+  async replay(
+    routed: Routed[],
+    allows: (rule: Rule) => boolean,
+    extras: AppendExtras,
+  ): Promise<void> {
+    await this.commit(routed, allows, extras)
+  }
+
+  private async commit(
+    routed: Routed[],
+    allows?: (rule: Rule) => boolean,
+    extras?: AppendExtras,
+  ): Promise<void> {
     const { deps } = this
     const jobs: DeliveryJob[] = []
     const items: (PendingDelivery & { envelope: Record<string, unknown> })[] = []
     const matchedByEvent: Rule[][] = []
-    for (const r of routed) {
-      const rules = deps.registry.match(r.bus.arn, r.envelope)
+    let archived: ArchiveEntry[] | undefined
+    for (let i = 0; i < routed.length; i++) {
+      const r = routed[i]!
+      let rules = deps.registry.match(r.bus.arn, r.envelope)
+      if (allows) rules = rules.filter(allows)
       matchedByEvent.push(rules)
       for (const rule of rules) {
+        // An archive's managed rule has no targets: the event goes into the archive, in the
+        // same commit as the event itself.
+        if (rule.archiveArn !== undefined) {
+          const time = Date.parse(r.envelope.time as string)
+          ;(archived ??= []).push({ archiveArn: rule.archiveArn, event: i, time })
+          continue
+        }
         for (const target of deps.registry.targetsOf(rule.arn)) {
           if (skipsHop(r.event, r.bus, target.arn)) {
             deps.metrics.deadLetterInvocations.inc({
@@ -162,9 +188,11 @@ export class Ingest {
         }
       }
     }
+    const more: AppendExtras | undefined = archived ? { ...extras, archived } : extras
     await deps.store.append(
       routed.map((r) => r.event),
       jobs,
+      more,
     )
     // Durable now: hand the jobs over before anything else can fail.
     if (items.length > 0) deps.deliver(items)

@@ -3,7 +3,7 @@
  * The store ports. Every store (memory, sqlite; nats later) implements {@link Store}; only the
  * composition root chooses one.
  */
-import type { DeliveryJob, StoredEvent } from '../model.js'
+import type { ArchiveCursor, DeliveryJob, StoredEvent } from '../model.js'
 import type {
   MessageTimes,
   PageKey,
@@ -14,7 +14,8 @@ import type {
 } from '../queue/model.js'
 
 /** The kinds of control-plane documents. */
-export type ConfigKind = 'bus' | 'rule' | 'targets' | 'tags' | 'connection' | 'api-destination'
+export type ConfigKind =
+  'bus' | 'rule' | 'targets' | 'tags' | 'connection' | 'api-destination' | 'archive' | 'replay'
 
 export type ConfigEntry = { kind: ConfigKind; key: string; doc: unknown }
 
@@ -68,7 +69,7 @@ export type DeadLetter = {
  * doubles a routing decision.
  */
 export type EventStore = {
-  append(events: StoredEvent[], jobs: DeliveryJob[]): Promise<void>
+  append(events: StoredEvent[], jobs: DeliveryJob[], extras?: AppendExtras): Promise<void>
   /**
    * Up to `limit` jobs not yet finished whose key comes after `after` (from the first when
    * absent), in key order, with their events. The dispatcher pages its window in with this, so
@@ -121,10 +122,53 @@ export type QueueStore = {
   expired(queueId: string, sentBefore: number, afterSeq: number, limit: number): MessageTimes[]
 }
 
+/** An event an archive keeps: `event` is its index in the same append; `time` its `time` (ms). */
+export type ArchiveEntry = { archiveArn: string; event: number; time: number }
+
+/** What commits with an append, in the same transaction. */
+export type AppendExtras = {
+  /** Events the archives keep (archiving costs no commit of its own). */
+  archived?: ArchiveEntry[]
+  /** Control-plane documents (a replay's progress, with the events it replayed). */
+  config?: ConfigOp[]
+}
+
+/** An archived event, with its place in the archive's order (`time`, then `seq`). */
+export type ArchivedEvent = { time: number; seq: number; archivedAt: number; event: StoredEvent }
+
+/**
+ * The events archives keep. Rows are written by {@link EventStore.append}; this reads them,
+ * purges old ones and drops an archive's.
+ *
+ * @remarks The event text is the event log's own row (the log is append-only), so an archived
+ * event costs a small index row, not a second copy of the event.
+ */
+export type ArchiveStore = {
+  stats(archiveArn: string): Promise<{ eventCount: number; sizeBytes: number }>
+  /**
+   * Up to `limit` events of the archive whose time is in [from, to], after `after` in the
+   * archive's order (from the first when absent).
+   */
+  page(
+    archiveArn: string,
+    from: number,
+    to: number,
+    after: ArchiveCursor | undefined,
+    limit: number,
+  ): Promise<ArchivedEvent[]>
+  /** Forgets the events archived before `archivedBefore` (ms). */
+  purge(archiveArn: string, archivedBefore: number): Promise<void>
+  /** Forgets all of an archive's events. */
+  drop(archiveArn: string): Promise<void>
+}
+
 export type Store = {
   readonly kind: 'memory' | 'sqlite'
   readonly config: ConfigStore
   readonly events: EventStore
   readonly queues: QueueStore
+  readonly archives: ArchiveStore
+  /** The SQLite file, for read-only queries over archives (absent for the memory store). */
+  readonly file?: string
   close(): Promise<void>
 }

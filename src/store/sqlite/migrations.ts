@@ -103,4 +103,17 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE queue_messages ADD COLUMN received_at INTEGER;
   `,
+  // 6: archived events. A row points at the event's row in the (append-only) event log instead
+  // of copying its text, so archiving an event costs one small row. The key is the order
+  // replays read in (event time, then seq); purges and counts scan one archive's range.
+  `
+  CREATE TABLE archive_events (
+    archive     TEXT NOT NULL,
+    time        INTEGER NOT NULL,
+    event_seq   INTEGER NOT NULL,
+    archived_at INTEGER NOT NULL,
+    size        INTEGER NOT NULL,
+    PRIMARY KEY (archive, time, event_seq)
+  ) WITHOUT ROWID;
+  `,
 ]

@@ -7,12 +7,14 @@ import type Database from 'better-sqlite3'
 import type { DeliveryJob } from '../../model.js'
 import type { QueueWrite, StoredMessage } from '../../queue/model.js'
 import type { ConfigOp, DeadLetter } from '../ports.js'
-import { unpackAppend, type EventRow } from './append-rows.js'
+import { unpackAppend, unpackArchived, type EventRow } from './append-rows.js'
 
 export type WriteOp =
   | { t: 'config'; ops: ConfigOp[] }
   /** Events and their jobs, packed by {@link packAppend} (one string crosses threads cheaply). */
-  | { t: 'append'; packed: string }
+  | { t: 'append'; packed: string; archived?: string; config?: ConfigOp[] }
+  | { t: 'archivePurge'; archiveArn: string; before: number }
+  | { t: 'archiveDrop'; archiveArn: string }
   | { t: 'finish'; ids: number[] }
   | { t: 'reschedule'; job: DeliveryJob }
   | { t: 'deadLetter'; letter: DeadLetter }
@@ -64,6 +66,8 @@ export function writeStatements(db: Database.Database) {
     dedupPrune: db.prepare('DELETE FROM queue_dedup WHERE at < ?'),
     seqBump: db.prepare("UPDATE counters SET value = max(value, ?) WHERE name = 'message_seq'"),
     letterDelete: db.prepare('DELETE FROM dead_letters WHERE job_id = ?'),
+    archivePurge: db.prepare('DELETE FROM archive_events WHERE archive = ? AND archived_at < ?'),
+    archiveDrop: db.prepare('DELETE FROM archive_events WHERE archive = ?'),
   }
 
   // Multi-row inserts, one prepared statement per row count: binding one statement of n rows
@@ -81,6 +85,10 @@ export function writeStatements(db: Database.Database) {
     }
   }
   const eventInsert = multiRow('INSERT INTO events (bus_arn, id, ingested_at, hops, body)', 5)
+  const archiveInsert = multiRow(
+    'INSERT OR IGNORE INTO archive_events (archive, time, event_seq, archived_at, size)',
+    5,
+  )
   const jobInsert = multiRow(
     'INSERT INTO deliveries (id, event_seq, rule_arn, target_id, attempts, due_at)',
     6,
@@ -160,13 +168,36 @@ export function writeStatements(db: Database.Database) {
     }
   }
 
+  const applyConfig = (ops: ConfigOp[]): void => {
+    for (const c of ops) {
+      if (c.op === 'put') st.configPut.run(c.kind, c.key, JSON.stringify(c.doc))
+      else st.configDelete.run(c.kind, c.key)
+    }
+  }
+
+  const insertArchived = (packed: string, events: EventRow[], seqs: number[]): void => {
+    const rows = unpackArchived(packed)
+    for (let at = 0; at < rows.length; at += ROWS_PER_INSERT) {
+      const chunk = rows.slice(at, at + ROWS_PER_INSERT)
+      const params: (string | number)[] = []
+      for (const a of chunk) {
+        const e = events[a.event]!
+        params.push(a.archiveArn, a.time, seqs[a.event]!, e.ingestedAt, Buffer.byteLength(e.text))
+      }
+      archiveInsert(chunk.length).run(params)
+    }
+  }
+
   return function apply(op: WriteOp): void {
     switch (op.t) {
       case 'config':
-        for (const c of op.ops) {
-          if (c.op === 'put') st.configPut.run(c.kind, c.key, JSON.stringify(c.doc))
-          else st.configDelete.run(c.kind, c.key)
-        }
+        applyConfig(op.ops)
+        return
+      case 'archivePurge':
+        st.archivePurge.run(op.archiveArn, op.before)
+        return
+      case 'archiveDrop':
+        st.archiveDrop.run(op.archiveArn)
         return
       case 'append': {
         const { events, jobs } = unpackAppend(op.packed)
@@ -182,6 +213,8 @@ export function writeStatements(db: Database.Database) {
           jobInsert(chunk.length).run(params)
         }
         if (max > 0) st.counterBump.run(max)
+        if (op.archived) insertArchived(op.archived, events, seqs)
+        if (op.config) applyConfig(op.config)
         return
       }
       case 'finish':
