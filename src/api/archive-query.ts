@@ -9,6 +9,7 @@
 import type { ServerResponse } from 'node:http'
 import { formatResult, QUERY_FORMATS, type QueryFormat } from '../archive/format.js'
 import { BusError, notFound } from '../errors.js'
+import type { Logger } from 'pino'
 import type { Caller } from '../auth/caller.js'
 import type { Services } from './context.js'
 
@@ -25,6 +26,7 @@ export async function answerArchiveQuery(
   caller: Caller,
   body: string,
   res: ServerResponse,
+  log: Logger,
 ): Promise<void> {
   try {
     const input = parse(body)
@@ -60,6 +62,7 @@ export async function answerArchiveQuery(
     res.writeHead(200, { 'content-type': CONTENT_TYPE[format as QueryFormat] })
     res.end(text)
   } catch (e) {
+    if (!(e instanceof BusError)) log.error({ err: e }, 'archive query failed')
     const err =
       e instanceof BusError
         ? e

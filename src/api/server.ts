@@ -88,7 +88,8 @@ export function createRequestListener(deps: HttpDeps) {
     }
     if (req.method === 'POST' && path === QUERY_PATH) {
       void readBody(req).then(
-        (body) => answerArchiveQuery(deps.services, deps.authenticate(req.headers), body, res),
+        (body) =>
+          answerArchiveQuery(deps.services, deps.authenticate(req.headers), body, res, deps.log),
         () => res.writeHead(413).end(),
       )
       return

@@ -77,8 +77,14 @@ export function runQuery(req: QueryRequest): QueryAnswer {
   } catch (e) {
     return { ok: false, refused: false, message: e instanceof Error ? e.message : String(e) }
   } finally {
-    db.close()
-    store.close()
+    // A scan SQLite left unfinished (a LIMIT, an aggregate) keeps the store connection busy;
+    // both connections only read, and the process ends right after answering.
+    for (const c of [db, store])
+      try {
+        c.close()
+      } catch {
+        // nothing to lose
+      }
   }
 }
 
