@@ -25,7 +25,7 @@ const archivePattern = process.argv.includes('--archive-pattern')
   ? process.argv[process.argv.indexOf('--archive-pattern') + 1]
   : undefined
 const sync = process.argv.includes('--sync')
-  ? process.argv[process.argv.indexOf('--sync') + 1]
+  ? (process.argv[process.argv.indexOf('--sync') + 1] ?? 'full')
   : 'full'
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..')

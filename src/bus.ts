@@ -164,6 +164,7 @@ export async function createBus(options: BusOptions): Promise<Bus> {
     },
   })
   const replays = new Replays({
+    archiveKey: (arn) => archives.byArn(arn)?.key,
     registry,
     ingest,
     store: store.archives,
@@ -192,7 +193,7 @@ export async function createBus(options: BusOptions): Promise<Bus> {
     replays,
     ...(dataFile === undefined
       ? {}
-      : { queryArchive: (arn, sql, opts) => queryArchive(dataFile, arn, sql, opts) }),
+      : { queryArchive: (key, sql, opts) => queryArchive(dataFile, key, sql, opts) }),
     connections: {
       authorize: (arn) => apiDestinations.authorize(arn),
       forget: (arn) => {

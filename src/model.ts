@@ -37,8 +37,8 @@ export type Rule = {
   roleArn?: string
   managedBy?: string
   createdBy: string
-  /** Set on an archive's managed rule: the archive that keeps the events the rule matches. */
-  archiveArn?: string
+  /** Set on an archive's managed rule: the store key of the archive that keeps what it matches. */
+  archiveKey?: number
 }
 
 export type RetryPolicy = { maximumRetryAttempts: number; maximumEventAgeSeconds: number }
@@ -177,6 +177,8 @@ export type ArchiveState =
 export type Archive = {
   name: string
   arn: string
+  /** The archive's key in the store's rows (a random integer; small rows archive faster than ARNs). */
+  key: number
   account: string
   region: string
   /** The bus whose events it keeps (EventSourceArn); never changes. */

@@ -54,7 +54,7 @@ export async function answerArchiveQuery(
       )
     const timeoutMs = typeof input.timeoutMs === 'number' ? input.timeoutMs : undefined
     const result = await services.queryArchive(
-      archive.arn,
+      archive.key,
       sql,
       timeoutMs === undefined ? {} : { timeoutMs },
     )

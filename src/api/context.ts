@@ -25,7 +25,7 @@ export type Services = {
   archives: Archives
   replays: Replays
   /** Read-only SQL over an archive's events (the SQLite store only). */
-  queryArchive?: (archiveArn: string, sql: string, options?: QueryOptions) => Promise<QueryResult>
+  queryArchive?: (archiveKey: number, sql: string, options?: QueryOptions) => Promise<QueryResult>
   limits: { maxRequestSize: number; maxTargetsPerRule: number; maxPatternLength: number }
 }
 

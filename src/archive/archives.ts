@@ -3,7 +3,7 @@
  * Archives: each keeps the events of one bus that its pattern matches. An archive is fed by a
  * managed rule on its bus, `Events-Archive-<name>`, whose pattern is the archive's plus
  * `"replay-name":[{"exists":false}]`, so a replayed event is never archived again. The rule has
- * no targets: ingest sees its `archiveArn` and writes the event's archive row in the same commit
+ * no targets: ingest sees its `archiveKey` and writes the event's archive row in the same commit
  * as the event (see `engine/ingest.ts`). Old events are purged on the injected clock.
  *
  * Threading: control-plane changes run one at a time through `Registry.exclusive` (the API
@@ -71,7 +71,7 @@ export class Archives {
   }
 
   stats(archive: Archive) {
-    return this.deps.store.stats(archive.arn)
+    return this.deps.store.stats(archive.key)
   }
 
   /** Stores the archive and its managed rule in one commit. */
@@ -101,7 +101,7 @@ export class Archives {
     if (rule) await registry.deleteRule(rule, [doc])
     else await this.deps.config.apply([doc])
     this.archives.delete(archive.arn)
-    await this.deps.store.drop(archive.arn)
+    await this.deps.store.drop(archive.key)
   }
 
   /** Applies retention now, and then every {@link PURGE_INTERVAL_MS} on the clock. */
@@ -122,7 +122,7 @@ export class Archives {
   async purge(): Promise<void> {
     const now = this.deps.clock.now()
     for (const a of this.archives.values())
-      if (a.retentionDays > 0) await this.deps.store.purge(a.arn, now - a.retentionDays * DAY_MS)
+      if (a.retentionDays > 0) await this.deps.store.purge(a.key, now - a.retentionDays * DAY_MS)
   }
 
   private managedRule(archive: Archive, bus: EventBus): Rule {
@@ -137,7 +137,7 @@ export class Archives {
       state: 'ENABLED',
       managedBy: ARCHIVE_RULE_MANAGER,
       createdBy: archive.account,
-      archiveArn: archive.arn,
+      archiveKey: archive.key,
     }
   }
 }

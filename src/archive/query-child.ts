@@ -9,7 +9,7 @@
 import Database from 'better-sqlite3'
 import { refusal } from './query-guard.js'
 
-export type QueryRequest = { file: string; archiveArn: string; sql: string; maxRows: number }
+export type QueryRequest = { file: string; archive: number; sql: string; maxRows: number }
 export type QueryAnswer =
   | { ok: true; columns: string[]; rows: unknown[][]; truncated: boolean }
   | { ok: false; refused: boolean; message: string }
@@ -50,8 +50,8 @@ export function runQuery(req: QueryRequest): QueryAnswer {
       columns: [...EVENT_COLUMNS],
       // A statement per scan: a query may read the table twice at once (a self-join).
       *rows() {
-        const scan = store.prepare<[string], Record<string, unknown>>(sourceSql)
-        for (const r of scan.iterate(req.archiveArn)) yield r
+        const scan = store.prepare<[number], Record<string, unknown>>(sourceSql)
+        for (const r of scan.iterate(req.archive)) yield r
       },
     })
     let stmt: Database.Statement

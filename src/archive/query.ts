@@ -30,19 +30,19 @@ const CHILD = new URL(
 )
 
 /**
- * Runs `sql` over the archive's `events` table. Throws BusError: ValidationException for a
+ * Runs `sql` over the `events` table of the archive whose store key is `archive`. Throws BusError: ValidationException for a
  * refused or failing statement, LimitExceededException when the time limit interrupts it.
  */
 export function queryArchive(
   file: string,
-  archiveArn: string,
+  archive: number,
   sql: string,
   options: QueryOptions = {},
 ): Promise<QueryResult> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS
   const request: QueryRequest = {
     file,
-    archiveArn,
+    archive,
     sql,
     maxRows: options.maxRows ?? DEFAULT_QUERY_MAX_ROWS,
   }

@@ -35,6 +35,8 @@ export const replayArn = (s: Scope, name: string) =>
 const ACTIVE: readonly ReplayState[] = ['STARTING', 'RUNNING', 'CANCELLING']
 
 export type ReplaysDeps = {
+  /** The store key of an archive, by ARN; undefined once it is deleted. */
+  archiveKey: (arn: string) => number | undefined
   registry: Registry
   ingest: Ingest
   store: ArchiveStore
@@ -147,8 +149,15 @@ export class Replays {
       if (r.state === 'CANCELLING') return this.finish(r, 'CANCELLED')
       const bus = registry.busByArn(r.destinationArn)
       if (!bus) return this.finish(r, 'FAILED', `Event bus ${r.destinationArn} does not exist.`)
+      const key = this.deps.archiveKey(r.archiveArn)
+      if (key === undefined)
+        return this.finish(
+          r,
+          'FAILED',
+          `Archive ${r.archiveArn.split('/').pop() ?? ''} does not exist.`,
+        )
       const limit = r.speed > 0 ? 1 : PAGE
-      const page = await store.page(r.archiveArn, r.eventStartTime, r.eventEndTime, r.cursor, limit)
+      const page = await store.page(key, r.eventStartTime, r.eventEndTime, r.cursor, limit)
       if (page.length === 0) return this.finish(r, 'COMPLETED')
       if (r.speed > 0 && r.cursor !== undefined) {
         await this.pause((page[0]!.time - r.cursor.time) / r.speed, arn)

@@ -42,8 +42,16 @@ export type IngestDeps = {
   nextJobId: () => number
 }
 
-/** An event whose envelope is ready, bound for a bus. */
-export type Routed = { event: StoredEvent; envelope: Record<string, unknown>; bus: EventBus }
+/**
+ * An event whose envelope is ready, bound for a bus; `timeMs` is its `time` in ms when known
+ * (else read from the envelope when an archive keeps it).
+ */
+export type Routed = {
+  event: StoredEvent
+  envelope: Record<string, unknown>
+  bus: EventBus
+  timeMs?: number
+}
 
 export class Ingest {
   constructor(private readonly deps: IngestDeps) {}
@@ -106,6 +114,8 @@ export class Ingest {
         event: { id, busArn: bus.arn, text: envelopeText(fields), ingestedAt: now, hops: 0 },
         envelope: envelopeObject(fields, checked.detail),
         bus,
+        // The envelope keeps whole seconds.
+        timeMs: Math.floor((entry.time ?? now) / 1000) * 1000,
       })
     }
     if (routed.length > 0) await this.commit(routed)
@@ -161,9 +171,9 @@ export class Ingest {
       for (const rule of rules) {
         // An archive's managed rule has no targets: the event goes into the archive, in the
         // same commit as the event itself.
-        if (rule.archiveArn !== undefined) {
-          const time = Date.parse(r.envelope.time as string)
-          ;(archived ??= []).push({ archiveArn: rule.archiveArn, event: i, time })
+        if (rule.archiveKey !== undefined) {
+          const time = r.timeMs ?? Date.parse(r.envelope.time as string)
+          ;(archived ??= []).push({ archive: rule.archiveKey, event: i, time })
           continue
         }
         for (const target of deps.registry.targetsOf(rule.arn)) {
@@ -198,9 +208,15 @@ export class Ingest {
     if (items.length > 0) deps.deliver(items)
     routed.forEach((r, i) => {
       const rules = matchedByEvent[i]!
-      if (rules.length > 0) deps.metrics.matchedEvents.inc({ EventBusName: r.bus.name })
-      for (const rule of rules)
+      // Archive rules are not counted: an archive keeping every event would otherwise cost two
+      // metric updates per event (a sixth of PutEvents throughput, measured).
+      let counted = false
+      for (const rule of rules) {
+        if (rule.archiveKey !== undefined) continue
+        if (!counted) deps.metrics.matchedEvents.inc({ EventBusName: r.bus.name })
+        counted = true
         deps.metrics.triggeredRules.inc({ EventBusName: r.bus.name, RuleName: rule.name })
+      }
       // Nobody tailing (the usual case): no record to build for every event.
       if (deps.tail.size === 0) return
       try {

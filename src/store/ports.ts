@@ -122,8 +122,11 @@ export type QueueStore = {
   expired(queueId: string, sentBefore: number, afterSeq: number, limit: number): MessageTimes[]
 }
 
-/** An event an archive keeps: `event` is its index in the same append; `time` its `time` (ms). */
-export type ArchiveEntry = { archiveArn: string; event: number; time: number }
+/**
+ * An event an archive keeps: `archive` is the archive's store key, `event` the event's index in
+ * the same append, `time` its `time` (ms).
+ */
+export type ArchiveEntry = { archive: number; event: number; time: number }
 
 /** What commits with an append, in the same transaction. */
 export type AppendExtras = {
@@ -137,29 +140,29 @@ export type AppendExtras = {
 export type ArchivedEvent = { time: number; seq: number; archivedAt: number; event: StoredEvent }
 
 /**
- * The events archives keep. Rows are written by {@link EventStore.append}; this reads them,
+ * The events archives keep, by the archive's store key (`Archive.key`). Rows are written by {@link EventStore.append}; this reads them,
  * purges old ones and drops an archive's.
  *
  * @remarks The event text is the event log's own row (the log is append-only), so an archived
  * event costs a small index row, not a second copy of the event.
  */
 export type ArchiveStore = {
-  stats(archiveArn: string): Promise<{ eventCount: number; sizeBytes: number }>
+  stats(archive: number): Promise<{ eventCount: number; sizeBytes: number }>
   /**
    * Up to `limit` events of the archive whose time is in [from, to], after `after` in the
    * archive's order (from the first when absent).
    */
   page(
-    archiveArn: string,
+    archive: number,
     from: number,
     to: number,
     after: ArchiveCursor | undefined,
     limit: number,
   ): Promise<ArchivedEvent[]>
   /** Forgets the events archived before `archivedBefore` (ms). */
-  purge(archiveArn: string, archivedBefore: number): Promise<void>
+  purge(archive: number, archivedBefore: number): Promise<void>
   /** Forgets all of an archive's events. */
-  drop(archiveArn: string): Promise<void>
+  drop(archive: number): Promise<void>
 }
 
 export type Store = {

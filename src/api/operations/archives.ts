@@ -3,6 +3,7 @@
  * Archives: CreateArchive, DescribeArchive, ListArchives, UpdateArchive, DeleteArchive
  * (reference §8.1). The archive's events and its managed rule are `archive/archives.ts`'s.
  */
+import { randomInt } from 'node:crypto'
 import { busNameOf, parseArn, ruleArn } from '../../arns.js'
 import { archiveArn, archiveRuleName } from '../../archive/archives.js'
 import { BusError, invalid, notFound } from '../../errors.js'
@@ -88,6 +89,7 @@ const createArchive: Operation = async (ctx, input) => {
   const archive: Archive = compact({
     name: name!,
     arn,
+    key: randomInt(1, 2 ** 48),
     account: ctx.scope.account,
     region: ctx.scope.region,
     sourceArn: bus.arn,

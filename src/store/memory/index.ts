@@ -33,7 +33,7 @@ export function createMemoryStore(): Store {
   let maxSeq = 0
   let maxJobId = 0
   let eventSeq = 0
-  let archived: (ArchivedEvent & { archiveArn: string; size: number })[] = []
+  let archived: (ArchivedEvent & { archive: number; size: number })[] = []
   const eventKey = (e: { id: string; busArn: string }) => `${e.busArn} ${e.id}`
   // Copies, so callers cannot change what is "stored" by mutating their objects.
   const copy = <T>(v: T): T => structuredClone(v)
@@ -120,9 +120,9 @@ export function createMemoryStore(): Store {
         for (const a of extras?.archived ?? []) {
           const event = newEvents[a.event]!
           const seq = seqs[a.event]!
-          if (archived.some((x) => x.archiveArn === a.archiveArn && x.seq === seq)) continue
+          if (archived.some((x) => x.archive === a.archive && x.seq === seq)) continue
           archived.push({
-            archiveArn: a.archiveArn,
+            archive: a.archive,
             time: a.time,
             seq,
             archivedAt: event.ingestedAt,
@@ -230,21 +230,21 @@ export function createMemoryStore(): Store {
       },
     },
     archives: {
-      stats(archiveArn) {
+      stats(archive) {
         let eventCount = 0
         let sizeBytes = 0
         for (const a of archived)
-          if (a.archiveArn === archiveArn) {
+          if (a.archive === archive) {
             eventCount++
             sizeBytes += a.size
           }
         return Promise.resolve({ eventCount, sizeBytes })
       },
-      page(archiveArn, from, to, after, limit) {
+      page(archive, from, to, after, limit) {
         const out = archived
           .filter(
             (a) =>
-              a.archiveArn === archiveArn &&
+              a.archive === archive &&
               a.time >= from &&
               a.time <= to &&
               (after === undefined || archiveOrder(a, after) > 0),
@@ -259,12 +259,12 @@ export function createMemoryStore(): Store {
           }))
         return Promise.resolve(out)
       },
-      purge(archiveArn, before) {
-        archived = archived.filter((a) => a.archiveArn !== archiveArn || a.archivedAt >= before)
+      purge(archive, before) {
+        archived = archived.filter((a) => a.archive !== archive || a.archivedAt >= before)
         return Promise.resolve()
       },
-      drop(archiveArn) {
-        archived = archived.filter((a) => a.archiveArn !== archiveArn)
+      drop(archive) {
+        archived = archived.filter((a) => a.archive !== archive)
         return Promise.resolve()
       },
     },

@@ -76,10 +76,10 @@ export function unpackAppend(packed: string): { events: EventRow[]; jobs: JobRow
   return { events, jobs }
 }
 
-/** Archive rows of an append, `(archiveArn, event index, time)…`, packed as above. */
+/** Archive rows of an append, `(archive key, event index, time)…`, packed as above. */
 export function packArchived(entries: readonly ArchiveEntry[]): string {
   const parts: (string | number)[] = []
-  for (const a of entries) parts.push(a.archiveArn, a.event, a.time)
+  for (const a of entries) parts.push(a.archive, a.event, a.time)
   return parts.join(SEP)
 }
 
@@ -87,6 +87,6 @@ export function unpackArchived(packed: string): ArchiveEntry[] {
   const f = packed.split(SEP)
   const out: ArchiveEntry[] = []
   for (let i = 0; i + 3 <= f.length; i += 3)
-    out.push({ archiveArn: f[i]!, event: Number(f[i + 1]), time: Number(f[i + 2]) })
+    out.push({ archive: Number(f[i]), event: Number(f[i + 1]), time: Number(f[i + 2]) })
   return out
 }

@@ -141,19 +141,19 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     dedup: db.prepare<[], DedupRecord & { queue_id: string; message_id: string }>(
       'SELECT * FROM queue_dedup',
     ),
-    archiveStats: db.prepare<[string], { n: number; size: number | null }>(
+    archiveStats: db.prepare<[number], { n: number; size: number | null }>(
       'SELECT count(*) AS n, sum(size) AS size FROM archive_events WHERE archive = ?',
     ),
     // As dueSameTime/dueLater: the rest of the cursor's time, then later times.
-    archiveFirst: db.prepare<[string, number, number, number], ArchivedRow>(
+    archiveFirst: db.prepare<[number, number, number, number], ArchivedRow>(
       `SELECT ${ARCHIVED_COLUMNS} WHERE a.archive = ? AND a.time >= ? AND a.time <= ?
         ORDER BY a.time, a.event_seq LIMIT ?`,
     ),
-    archiveSameTime: db.prepare<[string, number, number, number], ArchivedRow>(
+    archiveSameTime: db.prepare<[number, number, number, number], ArchivedRow>(
       `SELECT ${ARCHIVED_COLUMNS} WHERE a.archive = ? AND a.time = ? AND a.event_seq > ?
         ORDER BY a.event_seq LIMIT ?`,
     ),
-    archiveLater: db.prepare<[string, number, number, number], ArchivedRow>(
+    archiveLater: db.prepare<[number, number, number, number], ArchivedRow>(
       `SELECT ${ARCHIVED_COLUMNS} WHERE a.archive = ? AND a.time > ? AND a.time <= ?
         ORDER BY a.time, a.event_seq LIMIT ?`,
     ),
@@ -379,21 +379,21 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       },
     },
     archives: {
-      stats(archiveArn) {
-        const r = st.archiveStats.get(archiveArn)
+      stats(archive) {
+        const r = st.archiveStats.get(archive)
         return Promise.resolve({ eventCount: r?.n ?? 0, sizeBytes: r?.size ?? 0 })
       },
-      page(archiveArn, from, to, after, limit) {
+      page(archive, from, to, after, limit) {
         if (after === undefined)
-          return Promise.resolve(st.archiveFirst.all(archiveArn, from, to, limit).map(archivedOf))
+          return Promise.resolve(st.archiveFirst.all(archive, from, to, limit).map(archivedOf))
         const rows =
           after.time >= from && after.time <= to
-            ? st.archiveSameTime.all(archiveArn, after.time, after.seq, limit)
+            ? st.archiveSameTime.all(archive, after.time, after.seq, limit)
             : []
         if (rows.length < limit)
           rows.push(
             ...st.archiveLater.all(
-              archiveArn,
+              archive,
               Math.max(after.time, from - 1),
               to,
               limit - rows.length,
@@ -401,8 +401,8 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
           )
         return Promise.resolve(rows.map(archivedOf))
       },
-      purge: (archiveArn, before) => write({ t: 'archivePurge', archiveArn, before }),
-      drop: (archiveArn) => write({ t: 'archiveDrop', archiveArn }),
+      purge: (archive, before) => write({ t: 'archivePurge', archive, before }),
+      drop: (archive) => write({ t: 'archiveDrop', archive }),
     },
     async close() {
       if (closed) return

@@ -108,7 +108,7 @@ export const MIGRATIONS: readonly string[] = [
   // replays read in (event time, then seq); purges and counts scan one archive's range.
   `
   CREATE TABLE archive_events (
-    archive     TEXT NOT NULL,
+    archive     INTEGER NOT NULL, -- the archive's key (Archive.key)
     time        INTEGER NOT NULL,
     event_seq   INTEGER NOT NULL,
     archived_at INTEGER NOT NULL,

@@ -13,8 +13,8 @@ export type WriteOp =
   | { t: 'config'; ops: ConfigOp[] }
   /** Events and their jobs, packed by {@link packAppend} (one string crosses threads cheaply). */
   | { t: 'append'; packed: string; archived?: string; config?: ConfigOp[] }
-  | { t: 'archivePurge'; archiveArn: string; before: number }
-  | { t: 'archiveDrop'; archiveArn: string }
+  | { t: 'archivePurge'; archive: number; before: number }
+  | { t: 'archiveDrop'; archive: number }
   | { t: 'finish'; ids: number[] }
   | { t: 'reschedule'; job: DeliveryJob }
   | { t: 'deadLetter'; letter: DeadLetter }
@@ -86,7 +86,7 @@ export function writeStatements(db: Database.Database) {
   }
   const eventInsert = multiRow('INSERT INTO events (bus_arn, id, ingested_at, hops, body)', 5)
   const archiveInsert = multiRow(
-    'INSERT OR IGNORE INTO archive_events (archive, time, event_seq, archived_at, size)',
+    'INSERT INTO archive_events (archive, time, event_seq, archived_at, size)',
     5,
   )
   const jobInsert = multiRow(
@@ -182,7 +182,7 @@ export function writeStatements(db: Database.Database) {
       const params: (string | number)[] = []
       for (const a of chunk) {
         const e = events[a.event]!
-        params.push(a.archiveArn, a.time, seqs[a.event]!, e.ingestedAt, Buffer.byteLength(e.text))
+        params.push(a.archive, a.time, seqs[a.event]!, e.ingestedAt, Buffer.byteLength(e.text))
       }
       archiveInsert(chunk.length).run(params)
     }
@@ -194,10 +194,10 @@ export function writeStatements(db: Database.Database) {
         applyConfig(op.ops)
         return
       case 'archivePurge':
-        st.archivePurge.run(op.archiveArn, op.before)
+        st.archivePurge.run(op.archive, op.before)
         return
       case 'archiveDrop':
-        st.archiveDrop.run(op.archiveArn)
+        st.archiveDrop.run(op.archive)
         return
       case 'append': {
         const { events, jobs } = unpackAppend(op.packed)
