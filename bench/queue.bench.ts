@@ -181,6 +181,8 @@ function rowsOf(op: WriteOp): number {
       return op.ops.length
     case 'reschedule':
     case 'deadLetter':
+    case 'archivePurge':
+    case 'archiveDrop':
       return 1
   }
 }

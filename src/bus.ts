@@ -8,6 +8,9 @@ import type { AddressInfo } from 'node:net'
 import { pino, type Logger } from 'pino'
 import type { Services } from './api/context.js'
 import { createRequestListener } from './api/server.js'
+import { Archives } from './archive/archives.js'
+import { queryArchive } from './archive/query.js'
+import { Replays } from './archive/replays.js'
 import { createAuthenticator } from './auth/caller.js'
 import { ManualClock, systemClock, type Clock } from './clock.js'
 import type { ServeConfig } from './config.js'
@@ -166,6 +169,35 @@ export async function createBus(options: BusOptions): Promise<Bus> {
 
   late.ingest = ingest
 
+  const archives = new Archives({
+    registry,
+    store: store.archives,
+    config: store.config,
+    clock,
+    onPurgeError: (e) => {
+      log.error({ err: e }, 'archive retention purge failed; the next one tries again')
+    },
+  })
+  const replays = new Replays({
+    archiveKey: (arn) => archives.byArn(arn)?.key,
+    registry,
+    ingest,
+    store: store.archives,
+    config: store.config,
+    clock,
+    onError: (e, replay) => {
+      log.error({ err: e, replay }, 'replay failed')
+    },
+  })
+  try {
+    const entries = await store.config.load()
+    archives.load(entries)
+    replays.load(entries)
+  } catch (e) {
+    await store.close().catch(() => undefined)
+    throw e
+  }
+  const dataFile = store.file
   const scheduler = new RuleScheduler({
     registry,
     store: store.events,
@@ -193,6 +225,11 @@ export async function createBus(options: BusOptions): Promise<Bus> {
     ingest,
     dispatcher,
     clock,
+    archives,
+    replays,
+    ...(dataFile === undefined
+      ? {}
+      : { queryArchive: (key, sql, opts) => queryArchive(dataFile, key, sql, opts) }),
     connections: {
       authorize: (arn) => apiDestinations.authorize(arn),
       forget: (arn) => {
@@ -249,6 +286,8 @@ export async function createBus(options: BusOptions): Promise<Bus> {
   const pending = await store.events.pendingCount()
   if (pending > 0) log.info({ pending }, 'resuming deliveries')
   dispatcher.start()
+  archives.start()
+  await replays.start()
   await scheduler.start()
   if (scheduler.size > 0) log.info({ rules: scheduler.size }, 'scheduled rules running')
 
@@ -269,6 +308,8 @@ export async function createBus(options: BusOptions): Promise<Bus> {
       queues.close()
       scheduler.stop()
       await drained(timeoutMs)
+      archives.stop()
+      await replays.stop()
       await scheduler.settled()
       await dispatcher.stop(timeoutMs)
       await store.close()

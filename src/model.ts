@@ -43,6 +43,8 @@ export type Rule = {
   roleArn?: string
   managedBy?: string
   createdBy: string
+  /** Set on an archive's managed rule: the store key of the archive that keeps what it matches. */
+  archiveKey?: number
 }
 
 export type RetryPolicy = { maximumRetryAttempts: number; maximumEventAgeSeconds: number }
@@ -172,4 +174,65 @@ export type DeliveryJob = {
   attempts: number
   /** When the next attempt is due (ms since epoch). */
   dueAt: number
+}
+
+export type ArchiveState =
+  'ENABLED' | 'DISABLED' | 'CREATING' | 'UPDATING' | 'CREATE_FAILED' | 'UPDATE_FAILED'
+
+/** An archive: keeps the events of one bus that its pattern matches, for replay and queries. */
+export type Archive = {
+  name: string
+  arn: string
+  /** The archive's key in the store's rows (a random integer; small rows archive faster than ARNs). */
+  key: number
+  account: string
+  region: string
+  /** The bus whose events it keeps (EventSourceArn); never changes. */
+  sourceArn: string
+  description?: string
+  eventPattern?: string
+  /** Days an event is kept; 0 keeps it forever. */
+  retentionDays: number
+  kmsKeyIdentifier?: string
+  state: ArchiveState
+  stateReason?: string
+  /** The managed rule on the source bus that feeds it. */
+  ruleArn: string
+  createdAt: number
+}
+
+export type ReplayState =
+  'STARTING' | 'RUNNING' | 'CANCELLING' | 'COMPLETED' | 'CANCELLED' | 'FAILED'
+
+/** Where a replay stands in its archive's order: after the event of (time, seq). */
+export type ArchiveCursor = { time: number; seq: number }
+
+export type Replay = {
+  name: string
+  arn: string
+  account: string
+  region: string
+  description?: string
+  /** The archive replayed (EventSourceArn). */
+  archiveArn: string
+  /** The bus the events go back onto (Destination.Arn), always the archive's source bus. */
+  destinationArn: string
+  /** Only these rules receive the replayed events (Destination.FilterArns); all when absent. */
+  filterArns?: string[]
+  /** The window on the events' `time` (ms), both ends included. */
+  eventStartTime: number
+  eventEndTime: number
+  state: ReplayState
+  stateReason?: string
+  replayStartTime: number
+  replayEndTime?: number
+  /** The `time` of the last event replayed. */
+  eventLastReplayedTime?: number
+  /** The last event replayed; committed with the events it replays, so none is sent twice. */
+  cursor?: ArchiveCursor
+  /**
+   * Pace (Junction's extension): 0 as fast as possible (AWS's behaviour), else the events are
+   * spaced as their `time`s were, divided by this factor.
+   */
+  speed: number
 }

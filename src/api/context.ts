@@ -2,11 +2,14 @@
  * @module
  * What an operation handler receives: the caller's scope and the services of the bus.
  */
+import type { Archives } from '../archive/archives.js'
+import type { Replays } from '../archive/replays.js'
 import type { Clock } from '../clock.js'
 import type { Dispatcher } from '../delivery/dispatcher.js'
 import type { Ingest } from '../engine/ingest.js'
 import type { Registry } from '../engine/registry.js'
 import type { Scope } from '../model.js'
+import type { QueryOptions, QueryResult } from '../archive/query.js'
 import type { Input } from './validate.js'
 
 export type Services = {
@@ -19,6 +22,10 @@ export type Services = {
     authorize(connectionArn: string): Promise<void>
     forget(connectionArn: string): void
   }
+  archives: Archives
+  replays: Replays
+  /** Read-only SQL over an archive's events (the SQLite store only). */
+  queryArchive?: (archiveKey: number, sql: string, options?: QueryOptions) => Promise<QueryResult>
   limits: { maxRequestSize: number; maxTargetsPerRule: number; maxPatternLength: number }
 }
 

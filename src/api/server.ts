@@ -14,6 +14,7 @@ import type { Metrics } from '../observe/metrics.js'
 import type { TailHub } from '../observe/tail.js'
 import { PatternError } from '../pattern/index.js'
 import type { Queues } from '../queue/queues.js'
+import { answerArchiveQuery, QUERY_PATH } from './archive-query.js'
 import type { Services } from './context.js'
 import { operations } from './operations/index.js'
 import { busScope } from './operations/wire.js'
@@ -95,6 +96,14 @@ export function createRequestListener(deps: HttpDeps) {
         if (!res.headersSent) res.writeHead(500)
         res.end()
       })
+      return
+    }
+    if (req.method === 'POST' && path === QUERY_PATH) {
+      void readBody(req).then(
+        (body) =>
+          answerArchiveQuery(deps.services, deps.authenticate(req.headers), body, res, deps.log),
+        () => res.writeHead(413).end(),
+      )
       return
     }
     res.writeHead(404, { 'content-type': 'application/json' })

@@ -5,6 +5,8 @@
  */
 import { Command } from 'commander'
 import { clock, type ClockFlags } from './commands/clock.js'
+import { query, type QueryFlags } from './commands/query.js'
+import { replay, type ReplayFlags } from './commands/replay.js'
 import { serve, type ServeFlags } from './commands/serve.js'
 import { tail, type TailFlags } from './commands/tail.js'
 import { testPattern } from './commands/test-pattern.js'
@@ -97,6 +99,47 @@ program
       throw new Error(`unknown clock action: ${action} (now or advance)`)
     process.exitCode = await clock(action, duration, options)
   })
+
+const clientOptions = (c: Command) =>
+  c
+    .option(
+      '--endpoint-url <url>',
+      'server URL (else AWS_ENDPOINT_URL; default http://127.0.0.1:4010)',
+    )
+    .option(
+      '--account <id>',
+      'account of the archive (else AWS_ACCESS_KEY_ID, else the server default)',
+    )
+    .option('--region <region>', 'region of the archive (else AWS_REGION, else the server default)')
+
+clientOptions(
+  program
+    .command('query')
+    .description(
+      'Run read-only SQL over an archive\'s events (table "events"; see docs/archives.md)',
+    )
+    .argument('<sql>', 'one SELECT statement')
+    .requiredOption('--archive <name>', 'the archive')
+    .option('--format <format>', 'table, json or csv', 'table')
+    .option('--timeout <ms>', 'interrupt the query after this long (default 10000)'),
+).action(async (sql: string, options: QueryFlags) => {
+  process.exitCode = await query(sql, options)
+})
+
+clientOptions(
+  program
+    .command('replay')
+    .description('Replay an archive onto its bus, in original order, at a chosen speed')
+    .requiredOption('--archive <name>', 'the archive')
+    .option('--name <name>', 'replay name (default: archive name and the time)')
+    .option('--from <time>', 'first event time, ISO-8601 or epoch seconds (default: the beginning)')
+    .option('--to <time>', 'last event time (default: now)')
+    .option('--speed <n>', '1 (as the events came), 10 (ten times faster), … or max (default)')
+    .option('--filter-arn <arn...>', 'only these rules receive the events')
+    .option('--wait', 'print progress until the replay ends; exit 0 only if it completed'),
+).action(async (options: ReplayFlags) => {
+  process.exitCode = await replay(options)
+})
 
 program.parseAsync().catch((e: unknown) => {
   process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`)

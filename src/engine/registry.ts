@@ -50,6 +50,9 @@ export class Registry {
         case 'api-destination':
           r.destinations.set(e.key, e.doc as ApiDestination)
           break
+        case 'archive':
+        case 'replay':
+          break // read by archive/ (Archives, Replays)
       }
     }
     return r
@@ -142,9 +145,12 @@ export class Registry {
       : []
   }
 
-  /** Stores a rule (new or replaced); throws PatternError before storing if its pattern is invalid. */
-  async putRule(rule: Rule, bus: EventBus): Promise<void> {
-    const ops: ConfigOp[] = [{ op: 'put', kind: 'rule', key: rule.arn, doc: rule }]
+  /**
+   * Stores a rule (new or replaced); throws PatternError before storing if its pattern is invalid.
+   * `also` commits with it (an archive with its managed rule).
+   */
+  async putRule(rule: Rule, bus: EventBus, also: ConfigOp[] = []): Promise<void> {
+    const ops: ConfigOp[] = [{ op: 'put', kind: 'rule', key: rule.arn, doc: rule }, ...also]
     if (bus.name === 'default') {
       // The implicit default bus is stored when a rule first depends on it (as it is now in
       // memory, which may hold a policy newer than the caller's copy).
@@ -159,8 +165,8 @@ export class Registry {
     for (const fn of this.ruleWatchers) fn(rule.arn, rule)
   }
 
-  async deleteRule(rule: Rule): Promise<void> {
-    await this.store.apply(this.ruleDeletion(rule.arn))
+  async deleteRule(rule: Rule, also: ConfigOp[] = []): Promise<void> {
+    await this.store.apply([...this.ruleDeletion(rule.arn), ...also])
     this.forgetRule(rule)
   }
 

@@ -3,7 +3,7 @@
  * The store ports. Every store (memory, sqlite; nats later) implements {@link Store}; only the
  * composition root chooses one.
  */
-import type { DeliveryJob, StoredEvent } from '../model.js'
+import type { ArchiveCursor, DeliveryJob, StoredEvent } from '../model.js'
 import type {
   MessageTimes,
   PageKey,
@@ -14,7 +14,8 @@ import type {
 } from '../queue/model.js'
 
 /** The kinds of control-plane documents. */
-export type ConfigKind = 'bus' | 'rule' | 'targets' | 'tags' | 'connection' | 'api-destination'
+export type ConfigKind =
+  'bus' | 'rule' | 'targets' | 'tags' | 'connection' | 'api-destination' | 'archive' | 'replay'
 
 export type ConfigEntry = { kind: ConfigKind; key: string; doc: unknown }
 
@@ -71,7 +72,7 @@ export type ScheduleTick = { ruleArn: string; tick: number }
  * together, so a crash never loses or doubles a routing decision or a scheduled event.
  */
 export type EventStore = {
-  append(events: StoredEvent[], jobs: DeliveryJob[], ticks?: ScheduleTick[]): Promise<void>
+  append(events: StoredEvent[], jobs: DeliveryJob[], extras?: AppendExtras): Promise<void>
   /**
    * The latest tick fired of each scheduled rule (by rule ARN), as committed by `append`: a tick
    * is fired in the same transaction that records it, so a restart neither repeats nor loses one.
@@ -129,10 +130,58 @@ export type QueueStore = {
   expired(queueId: string, sentBefore: number, afterSeq: number, limit: number): MessageTimes[]
 }
 
+/**
+ * An event an archive keeps: `archive` is the archive's store key, `event` the event's index in
+ * the same append, `time` its `time` (ms).
+ */
+export type ArchiveEntry = { archive: number; event: number; time: number }
+
+/** What commits with an append, in the same transaction. */
+export type AppendExtras = {
+  /** Events the archives keep (archiving costs no commit of its own). */
+  archived?: ArchiveEntry[]
+  /** Control-plane documents (a replay's progress, with the events it replayed). */
+  config?: ConfigOp[]
+  /** Scheduled rules' ticks fired by these events. */
+  ticks?: ScheduleTick[]
+}
+
+/** An archived event, with its place in the archive's order (`time`, then `seq`). */
+export type ArchivedEvent = { time: number; seq: number; archivedAt: number; event: StoredEvent }
+
+/**
+ * The events archives keep, by the archive's store key (`Archive.key`). Rows are written by {@link EventStore.append}; this reads them,
+ * purges old ones and drops an archive's.
+ *
+ * @remarks The event text is the event log's own row (the log is append-only), so an archived
+ * event costs a small index row, not a second copy of the event.
+ */
+export type ArchiveStore = {
+  stats(archive: number): Promise<{ eventCount: number; sizeBytes: number }>
+  /**
+   * Up to `limit` events of the archive whose time is in [from, to], after `after` in the
+   * archive's order (from the first when absent).
+   */
+  page(
+    archive: number,
+    from: number,
+    to: number,
+    after: ArchiveCursor | undefined,
+    limit: number,
+  ): Promise<ArchivedEvent[]>
+  /** Forgets the events archived before `archivedBefore` (ms). */
+  purge(archive: number, archivedBefore: number): Promise<void>
+  /** Forgets all of an archive's events. */
+  drop(archive: number): Promise<void>
+}
+
 export type Store = {
   readonly kind: 'memory' | 'sqlite'
   readonly config: ConfigStore
   readonly events: EventStore
   readonly queues: QueueStore
+  readonly archives: ArchiveStore
+  /** The SQLite file, for read-only queries over archives (absent for the memory store). */
+  readonly file?: string
   close(): Promise<void>
 }

@@ -436,11 +436,11 @@ for (const [name, make] of adapters) {
       const b = 'arn:aws:events:us-east-1:111111111111:rule/b'
       assert.deepEqual(await store.events.scheduleTicks(), new Map())
       const e1 = event('tick-1')
-      await store.events.append([e1], [job(1, e1)], [{ ruleArn: a, tick: 60_000 }])
-      await store.events.append([], [], [{ ruleArn: b, tick: 120_000 }])
-      await store.events.append([], [], [{ ruleArn: a, tick: 180_000 }])
+      await store.events.append([e1], [job(1, e1)], { ticks: [{ ruleArn: a, tick: 60_000 }] })
+      await store.events.append([], [], { ticks: [{ ruleArn: b, tick: 120_000 }] })
+      await store.events.append([], [], { ticks: [{ ruleArn: a, tick: 180_000 }] })
       // A late write of an older tick never moves a rule's record back.
-      await store.events.append([], [], [{ ruleArn: a, tick: 120_000 }])
+      await store.events.append([], [], { ticks: [{ ruleArn: a, tick: 120_000 }] })
       const expected = new Map([
         [a, 180_000],
         [b, 120_000],
@@ -454,6 +454,53 @@ for (const [name, make] of adapters) {
       if (reopen) {
         const again = reopen()
         assert.deepEqual(await again.events.scheduleTicks(), expected)
+        await again.close()
+      }
+    })
+
+    test('archived events: written with their append, paged in time order, counted, purged, dropped', async () => {
+      const { store, reopen } = make()
+      const at = (id: string, ingestedAt: number): StoredEvent => ({ ...event(id), ingestedAt })
+      const [a, b, c, d] = [at('a', 1000), at('b', 2000), at('c', 3000), at('d', 4000)]
+      // Archive 7 keeps a, b, c (times out of arrival order); archive 8 keeps d; config rides along.
+      await store.events.append([a, b], [job(1, a)], {
+        archived: [
+          { archive: 7, event: 0, time: 50_000 },
+          { archive: 7, event: 1, time: 10_000 },
+        ],
+        config: [{ op: 'put', kind: 'replay', key: 'r', doc: { cursor: 1 } }],
+      })
+      await store.events.append([c, d], [], {
+        archived: [
+          { archive: 7, event: 0, time: 30_000 },
+          { archive: 8, event: 1, time: 30_000 },
+        ],
+      })
+      assert.deepEqual(await store.config.load(), [
+        { kind: 'replay', key: 'r', doc: { cursor: 1 } },
+      ])
+      const ids = async (from: number, to: number, after?: { time: number; seq: number }) =>
+        (await store.archives.page(7, from, to, after, 10)).map((x) => x.event.id)
+      assert.deepEqual(await ids(0, 100_000), ['b', 'c', 'a'])
+      assert.deepEqual(await ids(10_000, 30_000), ['b', 'c'])
+      const first = (await store.archives.page(7, 0, 100_000, undefined, 1))[0]!
+      assert.equal(first.event.text, b.text)
+      assert.equal(first.archivedAt, 2000)
+      assert.deepEqual(await ids(0, 100_000, { time: first.time, seq: first.seq }), ['c', 'a'])
+      const bytes = Buffer.byteLength(a.text)
+      assert.deepEqual(await store.archives.stats(7), { eventCount: 3, sizeBytes: 3 * bytes })
+      await store.archives.purge(7, 2500) // a and b were archived before
+      assert.deepEqual(await ids(0, 100_000), ['c'])
+      await store.archives.drop(7)
+      assert.deepEqual(await store.archives.stats(7), { eventCount: 0, sizeBytes: 0 })
+      assert.deepEqual(await store.archives.stats(8), { eventCount: 1, sizeBytes: bytes })
+      await store.close()
+      if (reopen) {
+        const again = reopen()
+        assert.deepEqual(
+          (await again.archives.page(8, 0, 100_000, undefined, 10)).map((x) => x.event.id),
+          ['d'],
+        )
         await again.close()
       }
     })

@@ -41,7 +41,7 @@ async function setUp(
         throw new Error('store unavailable')
       }
       // As Ingest.fireSchedule does: the tick is stored with its event.
-      await store.events.append([], [], [{ ruleArn: rule.arn, tick }])
+      await store.events.append([], [], { ticks: [{ ruleArn: rule.arn, tick }] })
       fires.push({ rule: rule.name, tick, at: clock.now() })
     },
   })

@@ -4,10 +4,12 @@
  */
 import type { Operation } from '../context.js'
 import { apiDestinationOperations } from './api-destinations.js'
+import { archiveOperations } from './archives.js'
 import { busOperations } from './buses.js'
 import { connectionOperations } from './connections.js'
 import { eventOperations } from './events.js'
 import { permissionOperations } from './permissions.js'
+import { replayOperations } from './replays.js'
 import { ruleOperations } from './rules.js'
 import { tagOperations } from './tags.js'
 import { targetOperations } from './targets.js'
@@ -21,6 +23,8 @@ const all: Record<string, Operation> = {
   ...permissionOperations,
   ...connectionOperations,
   ...apiDestinationOperations,
+  ...archiveOperations,
+  ...replayOperations,
 }
 
 /** Operations that only read, or (PutEvents) never change the control plane. */

@@ -6,7 +6,7 @@
  */
 import { CLOCK_PATH } from '../../api/clock-route.js'
 import { parseDuration } from '../../duration.js'
-import { endpointUrl } from '../endpoint.js'
+import { endpointOf } from './client.js'
 
 export type ClockFlags = { endpointUrl?: string }
 
@@ -17,7 +17,7 @@ export async function clock(
   flags: ClockFlags,
   out: (line: string) => void = (l) => process.stdout.write(`${l}\n`),
 ): Promise<number> {
-  const url = `${endpointUrl(flags.endpointUrl, process.env)}${CLOCK_PATH}`
+  const url = new URL(CLOCK_PATH, endpointOf(flags))
   let res: Response
   if (action === 'advance') {
     if (duration === undefined) throw new Error('junction clock advance needs a duration, e.g. 90m')

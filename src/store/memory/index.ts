@@ -16,6 +16,7 @@ import {
   compareJobKeys,
   type ConfigEntry,
   type ConfigOp,
+  type ArchivedEvent,
   type DeadLetter,
   type PendingDelivery,
   type Store,
@@ -32,6 +33,8 @@ export function createMemoryStore(): Store {
   let maxSeq = 0
   let maxJobId = 0
   const ticks = new Map<string, number>()
+  let eventSeq = 0
+  let archived: (ArchivedEvent & { archive: number; size: number })[] = []
   const eventKey = (e: { id: string; busArn: string }) => `${e.busArn} ${e.id}`
   // Copies, so callers cannot change what is "stored" by mutating their objects.
   const copy = <T>(v: T): T => structuredClone(v)
@@ -93,28 +96,49 @@ export function createMemoryStore(): Store {
     }
   }
 
+  const applyConfig = (ops: ConfigOp[]) => {
+    for (const op of ops) {
+      const key = `${op.kind} ${op.key}`
+      if (op.op === 'put') config.set(key, { kind: op.kind, key: op.key, doc: copy(op.doc) })
+      else config.delete(key)
+    }
+  }
+  const archiveOrder = (a: { time: number; seq: number }, b: { time: number; seq: number }) =>
+    a.time - b.time || a.seq - b.seq
+
   return {
     kind: 'memory',
     config: {
       load: () => Promise.resolve([...config.values()].map(copy)),
       apply(ops: ConfigOp[]) {
-        for (const op of ops) {
-          const key = `${op.kind} ${op.key}`
-          if (op.op === 'put') config.set(key, { kind: op.kind, key: op.key, doc: copy(op.doc) })
-          else config.delete(key)
-        }
+        applyConfig(ops)
         return Promise.resolve()
       },
     },
     events: {
-      append(newEvents, newJobs, newTicks) {
+      append(newEvents, newJobs, extras) {
+        const seqs = newEvents.map(() => ++eventSeq)
+        for (const a of extras?.archived ?? []) {
+          const event = newEvents[a.event]!
+          const seq = seqs[a.event]!
+          if (archived.some((x) => x.archive === a.archive && x.seq === seq)) continue
+          archived.push({
+            archive: a.archive,
+            time: a.time,
+            seq,
+            archivedAt: event.ingestedAt,
+            size: Buffer.byteLength(event.text),
+            event: copy(event),
+          })
+        }
+        if (extras?.config) applyConfig(extras.config)
+        for (const t of extras?.ticks ?? [])
+          ticks.set(t.ruleArn, Math.max(t.tick, ticks.get(t.ruleArn) ?? -Infinity))
         for (const e of newEvents) events.set(eventKey(e), copy(e))
         for (const j of newJobs) {
           jobs.set(j.id, copy(j))
           maxJobId = Math.max(maxJobId, j.id)
         }
-        for (const t of newTicks ?? [])
-          ticks.set(t.ruleArn, Math.max(t.tick, ticks.get(t.ruleArn) ?? -Infinity))
         return Promise.resolve()
       },
       scheduleTicks: () => Promise.resolve(new Map(ticks)),
@@ -207,6 +231,45 @@ export function createMemoryStore(): Store {
           out.push({ seq, id, sentAt, visibleAt, receiveCount })
         }
         return out
+      },
+    },
+    archives: {
+      stats(archive) {
+        let eventCount = 0
+        let sizeBytes = 0
+        for (const a of archived)
+          if (a.archive === archive) {
+            eventCount++
+            sizeBytes += a.size
+          }
+        return Promise.resolve({ eventCount, sizeBytes })
+      },
+      page(archive, from, to, after, limit) {
+        const out = archived
+          .filter(
+            (a) =>
+              a.archive === archive &&
+              a.time >= from &&
+              a.time <= to &&
+              (after === undefined || archiveOrder(a, after) > 0),
+          )
+          .sort(archiveOrder)
+          .slice(0, limit)
+          .map(({ time, seq, archivedAt, event }) => ({
+            time,
+            seq,
+            archivedAt,
+            event: copy(event),
+          }))
+        return Promise.resolve(out)
+      },
+      purge(archive, before) {
+        archived = archived.filter((a) => a.archive !== archive || a.archivedAt >= before)
+        return Promise.resolve()
+      },
+      drop(archive) {
+        archived = archived.filter((a) => a.archive !== archive)
+        return Promise.resolve()
       },
     },
     close: () => Promise.resolve(),

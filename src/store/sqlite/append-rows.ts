@@ -9,6 +9,7 @@
  * ids and rule and target names are validated against patterns without control characters.
  */
 import type { DeliveryJob, StoredEvent } from '../../model.js'
+import type { ArchiveEntry } from '../ports.js'
 
 const SEP = '\u0000'
 const EVENT_FIELDS = 5
@@ -73,4 +74,19 @@ export function unpackAppend(packed: string): { events: EventRow[]; jobs: JobRow
       dueAt: Number(f[i + 5]),
     })
   return { events, jobs }
+}
+
+/** Archive rows of an append, `(archive key, event index, time)…`, packed as above. */
+export function packArchived(entries: readonly ArchiveEntry[]): string {
+  const parts: (string | number)[] = []
+  for (const a of entries) parts.push(a.archive, a.event, a.time)
+  return parts.join(SEP)
+}
+
+export function unpackArchived(packed: string): ArchiveEntry[] {
+  const f = packed.split(SEP)
+  const out: ArchiveEntry[] = []
+  for (let i = 0; i + 3 <= f.length; i += 3)
+    out.push({ archive: Number(f[i]), event: Number(f[i + 1]), time: Number(f[i + 2]) })
+  return out
 }

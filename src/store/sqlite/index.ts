@@ -14,8 +14,15 @@ import { join } from 'node:path'
 import { Worker } from 'node:worker_threads'
 import type { StoredEvent } from '../../model.js'
 import type { DedupRecord, MessageTimes, QueueCensus, QueueRecord } from '../../queue/model.js'
-import type { ConfigEntry, ConfigKind, DeadLetter, PendingDelivery, Store } from '../ports.js'
-import { packAppend } from './append-rows.js'
+import type {
+  ArchivedEvent,
+  ConfigEntry,
+  ConfigKind,
+  DeadLetter,
+  PendingDelivery,
+  Store,
+} from '../ports.js'
+import { packAppend, packArchived } from './append-rows.js'
 import { lockDataDir } from './dir-lock.js'
 import { MIGRATIONS } from './migrations.js'
 import {
@@ -137,6 +144,22 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     dedup: db.prepare<[], DedupRecord & { queue_id: string; message_id: string }>(
       'SELECT * FROM queue_dedup',
     ),
+    archiveStats: db.prepare<[number], { n: number; size: number | null }>(
+      'SELECT count(*) AS n, sum(size) AS size FROM archive_events WHERE archive = ?',
+    ),
+    // As dueSameTime/dueLater: the rest of the cursor's time, then later times.
+    archiveFirst: db.prepare<[number, number, number, number], ArchivedRow>(
+      `SELECT ${ARCHIVED_COLUMNS} WHERE a.archive = ? AND a.time >= ? AND a.time <= ?
+        ORDER BY a.time, a.event_seq LIMIT ?`,
+    ),
+    archiveSameTime: db.prepare<[number, number, number, number], ArchivedRow>(
+      `SELECT ${ARCHIVED_COLUMNS} WHERE a.archive = ? AND a.time = ? AND a.event_seq > ?
+        ORDER BY a.event_seq LIMIT ?`,
+    ),
+    archiveLater: db.prepare<[number, number, number, number], ArchivedRow>(
+      `SELECT ${ARCHIVED_COLUMNS} WHERE a.archive = ? AND a.time > ? AND a.time <= ?
+        ORDER BY a.time, a.event_seq LIMIT ?`,
+    ),
   }
 
   const writer = WRITER.pathname.endsWith('.ts')
@@ -247,15 +270,20 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
         ),
       apply: (ops) => write({ t: 'config', ops }),
     },
+    file,
     events: {
-      append: (events, jobs, ticks) => {
-        let packed: string
+      append: (events, jobs, extras) => {
+        let op: WriteOp
         try {
-          packed = packAppend(events, jobs)
+          op = { t: 'append', packed: packAppend(events, jobs) }
+          if (extras?.archived && extras.archived.length > 0)
+            op.archived = packArchived(extras.archived)
+          if (extras?.config && extras.config.length > 0) op.config = extras.config
+          if (extras?.ticks && extras.ticks.length > 0) op.ticks = extras.ticks
         } catch (e) {
           return Promise.reject(e instanceof Error ? e : new Error(String(e)))
         }
-        return write(ticks?.length ? { t: 'append', packed, ticks } : { t: 'append', packed })
+        return write(op)
       },
       scheduleTicks: () =>
         Promise.resolve(new Map(st.ticks.all().map((r) => [r.rule_arn, r.tick] as const))),
@@ -356,6 +384,32 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
         return out
       },
     },
+    archives: {
+      stats(archive) {
+        const r = st.archiveStats.get(archive)
+        return Promise.resolve({ eventCount: r?.n ?? 0, sizeBytes: r?.size ?? 0 })
+      },
+      page(archive, from, to, after, limit) {
+        if (after === undefined)
+          return Promise.resolve(st.archiveFirst.all(archive, from, to, limit).map(archivedOf))
+        const rows =
+          after.time >= from && after.time <= to
+            ? st.archiveSameTime.all(archive, after.time, after.seq, limit)
+            : []
+        if (rows.length < limit)
+          rows.push(
+            ...st.archiveLater.all(
+              archive,
+              Math.max(after.time, from - 1),
+              to,
+              limit - rows.length,
+            ),
+          )
+        return Promise.resolve(rows.map(archivedOf))
+      },
+      purge: (archive, before) => write({ t: 'archivePurge', archive, before }),
+      drop: (archive) => write({ t: 'archiveDrop', archive }),
+    },
     async close() {
       if (closed) return
       flushFinishes()
@@ -392,6 +446,15 @@ function eventOf(r: EventColumns): StoredEvent {
     ingestedAt: r.ingested_at,
     hops: r.hops,
   }
+}
+
+const ARCHIVED_COLUMNS = `a.time, a.event_seq, a.archived_at, e.id AS event_id, e.bus_arn,
+  e.ingested_at, e.hops, e.body FROM archive_events a JOIN events e ON e.seq = a.event_seq`
+
+type ArchivedRow = EventColumns & { time: number; event_seq: number; archived_at: number }
+
+function archivedOf(r: ArchivedRow): ArchivedEvent {
+  return { time: r.time, seq: r.event_seq, archivedAt: r.archived_at, event: eventOf(r) }
 }
 
 const PENDING_COLUMNS = `d.id, e.id AS event_id, e.bus_arn, d.rule_arn, d.target_id, d.attempts,

@@ -103,7 +103,20 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE queue_messages ADD COLUMN received_at INTEGER;
   `,
-  // 6: the latest tick fired of each scheduled rule, written in the transaction that stores the
+  // 6: archived events. A row points at the event's row in the (append-only) event log instead
+  // of copying its text, so archiving an event costs one small row. The key is the order
+  // replays read in (event time, then seq); purges and counts scan one archive's range.
+  `
+  CREATE TABLE archive_events (
+    archive     INTEGER NOT NULL, -- the archive's key (Archive.key)
+    time        INTEGER NOT NULL,
+    event_seq   INTEGER NOT NULL,
+    archived_at INTEGER NOT NULL,
+    size        INTEGER NOT NULL,
+    PRIMARY KEY (archive, time, event_seq)
+  ) WITHOUT ROWID;
+  `,
+  // 7: the latest tick fired of each scheduled rule, written in the transaction that stores the
   // tick's event and jobs.
   `
   CREATE TABLE schedule_ticks (

@@ -7,12 +7,20 @@ import type Database from 'better-sqlite3'
 import type { DeliveryJob } from '../../model.js'
 import type { QueueWrite, StoredMessage } from '../../queue/model.js'
 import type { ConfigOp, DeadLetter, ScheduleTick } from '../ports.js'
-import { unpackAppend, type EventRow } from './append-rows.js'
+import { unpackAppend, unpackArchived, type EventRow } from './append-rows.js'
 
 export type WriteOp =
   | { t: 'config'; ops: ConfigOp[] }
   /** Events and their jobs, packed by {@link packAppend} (one string crosses threads cheaply). */
-  | { t: 'append'; packed: string; ticks?: ScheduleTick[] }
+  | {
+      t: 'append'
+      packed: string
+      archived?: string
+      config?: ConfigOp[]
+      ticks?: ScheduleTick[]
+    }
+  | { t: 'archivePurge'; archive: number; before: number }
+  | { t: 'archiveDrop'; archive: number }
   | { t: 'finish'; ids: number[] }
   | { t: 'reschedule'; job: DeliveryJob }
   | { t: 'deadLetter'; letter: DeadLetter }
@@ -67,6 +75,8 @@ export function writeStatements(db: Database.Database) {
     tickPut: db.prepare(
       'INSERT INTO schedule_ticks (rule_arn, tick) VALUES (?, ?) ON CONFLICT (rule_arn) DO UPDATE SET tick = max(tick, excluded.tick)',
     ),
+    archivePurge: db.prepare('DELETE FROM archive_events WHERE archive = ? AND archived_at < ?'),
+    archiveDrop: db.prepare('DELETE FROM archive_events WHERE archive = ?'),
   }
 
   // Multi-row inserts, one prepared statement per row count: binding one statement of n rows
@@ -84,6 +94,10 @@ export function writeStatements(db: Database.Database) {
     }
   }
   const eventInsert = multiRow('INSERT INTO events (bus_arn, id, ingested_at, hops, body)', 5)
+  const archiveInsert = multiRow(
+    'INSERT INTO archive_events (archive, time, event_seq, archived_at, size)',
+    5,
+  )
   const jobInsert = multiRow(
     'INSERT INTO deliveries (id, event_seq, rule_arn, target_id, attempts, due_at)',
     6,
@@ -163,13 +177,36 @@ export function writeStatements(db: Database.Database) {
     }
   }
 
+  const applyConfig = (ops: ConfigOp[]): void => {
+    for (const c of ops) {
+      if (c.op === 'put') st.configPut.run(c.kind, c.key, JSON.stringify(c.doc))
+      else st.configDelete.run(c.kind, c.key)
+    }
+  }
+
+  const insertArchived = (packed: string, events: EventRow[], seqs: number[]): void => {
+    const rows = unpackArchived(packed)
+    for (let at = 0; at < rows.length; at += ROWS_PER_INSERT) {
+      const chunk = rows.slice(at, at + ROWS_PER_INSERT)
+      const params: (string | number)[] = []
+      for (const a of chunk) {
+        const e = events[a.event]!
+        params.push(a.archive, a.time, seqs[a.event]!, e.ingestedAt, Buffer.byteLength(e.text))
+      }
+      archiveInsert(chunk.length).run(params)
+    }
+  }
+
   return function apply(op: WriteOp): void {
     switch (op.t) {
       case 'config':
-        for (const c of op.ops) {
-          if (c.op === 'put') st.configPut.run(c.kind, c.key, JSON.stringify(c.doc))
-          else st.configDelete.run(c.kind, c.key)
-        }
+        applyConfig(op.ops)
+        return
+      case 'archivePurge':
+        st.archivePurge.run(op.archive, op.before)
+        return
+      case 'archiveDrop':
+        st.archiveDrop.run(op.archive)
         return
       case 'append': {
         const { events, jobs } = unpackAppend(op.packed)
@@ -185,6 +222,8 @@ export function writeStatements(db: Database.Database) {
           jobInsert(chunk.length).run(params)
         }
         if (max > 0) st.counterBump.run(max)
+        if (op.archived) insertArchived(op.archived, events, seqs)
+        if (op.config) applyConfig(op.config)
         for (const t of op.ticks ?? []) st.tickPut.run(t.ruleArn, t.tick)
         return
       }

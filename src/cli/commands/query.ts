@@ -1,0 +1,34 @@
+/**
+ * @module
+ * `junction query --archive NAME "SELECT …"`: read-only SQL over an archive's events through
+ * the server's `POST /junction/query`, printed as a table, JSON or CSV.
+ */
+import { callerHeaders, endpointOf, errorText, type ClientFlags } from './client.js'
+
+export type QueryFlags = ClientFlags & { archive: string; format?: string; timeout?: string }
+
+export async function query(
+  sql: string,
+  flags: QueryFlags,
+  out: (text: string) => void = (t) => process.stdout.write(t),
+): Promise<number> {
+  const body: Record<string, unknown> = {
+    archive: flags.archive,
+    sql,
+    format: flags.format ?? 'table',
+  }
+  if (flags.account !== undefined) body.account = flags.account
+  if (flags.region !== undefined) body.region = flags.region
+  if (flags.timeout !== undefined) body.timeoutMs = Number(flags.timeout)
+  const res = await fetch(new URL('/junction/query', endpointOf(flags)), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...callerHeaders(flags) },
+    body: JSON.stringify(body),
+  })
+  if (!res.ok) {
+    process.stderr.write(`${await errorText(res)}\n`)
+    return 2
+  }
+  out(await res.text())
+  return 0
+}
