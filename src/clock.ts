@@ -52,15 +52,7 @@ export class ManualClock implements Clock {
    * that mix timers with real I/O step with this, letting the I/O finish between steps.
    */
   runNext(): boolean {
-    this.timers = this.timers.filter((t) => !t.cancelled)
-    let next: Timer | undefined
-    for (const t of this.timers)
-      if (!next || t.at < next.at || (t.at === next.at && t.seq < next.seq)) next = t
-    if (!next) return false
-    this.timers.splice(this.timers.indexOf(next), 1)
-    this.time = Math.max(this.time, next.at)
-    next.fn()
-    return true
+    return this.fireNext(Infinity)
   }
 
   /**
@@ -70,37 +62,28 @@ export class ManualClock implements Clock {
    */
   async advanceStepwise(ms: number, between: () => Promise<void>): Promise<void> {
     const end = this.time + ms
-    for (;;) {
-      this.timers = this.timers.filter((t) => !t.cancelled)
-      let next: Timer | undefined
-      for (const t of this.timers) {
-        if (t.at <= end && (!next || t.at < next.at || (t.at === next.at && t.seq < next.seq)))
-          next = t
-      }
-      if (!next) break
-      this.timers.splice(this.timers.indexOf(next), 1)
-      this.time = Math.max(this.time, next.at)
-      next.fn()
-      await between()
-    }
+    while (this.fireNext(end)) await between()
     this.time = Math.max(this.time, end)
   }
 
   /** Moves time forward by `ms`, firing every timer that falls due, earliest first. */
   advance(ms: number): void {
     const end = this.time + ms
-    for (;;) {
-      this.timers = this.timers.filter((t) => !t.cancelled)
-      let next: Timer | undefined
-      for (const t of this.timers) {
-        if (t.at <= end && (!next || t.at < next.at || (t.at === next.at && t.seq < next.seq)))
-          next = t
-      }
-      if (!next) break
-      this.timers.splice(this.timers.indexOf(next), 1)
-      this.time = Math.max(this.time, next.at)
-      next.fn()
-    }
+    while (this.fireNext(end));
     this.time = end
+  }
+
+  /** Fires the earliest timer due at or before `end` (moving time to it); false if none is. */
+  private fireNext(end: number): boolean {
+    this.timers = this.timers.filter((t) => !t.cancelled)
+    let next: Timer | undefined
+    for (const t of this.timers)
+      if (t.at <= end && (!next || t.at < next.at || (t.at === next.at && t.seq < next.seq)))
+        next = t
+    if (!next) return false
+    this.timers.splice(this.timers.indexOf(next), 1)
+    this.time = Math.max(this.time, next.at)
+    next.fn()
+    return true
   }
 }
