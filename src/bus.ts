@@ -13,7 +13,8 @@ import { queryArchive } from './archive/query.js'
 import { Replays } from './archive/replays.js'
 import { createAuthenticator } from './auth/caller.js'
 import { ManualClock, systemClock, type Clock } from './clock.js'
-import type { ServeConfig } from './config.js'
+import { checkConfig, type ServeConfig } from './config.js'
+import { CredentialsFile } from './auth/credentials.js'
 import { Dispatcher } from './delivery/dispatcher.js'
 import { createApiDestinationAdapter } from './delivery/targets/api-destination.js'
 import { createEventBusAdapter } from './delivery/targets/event-bus.js'
@@ -70,6 +71,12 @@ export async function createBus(options: BusOptions): Promise<Bus> {
       : undefined
   const clock = options.clock ?? manualClock ?? systemClock
   const log = options.log ?? pino({ level: 'silent' })
+  checkConfig(options)
+  // Read before the store opens: a bad file stops the start with its reason.
+  const credentials =
+    options.auth === 'sigv4' && options.credentialsFile !== undefined
+      ? new CredentialsFile(options.credentialsFile, log)
+      : undefined
   const health = { open: true }
   const store =
     options.store === 'memory'
@@ -249,7 +256,11 @@ export async function createBus(options: BusOptions): Promise<Bus> {
   const handle = createRequestListener({
     services,
     queues,
-    authenticate: createAuthenticator({ account: options.defaultAccount, region: options.region }),
+    authenticate: createAuthenticator(
+      { account: options.defaultAccount, region: options.region },
+      // Signatures are about real time, also when the bus runs on a manual clock.
+      credentials ? { credentials, now: Date.now } : undefined,
+    ),
     metrics,
     tail,
     log,

@@ -34,6 +34,12 @@ export type ServeConfig = {
   clockKind: 'system' | 'manual'
   /** Ticks of scheduled rules missed while down are still fired at start if this recent (ms). */
   scheduleGraceMs: number
+  /** `off`: any credentials are accepted (local use); `sigv4`: every request's signature is checked. */
+  auth: 'off' | 'sigv4'
+  /** With `auth: sigv4`: the identities, in the AWS shared credentials format. */
+  credentialsFile?: string
+  /** With `auth: sigv4`, the manual clock is refused unless this is set. */
+  allowManualClock: boolean
   logLevel: string
 }
 
@@ -50,6 +56,8 @@ export const DEFAULTS: ServeConfig = {
   deliveryWindow: 10_000,
   clockKind: 'system',
   scheduleGraceMs: 5 * 60_000,
+  auth: 'off',
+  allowManualClock: false,
   logLevel: 'info',
 }
 
@@ -71,8 +79,29 @@ export function configFromEnv(env: NodeJS.ProcessEnv): ServeConfig {
     c.deliveryWindow = parsePositive(env.JUNCTION_DELIVERY_WINDOW, 'delivery window')
   if (env.JUNCTION_CLOCK) c.clockKind = parseClock(env.JUNCTION_CLOCK)
   if (env.JUNCTION_SCHEDULE_GRACE) c.scheduleGraceMs = parseDuration(env.JUNCTION_SCHEDULE_GRACE)
+  if (env.JUNCTION_AUTH) c.auth = parseAuth(env.JUNCTION_AUTH)
+  if (env.JUNCTION_CREDENTIALS) c.credentialsFile = env.JUNCTION_CREDENTIALS
   if (env.JUNCTION_LOG_LEVEL) c.logLevel = env.JUNCTION_LOG_LEVEL
   return c
+}
+
+export function parseAuth(v: string): 'off' | 'sigv4' {
+  if (v !== 'off' && v !== 'sigv4') throw new Error(`invalid auth mode: ${v} (off or sigv4)`)
+  return v
+}
+
+/** Settings that only make sense together; throws an Error that says what to change. */
+export function checkConfig(
+  c: Pick<ServeConfig, 'auth' | 'clockKind' | 'allowManualClock'> & {
+    credentialsFile?: string | undefined
+  },
+): void {
+  if (c.auth === 'sigv4' && c.credentialsFile === undefined)
+    throw new Error('--auth sigv4 needs --credentials FILE (the identities and their secrets)')
+  if (c.auth === 'sigv4' && c.clockKind === 'manual' && !c.allowManualClock)
+    throw new Error(
+      '--clock manual lets any signed caller move time; with --auth sigv4 add --allow-manual-clock to mean it',
+    )
 }
 
 export function parseClock(v: string): 'system' | 'manual' {

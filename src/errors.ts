@@ -24,6 +24,8 @@ export const ERROR_STATUS = {
   UnknownOperationException: 400,
   InvalidSignatureException: 403,
   UnrecognizedClientException: 400,
+  MissingAuthenticationTokenException: 403,
+  IncompleteSignatureException: 400,
   InvalidAction: 400,
 } as const
 

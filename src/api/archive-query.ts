@@ -27,6 +27,8 @@ export async function answerArchiveQuery(
   body: string,
   res: ServerResponse,
   log: Logger,
+  /** Signed callers: `account`/`region` in the body may only name the caller's own. */
+  ownAccountOnly = false,
 ): Promise<void> {
   try {
     const input = parse(body)
@@ -45,6 +47,11 @@ export async function answerArchiveQuery(
       account: typeof input.account === 'string' ? input.account : caller.account,
       region: typeof input.region === 'string' ? input.region : caller.region,
     }
+    if (ownAccountOnly && scope.account !== caller.account)
+      throw new BusError(
+        'AccessDeniedException',
+        `Account ${caller.account} may not query archives of account ${scope.account}.`,
+      )
     const archive = services.archives.get(scope, name)
     if (!archive) throw notFound(`Archive ${name} does not exist.`)
     if (!services.queryArchive)

@@ -40,17 +40,19 @@ export async function handleClock(
     res.writeHead(status, { 'content-type': 'application/json', 'x-amzn-errortype': type })
     res.end(JSON.stringify({ __type: type, message }))
   }
+  if (req.method !== 'GET' && req.method !== 'POST') {
+    refuse(405, 'ValidationException', 'Use GET to read the clock or POST to advance it.')
+    return
+  }
+  // Read (and, when signatures are enforced, checked) for GET too.
+  const body = await deps.readBody(req)
   if (req.method === 'GET') {
     answer()
     return
   }
-  if (req.method !== 'POST') {
-    refuse(405, 'ValidationException', 'Use GET to read the clock or POST to advance it.')
-    return
-  }
   let ms: number
   try {
-    const input = JSON.parse(await deps.readBody(req)) as unknown
+    const input = JSON.parse(body) as unknown
     ms = advanceOf(input)
   } catch (e) {
     refuse(400, 'ValidationException', e instanceof Error ? e.message : String(e))

@@ -8,7 +8,14 @@
 import { randomUUID } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Logger } from 'pino'
-import type { Authenticator } from '../auth/caller.js'
+import {
+  isAuthFailure,
+  jsonAuthError,
+  queryAuthError,
+  type AuthFailure,
+  type Authenticator,
+  type Caller,
+} from '../auth/caller.js'
 import { BusError } from '../errors.js'
 import type { Metrics } from '../observe/metrics.js'
 import type { TailHub } from '../observe/tail.js'
@@ -21,6 +28,7 @@ import { busScope } from './operations/wire.js'
 import { CLOCK_PATH, handleClock, type ClockRouteDeps } from './clock-route.js'
 import {
   answerSqs,
+  answerSqsError,
   answerSqsUnavailable,
   SQS_TARGET_PREFIX,
   type SqsRequest,
@@ -91,7 +99,17 @@ export function createRequestListener(deps: HttpDeps) {
     }
     if (path === CLOCK_PATH && deps.clock && deps.ready()) {
       const clock = deps.clock
-      void handleClock({ clock, readBody }, req, res).catch((e: unknown) => {
+      const readAuthorized = async (r: IncomingMessage) => {
+        const bytes = await readBytes(r)
+        const caller = authorize(deps, r, bytes, 'events')
+        if (isAuthFailure(caller)) throw authError(caller)
+        return bytes.toString('utf8')
+      }
+      void handleClock({ clock, readBody: readAuthorized }, req, res).catch((e: unknown) => {
+        if (e instanceof BusError) {
+          answerJsonError(res, e)
+          return
+        }
         deps.log.error({ err: e }, 'clock call failed')
         if (!res.headersSent) res.writeHead(500)
         res.end()
@@ -99,9 +117,24 @@ export function createRequestListener(deps: HttpDeps) {
       return
     }
     if (req.method === 'POST' && path === QUERY_PATH) {
-      void readBody(req).then(
-        (body) =>
-          answerArchiveQuery(deps.services, deps.authenticate(req.headers), body, res, deps.log),
+      void readBytes(req).then(
+        (bytes) => {
+          const caller = authorize(deps, req, bytes, 'events')
+          if (isAuthFailure(caller)) {
+            answerJsonError(res, authError(caller))
+            return
+          }
+          // Signed callers query their own account's archives only.
+          const ownAccountOnly = deps.authenticate.mode === 'sigv4'
+          return answerArchiveQuery(
+            deps.services,
+            caller,
+            bytes.toString('utf8'),
+            res,
+            deps.log,
+            ownAccountOnly,
+          )
+        },
         () => res.writeHead(413).end(),
       )
       return
@@ -139,32 +172,42 @@ async function handleSqs(
   res: ServerResponse,
 ): Promise<void> {
   const requestId = randomUUID()
-  let body: string
+  let bytes: Buffer
   try {
-    body = await readBody(req)
+    bytes = await readBytes(req)
   } catch {
     res.writeHead(413).end()
     return
   }
+  const caller = authorize(deps, req, bytes, 'sqs')
+  if (isAuthFailure(caller)) {
+    const json = jsonAuthError(caller)
+    const query = queryAuthError(caller)
+    answerSqsError(protocol, requestId, res, {
+      status: protocol === 'json' ? json.status : query.status,
+      jsonType: json.code,
+      queryCode: query.code,
+      message: caller.message,
+      senderFault: true,
+    })
+    return
+  }
+  const body = bytes.toString('utf8')
   const request: SqsRequest = { protocol, body, search: req.method === 'GET' ? search : '', path }
   if (protocol === 'json') {
     const target = req.headers['x-amz-target'] as string
     request.target = target.slice(SQS_TARGET_PREFIX.length)
   }
-  await answerSqs(
-    { queues: deps.queues, log: deps.log },
-    request,
-    deps.authenticate(req.headers),
-    requestId,
-    req,
-    res,
-  )
+  await answerSqs({ queues: deps.queues, log: deps.log }, request, caller, requestId, req, res)
 }
 
 async function handleApi(deps: HttpDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const requestId = randomUUID()
   try {
-    const body = await readBody(req)
+    const bytes = await readBytes(req)
+    const caller = authorize(deps, req, bytes, 'events')
+    if (isAuthFailure(caller)) throw authError(caller)
+    const body = bytes.toString('utf8')
     const target = req.headers['x-amz-target']
     const name =
       typeof target === 'string' && target.startsWith(TARGET_PREFIX)
@@ -180,7 +223,6 @@ async function handleApi(deps: HttpDeps, req: IncomingMessage, res: ServerRespon
       )
     }
     const input = parseBody(body)
-    const caller = deps.authenticate(req.headers)
     const output = await operation(
       {
         scope: { account: caller.account, region: caller.region },
@@ -220,6 +262,36 @@ async function handleApi(deps: HttpDeps, req: IncomingMessage, res: ServerRespon
   }
 }
 
+/** The caller of a request whose body has been read, or why it is refused. */
+function authorize(
+  deps: HttpDeps,
+  req: IncomingMessage,
+  body: Buffer,
+  service: string,
+): Caller | AuthFailure {
+  return deps.authenticate(
+    { method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, body },
+    service,
+  )
+}
+
+/** A BusError as EventBridge's JSON, for the routes outside `handleApi`. */
+function answerJsonError(res: ServerResponse, err: BusError): void {
+  if (res.headersSent) return
+  const text = JSON.stringify({ __type: err.code, message: err.message })
+  res.writeHead(err.status, {
+    'content-type': JSON_TYPE,
+    'content-length': Buffer.byteLength(text),
+    'x-amzn-errortype': err.code,
+  })
+  res.end(text)
+}
+
+/** A JSON-protocol refusal of a request that failed authentication. */
+function authError(f: AuthFailure): BusError {
+  return new BusError(jsonAuthError(f).code, f.message)
+}
+
 function asBusError(e: unknown): BusError {
   if (e instanceof BusError) return e
   if (e instanceof PatternError) return new BusError(e.code, e.message)
@@ -239,7 +311,8 @@ function parseBody(body: string): Record<string, unknown> {
   return v as Record<string, unknown>
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
+/** The body as received: signatures are over its bytes. */
+function readBytes(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = []
     let size = 0
@@ -253,9 +326,7 @@ function readBody(req: IncomingMessage): Promise<string> {
       chunks.push(c)
     })
     req.on('end', () => {
-      resolve(
-        chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8'),
-      )
+      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks))
     })
     req.on('error', reject)
   })
@@ -267,9 +338,15 @@ function readBody(req: IncomingMessage): Promise<string> {
  */
 function handleTail(deps: HttpDeps, req: IncomingMessage, res: ServerResponse): void {
   const url = new URL(req.url ?? '/', 'http://localhost')
-  const caller = deps.authenticate(req.headers)
+  const caller = authorize(deps, req, Buffer.alloc(0), 'events')
+  if (isAuthFailure(caller)) {
+    answerJsonError(res, authError(caller))
+    return
+  }
+  // Signed callers tail their own account's buses only.
+  const signed = deps.authenticate.mode === 'sigv4'
   const scope = {
-    account: url.searchParams.get('account') ?? caller.account,
+    account: (signed ? undefined : url.searchParams.get('account')) ?? caller.account,
     region: url.searchParams.get('region') ?? caller.region,
   }
   const named = busScope(scope, url.searchParams.get('bus') ?? undefined)

@@ -25,7 +25,7 @@ export type SignedRequest = {
 
 /** Why a request is refused; each protocol turns it into its own code (see `auth/caller.ts`). */
 export type SignatureProblem =
-  'missing' | 'incomplete' | 'unknown-key' | 'mismatch' | 'expired' | 'unsupported'
+  'missing' | 'incomplete' | 'unknown-key' | 'mismatch' | 'expired' | 'url-expired' | 'unsupported'
 
 export type Verified = { ok: true; accessKeyId: string; region: string; service: string }
 export type Refused = { ok: false; problem: SignatureProblem; message: string }
@@ -81,7 +81,7 @@ export function verifySigV4(
       now > signedAt + p.expires * 1000 ||
       now < signedAt - MAX_SKEW_MS
     )
-      return refuse('expired', 'Request has expired.')
+      return refuse('url-expired', 'Request has expired.')
   } else if (now - signedAt > MAX_SKEW_MS)
     return refuse(
       'expired',

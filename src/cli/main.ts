@@ -62,6 +62,15 @@ program
     '--schedule-grace <duration>',
     'ticks of scheduled rules missed while down are fired at start if this recent, e.g. 5m (JUNCTION_SCHEDULE_GRACE; default 5m)',
   )
+  .option(
+    '--auth <mode>',
+    'off (any credentials, default) or sigv4 (every request signed by a key of --credentials) (JUNCTION_AUTH)',
+  )
+  .option(
+    '--credentials <file>',
+    'with --auth sigv4: identities in the AWS shared credentials format, re-read on change (JUNCTION_CREDENTIALS)',
+  )
+  .option('--allow-manual-clock', 'allow --clock manual together with --auth sigv4')
   .option('--log-level <level>', 'pino log level (JUNCTION_LOG_LEVEL; default info)')
   .action(async (options: ServeFlags) => {
     await serve(options)

@@ -212,7 +212,7 @@ describe('presigned query strings (the query protocol’s GET)', () => {
     assert.equal(verifySigV4(req(target), secretOf, at.getTime() + 299_000, 'sqs').ok, true)
     const late = verifySigV4(req(target), secretOf, at.getTime() + 301_000, 'sqs')
     assert.deepEqual(late.ok ? 'ok' : [late.problem, late.message], [
-      'expired',
+      'url-expired',
       'Request has expired.',
     ])
     const changed = verifySigV4(

@@ -171,22 +171,64 @@ export function answerSqsUnavailable(
   requestId: string,
   res: ServerResponse,
 ): void {
-  const error = {
-    code: 'ServiceUnavailable',
-    message: 'The request has failed due to a temporary failure of the server.',
-    senderFault: false,
-  }
-  const close = { connection: 'close' }
+  answerSqsError(
+    protocol,
+    requestId,
+    res,
+    {
+      status: 503,
+      jsonType: 'ServiceUnavailable',
+      queryCode: 'ServiceUnavailable',
+      message: 'The request has failed due to a temporary failure of the server.',
+      senderFault: false,
+    },
+    { connection: 'close' },
+  )
+}
+
+/**
+ * An error decided before any action runs (the server stopping, a signature refused), in the
+ * request's protocol: JSON with the modelled type and the query code in `x-amzn-query-error`,
+ * or SQS's XML.
+ */
+export function answerSqsError(
+  protocol: 'json' | 'query',
+  requestId: string,
+  res: ServerResponse,
+  error: {
+    status: number
+    jsonType: string
+    queryCode: string
+    message: string
+    senderFault: boolean
+  },
+  extra: Record<string, string> = {},
+): void {
   if (protocol === 'json')
     send(
       res,
-      503,
+      error.status,
       JSON_TYPE,
-      JSON.stringify({ __type: `com.amazonaws.sqs#${error.code}`, message: error.message }),
+      JSON.stringify({ __type: `com.amazonaws.sqs#${error.jsonType}`, message: error.message }),
       requestId,
-      { 'x-amzn-query-error': `${error.code};Receiver`, ...close },
+      {
+        'x-amzn-query-error': `${error.queryCode};${error.senderFault ? 'Sender' : 'Receiver'}`,
+        ...extra,
+      },
     )
-  else send(res, 503, XML_TYPE, writeError(requestId, error), requestId, close)
+  else
+    send(
+      res,
+      error.status,
+      XML_TYPE,
+      writeError(requestId, {
+        code: error.queryCode,
+        message: error.message,
+        senderFault: error.senderFault,
+      }),
+      requestId,
+      extra,
+    )
 }
 
 function asQueueError(e: unknown): QueueError {

@@ -5,7 +5,9 @@
 import { startServer } from '../../bus.js'
 import {
   configFromEnv,
+  checkConfig,
   parseAccount,
+  parseAuth,
   parseClock,
   parsePort,
   parsePositive,
@@ -28,6 +30,9 @@ export type ServeFlags = {
   deliveryWindow?: string
   clock?: string
   scheduleGrace?: string
+  auth?: string
+  credentials?: string
+  allowManualClock?: boolean
   logLevel?: string
 }
 
@@ -49,7 +54,11 @@ export function serveConfig(flags: ServeFlags, env: NodeJS.ProcessEnv): ServeCon
     c.deliveryWindow = parsePositive(flags.deliveryWindow, 'delivery window')
   if (flags.clock !== undefined) c.clockKind = parseClock(flags.clock)
   if (flags.scheduleGrace !== undefined) c.scheduleGraceMs = parseDuration(flags.scheduleGrace)
+  if (flags.auth !== undefined) c.auth = parseAuth(flags.auth)
+  if (flags.credentials !== undefined) c.credentialsFile = flags.credentials
+  if (flags.allowManualClock) c.allowManualClock = true
   if (flags.logLevel !== undefined) c.logLevel = flags.logLevel
+  checkConfig(c)
   return c
 }
 
