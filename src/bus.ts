@@ -107,6 +107,7 @@ export async function createBus(options: BusOptions): Promise<Bus> {
     throw e
   }
   const metrics = createMetrics()
+  const organizationOf = (account: string) => credentials?.organizationOf(account)
   const tail = new TailHub()
   let jobId = await store.events.maxJobId()
 
@@ -156,6 +157,7 @@ export async function createBus(options: BusOptions): Promise<Bus> {
       apiDestinations,
       createSqsAdapter(queues),
       createEventBusAdapter({
+        organizationOf,
         bus: (scope, name) => registry.bus(scope, name),
         forward: (event, envelope, bus) => late.ingest!.forward(event, envelope, bus),
       }),
@@ -172,6 +174,7 @@ export async function createBus(options: BusOptions): Promise<Bus> {
       dispatcher.submit(items)
     },
     nextJobId: () => ++jobId,
+    organizationOf,
   })
 
   late.ingest = ingest

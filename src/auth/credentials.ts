@@ -48,6 +48,13 @@ export class CredentialsFile {
     return this.byKey.get(accessKeyId)
   }
 
+  /** The organization the file gives an account (through any of its identities). */
+  organizationOf(account: string): string | undefined {
+    for (const i of this.byKey.values())
+      if (i.account === account && i.organizationId !== undefined) return i.organizationId
+    return undefined
+  }
+
   get size(): number {
     return this.byKey.size
   }

@@ -1,7 +1,11 @@
 /**
  * @module
- * Bus policies (resource-based, IAM-style JSON): building statements for PutPermission, and the
- * one decision Junction enforces so far: may an account put events on a bus of another account?
+ * Resource policies (IAM-style JSON) of buses and queues, and the decisions Junction makes with
+ * them: may an account put events on another account's bus, may a rule send to a queue.
+ * Conditions are evaluated as IAM does for the keys Junction knows (`aws:PrincipalOrgID`,
+ * `aws:PrincipalAccount`, `aws:SourceAccount`, `aws:SourceArn`), with the String and Arn
+ * operators, their `ForAnyValue:`/`ForAllValues:` forms and `IfExists`; a condition on any other
+ * key does not hold, so it grants nothing (and a Deny under it denies nothing).
  */
 
 export type Statement = {
@@ -46,17 +50,25 @@ function actionMatches(action: unknown): boolean {
   return asList(action).some((a) => a === 'events:PutEvents' || a === 'events:*' || a === '*')
 }
 
+/** Who asks: an account, and its organization when the credentials file names one. */
+export type Principal = { account: string; organizationId?: string | undefined }
+
 /**
- * Whether the bus's policy lets `account` call PutEvents on it. Statements with a Condition are
- * not evaluated yet (organisation ids are unknown here), so they do not grant anything; Deny
- * statements win.
+ * Whether the bus's policy lets the principal call PutEvents on it: an Allow whose principal,
+ * action and conditions all hold, and no such Deny (Deny wins).
  */
-export function allowsPutEvents(policyText: string | undefined, account: string): boolean {
+export function allowsPutEvents(policyText: string | undefined, who: Principal): boolean {
+  const context: Record<string, string | undefined> = {
+    'aws:principalorgid': who.organizationId,
+    'aws:principalaccount': who.account,
+    'aws:sourceaccount': who.account,
+  }
   let allowed = false
   for (const s of statements(parsePolicy(policyText))) {
-    if (!principalMatches(s.Principal, account) || !actionMatches(s.Action)) continue
+    if (!principalMatches(s.Principal, who.account) || !actionMatches(s.Action)) continue
+    if (!conditionsHold(s.Condition, context)) continue
     if (s.Effect === 'Deny') return false
-    if (s.Effect === 'Allow' && s.Condition === undefined) allowed = true
+    if (s.Effect === 'Allow') allowed = true
   }
   return allowed
 }
@@ -74,7 +86,10 @@ export function allowsQueueSend(
   let allowed = false
   for (const s of statements(parsePolicy(policyText))) {
     if (!sendsToQueue(s.Action) || !eventBridgeIsPrincipal(s.Principal, rule.account)) continue
-    if (!conditionsHold(s.Condition, rule)) continue
+    if (
+      !conditionsHold(s.Condition, { 'aws:sourcearn': rule.arn, 'aws:sourceaccount': rule.account })
+    )
+      continue
     if (s.Effect === 'Deny') return false
     if (s.Effect === 'Allow') allowed = true
   }
@@ -94,26 +109,49 @@ function eventBridgeIsPrincipal(principal: unknown, account: string): boolean {
   return asList((principal as { Service?: unknown }).Service).includes('events.amazonaws.com')
 }
 
-function conditionsHold(condition: unknown, rule: { arn: string; account: string }): boolean {
+/**
+ * Whether every test of a Condition block holds in `context` (keys lower-case). IAM's rules:
+ * every operator and every key must hold; a key's values are alternatives; a key absent from the
+ * context fails the test, except under `…IfExists` and `ForAllValues:` (which hold vacuously).
+ */
+function conditionsHold(condition: unknown, context: Record<string, string | undefined>): boolean {
   if (condition === undefined) return true
   if (condition === null || typeof condition !== 'object') return false
-  const context: Record<string, string> = {
-    'aws:sourcearn': rule.arn,
-    'aws:sourceaccount': rule.account,
-  }
-  for (const [operator, tests] of Object.entries(condition as Record<string, unknown>)) {
+  for (const [rawOperator, tests] of Object.entries(condition as Record<string, unknown>)) {
     if (tests === null || typeof tests !== 'object') return false
+    let operator = rawOperator
+    let set: 'any' | 'all' | undefined
+    if (operator.startsWith('ForAnyValue:')) set = 'any'
+    else if (operator.startsWith('ForAllValues:')) set = 'all'
+    if (set) operator = operator.slice(operator.indexOf(':') + 1)
+    const ifExists = operator.endsWith('IfExists')
+    if (ifExists) operator = operator.slice(0, -'IfExists'.length)
+    const test = OPERATORS[operator]
+    if (!test) return false
     for (const [key, expected] of Object.entries(tests as Record<string, unknown>)) {
       const actual = context[key.toLowerCase()]
-      if (actual === undefined) return false
-      const values = asList(expected).map(String)
-      const like = operator === 'ArnLike' || operator === 'StringLike'
-      const equal = operator === 'ArnEquals' || operator === 'StringEquals'
-      if (!like && !equal) return false
-      if (!values.some((v) => (like ? globMatches(v, actual) : v === actual))) return false
+      if (actual === undefined) {
+        if (ifExists || set === 'all') continue
+        return false
+      }
+      if (!test(asList(expected).map(String), actual)) return false
     }
   }
   return true
+}
+
+/** Condition operators over one value: does `actual` satisfy the alternatives `values`? */
+const OPERATORS: Record<string, (values: string[], actual: string) => boolean> = {
+  StringEquals: (vs, a) => vs.includes(a),
+  StringNotEquals: (vs, a) => !vs.includes(a),
+  StringEqualsIgnoreCase: (vs, a) => vs.some((v) => v.toLowerCase() === a.toLowerCase()),
+  StringNotEqualsIgnoreCase: (vs, a) => !vs.some((v) => v.toLowerCase() === a.toLowerCase()),
+  StringLike: (vs, a) => vs.some((v) => globMatches(v, a)),
+  StringNotLike: (vs, a) => !vs.some((v) => globMatches(v, a)),
+  ArnEquals: (vs, a) => vs.includes(a),
+  ArnNotEquals: (vs, a) => !vs.includes(a),
+  ArnLike: (vs, a) => vs.some((v) => globMatches(v, a)),
+  ArnNotLike: (vs, a) => !vs.some((v) => globMatches(v, a)),
 }
 
 function globMatches(pattern: string, text: string): boolean {

@@ -40,6 +40,8 @@ export type IngestDeps = {
   /** Receives the jobs once they are durable. */
   deliver: (items: (PendingDelivery & { envelope?: Record<string, unknown> })[]) => void
   nextJobId: () => number
+  /** An account's organization (from `--credentials`), for `aws:PrincipalOrgID` in bus policies. */
+  organizationOf?: (account: string) => string | undefined
 }
 
 /**
@@ -88,7 +90,14 @@ export class Ingest {
         lastName = entry.busName
         lastBus = { done: true, bus }
       }
-      if (bus && bus.account !== scope.account && !allowsPutEvents(bus.policy, scope.account)) {
+      if (
+        bus &&
+        bus.account !== scope.account &&
+        !allowsPutEvents(bus.policy, {
+          account: scope.account,
+          organizationId: deps.organizationOf?.(scope.account),
+        })
+      ) {
         deps.metrics.putEventsFailedEntries.inc()
         results.push({
           errorCode: 'AccessDeniedException',

@@ -177,8 +177,8 @@ describe('--auth sigv4 with the AWS CLI', () => {
         client.send(new GetQueueUrlCommand({ QueueName: 'inbox' })),
         (e: Error) => {
           // The SDK is query-compatible: it names the error by `x-amzn-query-error`, so a JSON
-        // client sees the same code as a query-protocol one.
-        assert.equal(e.name, 'SignatureDoesNotMatch')
+          // client sees the same code as a query-protocol one.
+          assert.equal(e.name, 'SignatureDoesNotMatch')
           return true
         },
       )
@@ -214,6 +214,42 @@ describe('--auth sigv4 with the AWS CLI', () => {
       (buses.EventBuses as { Arn: string }[]).map((b) => b.Arn),
       ['arn:aws:events:us-east-1:333333333333:event-bus/default'],
     )
+  })
+
+  test("a bus policy trusting an organization lets its members' keys put events, no one else", async () => {
+    // team-a's bus trusts organization o-abcdefghij, which the file gives team-b (not team-c).
+    await ok(
+      'team-a',
+      'events',
+      'put-permission',
+      '--event-bus-name',
+      'orders',
+      '--action',
+      'events:PutEvents',
+      '--principal',
+      '*',
+      '--statement-id',
+      'org',
+      '--condition',
+      'Type=StringEquals,Key=aws:PrincipalOrgID,Value=o-abcdefghij',
+    )
+    const entry = JSON.stringify([
+      {
+        Source: 'team.b',
+        DetailType: 'hello',
+        Detail: '{}',
+        EventBusName: 'arn:aws:events:us-east-1:111111111111:event-bus/orders',
+      },
+    ])
+    const fromB = await ok('team-b', 'events', 'put-events', '--entries', entry)
+    assert.equal(fromB.FailedEntryCount, 0, JSON.stringify(fromB))
+    const fromC = await ok('team-c', 'events', 'put-events', '--entries', entry)
+    assert.equal(fromC.FailedEntryCount, 1)
+    assert.deepEqual((fromC.Entries as Record<string, string>[])[0], {
+      ErrorCode: 'AccessDeniedException',
+      ErrorMessage:
+        'Account 333333333333 is not authorized to perform: events:PutEvents on resource: arn:aws:events:us-east-1:111111111111:event-bus/orders',
+    })
   })
 
   test('no secret appears in what the server wrote', () => {

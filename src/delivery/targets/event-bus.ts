@@ -14,12 +14,19 @@ export type EventBusTargetDeps = {
   forward(event: StoredEvent, envelope: Record<string, unknown>, bus: EventBus): Promise<void>
   /** Whether the sending account may put events on the bus (default: its own account, or the bus policy allows it). */
   mayPutEvents?: (senderAccount: string, bus: EventBus) => boolean
+  /** An account's organization (from `--credentials`), for `aws:PrincipalOrgID` in bus policies. */
+  organizationOf?: (account: string) => string | undefined
 }
 
 export function createEventBusAdapter(deps: EventBusTargetDeps): TargetAdapter {
   const mayPut =
     deps.mayPutEvents ??
-    ((sender, bus) => sender === bus.account || allowsPutEvents(bus.policy, sender))
+    ((sender, bus) =>
+      sender === bus.account ||
+      allowsPutEvents(bus.policy, {
+        account: sender,
+        organizationId: deps.organizationOf?.(sender),
+      }))
   return {
     kind: 'event-bus',
     accepts: (arn) => parseArn(arn)?.service === 'events' && arn.includes(':event-bus/'),
