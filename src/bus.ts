@@ -335,11 +335,31 @@ export type RunningServer = { bus: Bus; server: Server; url: string; close(): Pr
 
 /** Starts a bus behind an HTTP server; resolves once it is listening (and /health answers 200). */
 export async function startServer(
-  config: ServeConfig & { clock?: Clock; log?: Logger; onFatal?: (error: Error) => void },
+  config: ServeConfig & {
+    clock?: Clock
+    log?: Logger
+    onFatal?: (error: Error) => void
+    /** Longest a client may take to send a request's headers (tests shorten it). */
+    headersTimeoutMs?: number
+  },
 ): Promise<RunningServer> {
   const log = config.log ?? pino({ level: config.logLevel })
   const bus = await createBus({ ...config, log })
-  const server = createServer({ keepAliveTimeout: 65_000 }, bus.listener)
+  const server = createServer(
+    {
+      keepAliveTimeout: 65_000,
+      // A client that trickles its request in (a slow-loris) is cut off instead of holding a
+      // connection for node's defaults (60 s for headers, 5 minutes for the whole request).
+      headersTimeout: config.headersTimeoutMs ?? 10_000,
+      requestTimeout: 60_000,
+      // How often those limits are looked at (node's default, 30 s, would let them run over).
+      connectionsCheckingInterval: Math.min(
+        1000,
+        Math.ceil((config.headersTimeoutMs ?? 10_000) / 4),
+      ),
+    },
+    bus.listener,
+  )
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen(config.port, config.host, () => {

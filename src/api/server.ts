@@ -100,7 +100,7 @@ export function createRequestListener(deps: HttpDeps) {
     if (path === CLOCK_PATH && deps.clock && deps.ready()) {
       const clock = deps.clock
       const readAuthorized = async (r: IncomingMessage) => {
-        const bytes = await readBytes(r)
+        const bytes = await readBytes(r, res)
         const caller = authorize(deps, r, bytes, 'events')
         if (isAuthFailure(caller)) throw authError(caller)
         return bytes.toString('utf8')
@@ -117,7 +117,7 @@ export function createRequestListener(deps: HttpDeps) {
       return
     }
     if (req.method === 'POST' && path === QUERY_PATH) {
-      void readBytes(req).then(
+      void readBytes(req, res).then(
         (bytes) => {
           const caller = authorize(deps, req, bytes, 'events')
           if (isAuthFailure(caller)) {
@@ -174,7 +174,7 @@ async function handleSqs(
   const requestId = randomUUID()
   let bytes: Buffer
   try {
-    bytes = await readBytes(req)
+    bytes = await readBytes(req, res)
   } catch {
     res.writeHead(413).end()
     return
@@ -204,7 +204,7 @@ async function handleSqs(
 async function handleApi(deps: HttpDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const requestId = randomUUID()
   try {
-    const bytes = await readBytes(req)
+    const bytes = await readBytes(req, res)
     const caller = authorize(deps, req, bytes, 'events')
     if (isAuthFailure(caller)) throw authError(caller)
     const body = bytes.toString('utf8')
@@ -312,8 +312,15 @@ function parseBody(body: string): Record<string, unknown> {
 }
 
 /** The body as received: signatures are over its bytes. */
-function readBytes(req: IncomingMessage): Promise<Buffer> {
+function readBytes(req: IncomingMessage, res: ServerResponse): Promise<Buffer> {
   return new Promise((resolve, reject) => {
+    // Refused before a byte of the body is read when its announced length is already too much;
+    // the connection closes after the answer, so the unread body is never taken for a request.
+    if (Number(req.headers['content-length'] ?? 0) > MAX_BODY) {
+      res.shouldKeepAlive = false
+      reject(new BusError('ValidationException', 'Request size exceeds the limit.'))
+      return
+    }
     const chunks: Buffer[] = []
     let size = 0
     req.on('data', (c: Buffer) => {
