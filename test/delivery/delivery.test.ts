@@ -338,6 +338,32 @@ describe('event-bus targets', () => {
     }
   })
 
+  test("another region's bus (another account's too) gets the event with a new id and its original account, region and source", async () => {
+    const bus = await createTestBus()
+    const WEST = { account: '222222222222', region: 'eu-west-1' }
+    try {
+      const arn = await apiDestination(bus, WEST)
+      await ruleTo(bus, { Arn: arn }, { scope: WEST, name: 'in-west' })
+      await bus.call(
+        'PutPermission',
+        { Action: 'events:PutEvents', Principal: '111111111111', StatementId: 'east' },
+        WEST,
+      )
+      await ruleTo(bus, { Arn: 'arn:aws:events:eu-west-1:222222222222:event-bus/default' })
+      const id = await put(bus)
+      const [got] = await sink.waitFor(1)
+      const event = JSON.parse(got!.body) as Record<string, unknown>
+      assert.notEqual(event.id, id, 'a cross-region hop gives the event a new id')
+      assert.match(String(event.id), /^[0-9a-f-]{36}$/)
+      assert.equal(event.account, '111111111111')
+      assert.equal(event.region, 'us-east-1', 'the original region is kept')
+      assert.equal(event.source, 'test')
+      assert.equal(got!.body.split(`"id":"${String(event.id)}"`).length, 2, 'one id, the new one')
+    } finally {
+      await bus.close()
+    }
+  })
+
   test("PutEvents straight onto another account's bus is refused per entry without a policy", async () => {
     const bus = await createTestBus()
     try {

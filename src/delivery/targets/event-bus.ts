@@ -1,9 +1,11 @@
 /**
  * @module
- * Event-bus targets: the event is put on another bus with its envelope unchanged (same id,
- * account, region and source, as AWS keeps them on a same-region hop) and routed there. Events
+ * Event-bus targets: the event is put on another bus, in this region or another, and routed
+ * there. Its envelope keeps the original account, region, source and detail; the id is kept on a
+ * same-region hop and is new on a cross-region one, as AWS does (eventbridge-api.md §7.2). Events
  * that arrived this way are never sent on to a further bus; the ingest step enforces that.
  */
+import { randomUUID } from 'node:crypto'
 import { busNameOf, parseArn } from '../../arns.js'
 import { allowsPutEvents } from '../../auth/policy.js'
 import type { EventBus, StoredEvent } from '../../model.js'
@@ -36,8 +38,6 @@ export function createEventBusAdapter(deps: EventBusTargetDeps): TargetAdapter {
       if (event.hops >= 1 || target.arn === event.busArn)
         return fail('NO_PERMISSIONS', 'An event that came from another bus is not forwarded again.')
       const arn = parseArn(target.arn)!
-      if (arn.region !== rule.region)
-        return fail('NO_RESOURCE', `Cross-region bus targets are not supported yet: ${target.arn}`)
       const bus = deps.bus({ account: arn.account, region: arn.region }, busNameOf(target.arn))
       if (!bus) return fail('NO_RESOURCE', `Event bus ${busNameOf(target.arn)} does not exist.`)
       if (!mayPut(rule.account, bus))
@@ -45,7 +45,13 @@ export function createEventBusAdapter(deps: EventBusTargetDeps): TargetAdapter {
           'NO_PERMISSIONS',
           `Account ${rule.account} is not authorized to put events on ${bus.arn}.`,
         )
-      await deps.forward(event, envelope, bus)
+      if (arn.region === rule.region) await deps.forward(event, envelope, bus)
+      else {
+        const id = randomUUID()
+        // The envelope text begins `{"version":"0","id":"…"`: the first id is the event's.
+        const text = event.text.replace(`"id":"${event.id}"`, `"id":"${id}"`)
+        await deps.forward({ ...event, id, text }, { ...envelope, id }, bus)
+      }
       return { outcome: 'delivered' }
     },
   }
