@@ -1,7 +1,7 @@
 /**
  * @module
  * The HTTP front door (node:http, for speed): AWS JSON 1.1 on `POST /` dispatched on
- * `X-Amz-Target`, plus `GET /health`, `GET /metrics` and the `GET /tail` event stream.
+ * `X-Amz-Target`, EventBridge Scheduler's REST-JSON paths (`scheduler/handler.ts`), plus `GET /health`, `GET /metrics` and the `GET /tail` event stream.
  * Errors carry the code both as `__type` in the body (what botocore reads) and as the
  * `x-amzn-ErrorType` header (what the JS SDK reads first).
  */
@@ -18,6 +18,7 @@ import { answerArchiveQuery, QUERY_PATH } from './archive-query.js'
 import type { Services } from './context.js'
 import { operations } from './operations/index.js'
 import { busScope } from './operations/wire.js'
+import { answerScheduler, isSchedulerPath } from './scheduler/handler.js'
 import { CLOCK_PATH, handleClock, type ClockRouteDeps } from './clock-route.js'
 import {
   answerSqs,
@@ -70,6 +71,17 @@ export function createRequestListener(deps: HttpDeps) {
       }
       if (sqs) void handleSqs(deps, sqs, path, search, req, res)
       else void handleApi(deps, req, res)
+      return
+    }
+    if (req.headers['x-amz-target'] === undefined && isSchedulerPath(path) && deps.ready()) {
+      void readBody(req).then(
+        (body) => {
+          const caller = deps.authenticate(req.headers)
+          const scope = { account: caller.account, region: caller.region }
+          return answerScheduler(deps, scope, req, path, search, body, res)
+        },
+        () => res.writeHead(413).end(),
+      )
       return
     }
     if (req.method === 'GET' && path === '/health') {

@@ -45,6 +45,11 @@ export type DispatcherDeps = {
    */
   maxWindow?: number
   random?: () => number
+  /**
+   * Jobs whose owner is not a rule (a Scheduler schedule): the rule and target to deliver with,
+   * or undefined to look the job's rule up in the registry.
+   */
+  route?: (ownerArn: string, targetId: string) => { rule: Rule; target: Target } | undefined
 }
 
 export const DEFAULT_DELIVERY_WINDOW = 10_000
@@ -227,8 +232,9 @@ export class Dispatcher {
   private async run(item: Item, freeSlot: () => void): Promise<void> {
     const { deps } = this
     const { job, event } = item
-    const rule = deps.registry.rule(job.ruleArn)
-    const target = rule && deps.registry.target(rule.arn, job.targetId)
+    const route = deps.route?.(job.ruleArn, job.targetId)
+    const rule = route ? route.rule : deps.registry.rule(job.ruleArn)
+    const target = route ? route.target : rule && deps.registry.target(rule.arn, job.targetId)
     if (!rule || !target) {
       // The rule or target was removed after the event was routed: nothing to deliver to.
       deps.log.debug({ job: job.id }, 'target gone; delivery dropped')
