@@ -1,0 +1,462 @@
+/**
+ * EventBridge Scheduler end to end: the real AWS CLI v2 (`/usr/bin/aws scheduler …`) against a
+ * `junction serve` process on SQLite with `--clock manual`, moved by `junction clock advance`.
+ * Groups and schedules are created, listed, replaced and deleted; errors come with the codes
+ * and HTTP statuses of Scheduler's model (ConflictException 409, ResourceNotFoundException 404,
+ * ValidationException 400); a one-time schedule delivers its Input (placeholders replaced) to a
+ * queue once, and another puts an event on a bus whose rule passes it to a queue.
+ */
+import assert from 'node:assert/strict'
+import { execFile } from 'node:child_process'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { after, before, describe, test } from 'node:test'
+import { startServerProcess, type ServerProcess } from '../helpers/server.js'
+import { ACCOUNT, clientEnv, REGION } from './scenario.js'
+
+const AWS = '/usr/bin/aws'
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
+const ROLE = `arn:aws:iam::${ACCOUNT}:role/scheduler`
+
+type Run = { code: number | string; stdout: string; stderr: string }
+
+let server: ServerProcess
+let env: NodeJS.ProcessEnv
+
+function run(file: string, args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<Run> {
+  return new Promise((done) => {
+    execFile(
+      file,
+      args,
+      { env: { ...env, ...extraEnv }, timeout: 60_000, maxBuffer: 16 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        done({ code: err ? (err.code ?? 'killed') : 0, stdout, stderr })
+      },
+    )
+  })
+}
+
+const aws = (...args: string[]) =>
+  run(AWS, ['--endpoint-url', server.url, '--output', 'json', ...args])
+
+async function ok<T = Record<string, unknown>>(...args: string[]): Promise<T> {
+  const r = await aws(...args)
+  assert.equal(r.code, 0, `aws ${args.join(' ')}\n${r.stderr}`)
+  return (r.stdout.trim() === '' ? {} : JSON.parse(r.stdout)) as T
+}
+
+/** The CLI fails with 254 on a service error and prints its code, operation and message. */
+async function fails(code: string, operation: string, message: string, ...args: string[]) {
+  const r = await aws(...args)
+  assert.equal(r.code, 254, `aws ${args.join(' ')}\n${r.stdout}`)
+  assert.equal(
+    r.stderr.trim(),
+    `An error occurred (${code}) when calling the ${operation} operation: ${message}`,
+  )
+}
+
+const junctionClock = (...args: string[]) =>
+  run(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/cli/main.ts'), 'clock', ...args], {
+    AWS_ENDPOINT_URL: server.url,
+  })
+
+async function clockNow(): Promise<number> {
+  const r = await junctionClock('now')
+  assert.equal(r.code, 0, r.stderr)
+  return Date.parse(r.stdout.split(' ')[0]!)
+}
+
+async function advance(duration: string): Promise<void> {
+  const r = await junctionClock('advance', duration)
+  assert.equal(r.code, 0, r.stderr)
+}
+
+/** Messages in a queue (deleted as read) until `expected` have come or a short wait ends. */
+async function drain(queue: string, expected: number): Promise<string[]> {
+  const url = `${server.url}/${ACCOUNT}/${queue}`
+  const bodies: string[] = []
+  const deadline = Date.now() + (expected === 0 ? 1500 : 20_000)
+  while (Date.now() < deadline && (expected === 0 || bodies.length < expected)) {
+    const r = await ok<{ Messages?: { Body: string; ReceiptHandle: string }[] }>(
+      'sqs',
+      'receive-message',
+      '--queue-url',
+      url,
+      '--max-number-of-messages',
+      '10',
+    )
+    for (const m of r.Messages ?? []) {
+      bodies.push(m.Body)
+      await ok('sqs', 'delete-message', '--queue-url', url, '--receipt-handle', m.ReceiptHandle)
+    }
+    if (!r.Messages) await new Promise((resolve) => setTimeout(resolve, 200))
+  }
+  return bodies
+}
+
+const pad = (n: number) => String(n).padStart(2, '0')
+/** `yyyy-mm-ddThh:mm:ss` in UTC, as at() takes it. */
+const atText = (ms: number) => {
+  const d = new Date(ms)
+  return (
+    `${String(d.getUTCFullYear())}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}` +
+    `T${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`
+  )
+}
+
+const queueTarget = (queue: string, extra: Record<string, unknown> = {}) =>
+  JSON.stringify({ Arn: `arn:aws:sqs:${REGION}:${ACCOUNT}:${queue}`, RoleArn: ROLE, ...extra })
+
+before(async () => {
+  env = clientEnv()
+  server = await startServerProcess({ args: ['--clock', 'manual'] })
+})
+after(async () => {
+  await server.stop()
+})
+
+describe('EventBridge Scheduler with the AWS CLI', () => {
+  let fireAt: number
+
+  test('schedule groups: create, get, list, errors', async () => {
+    const created = await ok<{ ScheduleGroupArn: string }>(
+      'scheduler',
+      'create-schedule-group',
+      '--name',
+      'team',
+    )
+    assert.equal(
+      created.ScheduleGroupArn,
+      `arn:aws:scheduler:${REGION}:${ACCOUNT}:schedule-group/team`,
+    )
+    await fails(
+      'ConflictException',
+      'CreateScheduleGroup',
+      'Schedule group team already exists.',
+      'scheduler',
+      'create-schedule-group',
+      '--name',
+      'team',
+    )
+    await fails(
+      'ResourceNotFoundException',
+      'GetScheduleGroup',
+      'Schedule group nope does not exist.',
+      'scheduler',
+      'get-schedule-group',
+      '--name',
+      'nope',
+    )
+    const got = await ok<{ Name: string; State: string }>(
+      'scheduler',
+      'get-schedule-group',
+      '--name',
+      'team',
+    )
+    assert.equal(got.Name, 'team')
+    assert.equal(got.State, 'ACTIVE')
+    const listed = await ok<{ ScheduleGroups: { Name: string }[] }>(
+      'scheduler',
+      'list-schedule-groups',
+    )
+    assert.deepEqual(
+      listed.ScheduleGroups.map((g) => g.Name),
+      ['default', 'team'],
+    )
+    await fails(
+      'ValidationException',
+      'DeleteScheduleGroup',
+      'Cannot delete the default schedule group.',
+      'scheduler',
+      'delete-schedule-group',
+      '--name',
+      'default',
+    )
+  })
+
+  test('schedules: create, get with defaults, list, and errors', async () => {
+    await ok('sqs', 'create-queue', '--queue-name', 'sched')
+    const now = await clockNow()
+    // Ten minutes ahead, on a whole second.
+    fireAt = Math.floor(now / 1000) * 1000 + 10 * 60_000
+    const created = await ok<{ ScheduleArn: string }>(
+      'scheduler',
+      'create-schedule',
+      '--name',
+      'once',
+      '--group-name',
+      'team',
+      '--schedule-expression',
+      `at(${atText(fireAt)})`,
+      '--flexible-time-window',
+      'Mode=OFF',
+      '--target',
+      queueTarget('sched', {
+        Input: '{"arn":"<aws.scheduler.schedule-arn>","at":"<aws.scheduler.scheduled-time>"}',
+      }),
+    )
+    assert.equal(created.ScheduleArn, `arn:aws:scheduler:${REGION}:${ACCOUNT}:schedule/team/once`)
+    const got = await ok('scheduler', 'get-schedule', '--name', 'once', '--group-name', 'team')
+    assert.equal(got.State, 'ENABLED')
+    assert.equal(got.ScheduleExpressionTimezone, 'UTC')
+    assert.equal(got.GroupName, 'team')
+    assert.deepEqual(got.FlexibleTimeWindow, { Mode: 'OFF' })
+    assert.deepEqual((got.Target as Record<string, unknown>).RetryPolicy, {
+      MaximumEventAgeInSeconds: 86400,
+      MaximumRetryAttempts: 185,
+    })
+    assert.equal(typeof got.CreationDate, 'string') // the CLI prints timestamps as ISO text
+
+    await fails(
+      'ConflictException',
+      'CreateSchedule',
+      'Schedule once already exists.',
+      'scheduler',
+      'create-schedule',
+      '--name',
+      'once',
+      '--group-name',
+      'team',
+      '--schedule-expression',
+      'rate(5 minutes)',
+      '--flexible-time-window',
+      'Mode=OFF',
+      '--target',
+      queueTarget('sched'),
+    )
+    await fails(
+      'ResourceNotFoundException',
+      'GetSchedule',
+      'Schedule once does not exist.',
+      'scheduler',
+      'get-schedule',
+      '--name',
+      'once', // in the default group, not in team
+    )
+    await fails(
+      'ResourceNotFoundException',
+      'CreateSchedule',
+      'Schedule group nogroup does not exist.',
+      'scheduler',
+      'create-schedule',
+      '--name',
+      'x',
+      '--group-name',
+      'nogroup',
+      '--schedule-expression',
+      'rate(5 minutes)',
+      '--flexible-time-window',
+      'Mode=OFF',
+      '--target',
+      queueTarget('sched'),
+    )
+    await fails(
+      'ValidationException',
+      'CreateSchedule',
+      'Invalid Schedule Expression rate(0 minutes).',
+      'scheduler',
+      'create-schedule',
+      '--name',
+      'x',
+      '--schedule-expression',
+      'rate(0 minutes)',
+      '--flexible-time-window',
+      'Mode=OFF',
+      '--target',
+      queueTarget('sched'),
+    )
+    await fails(
+      'ValidationException',
+      'CreateSchedule',
+      "1 validation error detected: Value 'bad/name' at 'name' failed to satisfy constraint: Member must satisfy regular expression pattern: ^[0-9a-zA-Z-_.]+$",
+      'scheduler',
+      'create-schedule',
+      '--name',
+      'bad/name',
+      '--schedule-expression',
+      'rate(5 minutes)',
+      '--flexible-time-window',
+      'Mode=OFF',
+      '--target',
+      queueTarget('sched'),
+    )
+    await fails(
+      'ValidationException',
+      'CreateSchedule',
+      "1 validation error detected: Value '1441' at 'flexibleTimeWindow.maximumWindowInMinutes' failed to satisfy constraint: Member must have value less than or equal to 1440",
+      'scheduler',
+      'create-schedule',
+      '--name',
+      'x',
+      '--schedule-expression',
+      'rate(5 minutes)',
+      '--flexible-time-window',
+      'Mode=FLEXIBLE,MaximumWindowInMinutes=1441',
+      '--target',
+      queueTarget('sched'),
+    )
+    await ok(
+      'scheduler',
+      'create-schedule',
+      '--name',
+      'later',
+      '--group-name',
+      'team',
+      '--schedule-expression',
+      'cron(0 9 * * ? *)',
+      '--schedule-expression-timezone',
+      'Europe/Paris',
+      '--state',
+      'DISABLED',
+      '--description',
+      'kept until replaced',
+      '--flexible-time-window',
+      'Mode=OFF',
+      '--target',
+      queueTarget('sched'),
+    )
+    const listed = await ok<{ Schedules: { Name: string; State: string }[] }>(
+      'scheduler',
+      'list-schedules',
+      '--group-name',
+      'team',
+    )
+    assert.deepEqual(
+      listed.Schedules.map((s) => [s.Name, s.State]),
+      [
+        ['later', 'DISABLED'],
+        ['once', 'ENABLED'],
+      ],
+    )
+  })
+
+  test('UpdateSchedule replaces every field', async () => {
+    await ok(
+      'scheduler',
+      'update-schedule',
+      '--name',
+      'later',
+      '--group-name',
+      'team',
+      '--schedule-expression',
+      'cron(0 10 * * ? *)',
+      '--flexible-time-window',
+      'Mode=OFF',
+      '--target',
+      queueTarget('sched'),
+    )
+    const got = await ok('scheduler', 'get-schedule', '--name', 'later', '--group-name', 'team')
+    assert.equal(got.ScheduleExpression, 'cron(0 10 * * ? *)')
+    assert.equal(got.ScheduleExpressionTimezone, 'UTC')
+    assert.equal(got.State, 'ENABLED')
+    assert.equal(got.Description, undefined)
+    await fails(
+      'ResourceNotFoundException',
+      'UpdateSchedule',
+      'Schedule ghost does not exist.',
+      'scheduler',
+      'update-schedule',
+      '--name',
+      'ghost',
+      '--schedule-expression',
+      'rate(5 minutes)',
+      '--flexible-time-window',
+      'Mode=OFF',
+      '--target',
+      queueTarget('sched'),
+    )
+  })
+
+  test('a one-time schedule fires once, at its time, to a queue and to a bus', async () => {
+    await ok('sqs', 'create-queue', '--queue-name', 'from-bus')
+    await ok('events', 'create-event-bus', '--name', 'sched-bus')
+    await ok(
+      'events',
+      'put-rule',
+      '--name',
+      'from-scheduler',
+      '--event-bus-name',
+      'sched-bus',
+      '--event-pattern',
+      '{"source":["app.scheduler"]}',
+    )
+    await ok(
+      'events',
+      'put-targets',
+      '--rule',
+      'from-scheduler',
+      '--event-bus-name',
+      'sched-bus',
+      '--targets',
+      JSON.stringify([{ Id: 'q', Arn: `arn:aws:sqs:${REGION}:${ACCOUNT}:from-bus` }]),
+    )
+    await ok(
+      'scheduler',
+      'create-schedule',
+      '--name',
+      'to-bus',
+      '--schedule-expression',
+      `at(${atText(fireAt)})`,
+      '--flexible-time-window',
+      'Mode=OFF',
+      '--target',
+      JSON.stringify({
+        Arn: `arn:aws:events:${REGION}:${ACCOUNT}:event-bus/sched-bus`,
+        RoleArn: ROLE,
+        Input: '{"job":"nightly"}',
+        EventBridgeParameters: { Source: 'app.scheduler', DetailType: 'Nightly Job' },
+      }),
+    )
+    await advance('9m')
+    assert.deepEqual(await drain('sched', 0), [], 'nothing before its time')
+    await advance('2m')
+    const bodies = await drain('sched', 1)
+    const expectedTime = new Date(fireAt).toISOString().replace('.000Z', 'Z')
+    assert.deepEqual(
+      bodies.map((b) => JSON.parse(b) as unknown),
+      [
+        {
+          arn: `arn:aws:scheduler:${REGION}:${ACCOUNT}:schedule/team/once`,
+          at: expectedTime,
+        },
+      ],
+    )
+    const viaBus = await drain('from-bus', 1)
+    assert.equal(viaBus.length, 1)
+    const event = JSON.parse(viaBus[0]!) as Record<string, unknown>
+    assert.equal(event.source, 'app.scheduler')
+    assert.equal(event['detail-type'], 'Nightly Job')
+    assert.deepEqual(event.detail, { job: 'nightly' })
+    assert.equal(event.time, expectedTime)
+    await advance('2h')
+    assert.deepEqual(await drain('sched', 0), [], 'fired once')
+    assert.deepEqual(await drain('from-bus', 0), [], 'fired once')
+  })
+
+  test('deleting a group deletes its schedules', async () => {
+    await ok('scheduler', 'delete-schedule-group', '--name', 'team')
+    await fails(
+      'ResourceNotFoundException',
+      'GetSchedule',
+      'Schedule later does not exist.',
+      'scheduler',
+      'get-schedule',
+      '--name',
+      'later',
+      '--group-name',
+      'team',
+    )
+    await ok('scheduler', 'delete-schedule', '--name', 'to-bus')
+    await fails(
+      'ResourceNotFoundException',
+      'DeleteSchedule',
+      'Schedule to-bus does not exist.',
+      'scheduler',
+      'delete-schedule',
+      '--name',
+      'to-bus',
+    )
+    const listed = await ok<{ Schedules: unknown[] }>('scheduler', 'list-schedules')
+    assert.deepEqual(listed.Schedules, [])
+  })
+})
