@@ -221,6 +221,7 @@ export async function createBus(options: BusOptions): Promise<Bus> {
   })
   const scheduleRunner = new ScheduleRunner({
     schedules,
+    exclusive: (fn) => registry.exclusive(fn),
     store: store.events,
     fire: (schedule, tick) =>
       ingest.fireScheduled(
@@ -286,7 +287,8 @@ export async function createBus(options: BusOptions): Promise<Bus> {
     clock: clockControl,
   })
   const listener: typeof handle = (req, res) => {
-    if (req.method === 'POST') {
+    // Writes (Scheduler's REST-JSON also PUTs and DELETEs); not GETs, as tail streams never end.
+    if (req.method === 'POST' || req.method === 'PUT' || req.method === 'DELETE') {
       answering++
       let counted = true
       const done = () => {

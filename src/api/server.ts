@@ -73,7 +73,16 @@ export function createRequestListener(deps: HttpDeps) {
       else void handleApi(deps, req, res)
       return
     }
-    if (req.headers['x-amz-target'] === undefined && isSchedulerPath(path) && deps.ready()) {
+    if (req.headers['x-amz-target'] === undefined && isSchedulerPath(path)) {
+      if (!deps.ready()) {
+        res.writeHead(503, {
+          'content-type': 'application/json',
+          'x-amzn-errortype': 'ServiceUnavailable',
+          connection: 'close',
+        })
+        res.end('{"Message":"The server is stopping."}')
+        return
+      }
       void readBody(req).then(
         (body) => {
           const caller = deps.authenticate(req.headers)

@@ -27,7 +27,9 @@ import type { Schedule, Schedules } from './schedules.js'
 const MAX_COUNTED_TICKS = 10_000
 
 export type ScheduleRunnerDeps = {
-  schedules: Pick<Schedules, 'all' | 'watch' | 'complete'>
+  schedules: Pick<Schedules, 'all' | 'watch' | 'complete' | 'byArn'>
+  /** Runs a change one at a time with the API's (`Registry.exclusive`). */
+  exclusive?: <T>(fn: () => Promise<T>) => Promise<T>
   store: Pick<EventStore, 'scheduleTicks'>
   /** Stores the tick's invocation with the tick. */
   fire: (schedule: Schedule, tick: number) => Promise<void>
@@ -179,8 +181,14 @@ export class ScheduleRunner {
     const { schedule } = entry
     if (schedule.actionAfterCompletion !== 'DELETE' || !entry.firedAny) return
     if (entry.parsed.kind !== 'at' && schedule.endDate === undefined) return
+    const { schedules } = this.deps
+    const exclusive = this.deps.exclusive ?? ((fn: () => Promise<void>) => fn())
     try {
-      await this.deps.schedules.complete(schedule)
+      await exclusive(async () => {
+        // Changed or deleted meanwhile (an UpdateSchedule starts it afresh): not completed.
+        if (schedules.byArn(schedule.arn) !== schedule) return
+        await schedules.complete(schedule)
+      })
     } catch (e) {
       // The next start tries again (the schedule has no tick left, so nothing fires meanwhile).
       this.deps.log.error(
