@@ -7,11 +7,10 @@
  * - SQS target: the message body is the schedule's Input.
  * - Event-bus target: a PutEvents entry made of `EventBridgeParameters` (`Source`,
  *   `DetailType`) and the Input as its Detail; the bus routes it as any event.
- * - The Input's context placeholders (scheduler-cdc-consoles.md §1.1) are replaced when the tick
- *   is stored: `<aws.scheduler.schedule-arn>`, `<aws.scheduler.scheduled-time>` (the tick, not
- *   the flexible invocation time), `<aws.scheduler.execution-id>` and
- *   `<aws.scheduler.attempt-number>`. The stored text serves every attempt, so retries carry the
- *   first attempt's execution id and number 1 (a known difference from AWS).
+ * - The Input's context placeholders (scheduler-cdc-consoles.md §1.1): `<aws.scheduler.schedule-arn>`
+ *   and `<aws.scheduler.scheduled-time>` (the tick, not the flexible invocation time) are replaced
+ *   when the tick is stored; `<aws.scheduler.execution-id>` (a new one for each attempt) and
+ *   `<aws.scheduler.attempt-number>` (1 for the first) at each attempt ({@link scheduleRoute}).
  */
 import { randomUUID } from 'node:crypto'
 import { envelopeText, envelopeTime } from '../engine/envelope.js'
@@ -31,13 +30,11 @@ export const isBusTarget = (arn: string) => /^arn:aws[^:]*:events:[^:]*:[^:]*:ev
 
 /** The tick's invocation as a stored event (its `text` is what the target receives). */
 export function scheduleInvocation(schedule: Schedule, tick: number, now: number): StoredEvent {
-  const executionId = randomUUID()
+  const id = randomUUID()
   const raw = (schedule.target.Input as string | undefined) ?? DEFAULT_INPUT
   const input = raw
     .replaceAll('<aws.scheduler.schedule-arn>', schedule.arn)
     .replaceAll('<aws.scheduler.scheduled-time>', envelopeTime(tick))
-    .replaceAll('<aws.scheduler.execution-id>', executionId)
-    .replaceAll('<aws.scheduler.attempt-number>', '1')
   const arn = schedule.target.Arn as string
   let text = input
   if (isBusTarget(arn)) {
@@ -46,9 +43,8 @@ export function scheduleInvocation(schedule: Schedule, tick: number, now: number
       DetailType?: string
     }
     text = envelopeText({
-      id: executionId,
-      // CreateSchedule requires both for a bus target (see the API's checks); the defaults
-      // only cover a schedule stored before that check.
+      id,
+      // CreateSchedule requires both for a bus target; the defaults are never expected to serve.
       detailType: p.DetailType ?? 'Scheduled Event',
       source: p.Source ?? 'aws.scheduler',
       account: schedule.account,
@@ -58,11 +54,15 @@ export function scheduleInvocation(schedule: Schedule, tick: number, now: number
       detailText: input,
     })
   }
-  return { id: executionId, busArn: schedule.arn, text, ingestedAt: now, hops: 0 }
+  return { id, busArn: schedule.arn, text, ingestedAt: now, hops: 0 }
 }
 
 /** The rule and target the dispatcher delivers a schedule's invocation with. */
-export function scheduleRoute(schedule: Schedule): { rule: Rule; target: Target } {
+export function scheduleRoute(schedule: Schedule): {
+  rule: Rule
+  target: Target
+  render: (text: string, attempt: number) => string
+} {
   const t = schedule.target
   const retry = (t.RetryPolicy ?? {}) as {
     MaximumEventAgeInSeconds?: number
@@ -93,5 +93,11 @@ export function scheduleRoute(schedule: Schedule): { rule: Rule; target: Target 
     ...(group === undefined ? {} : { sqsMessageGroupId: group }),
     spec: t,
   }
-  return { rule, target }
+  const render = (text: string, attempt: number) =>
+    text.includes('<aws.scheduler.')
+      ? text
+          .replaceAll('<aws.scheduler.execution-id>', randomUUID())
+          .replaceAll('<aws.scheduler.attempt-number>', String(attempt))
+      : text
+  return { rule, target, render }
 }

@@ -192,7 +192,9 @@ describe('EventBridge Scheduler with the AWS CLI', () => {
       'Mode=OFF',
       '--target',
       queueTarget('sched', {
-        Input: '{"arn":"<aws.scheduler.schedule-arn>","at":"<aws.scheduler.scheduled-time>"}',
+        Input:
+          '{"arn":"<aws.scheduler.schedule-arn>","at":"<aws.scheduler.scheduled-time>",' +
+          '"attempt":"<aws.scheduler.attempt-number>","execution":"<aws.scheduler.execution-id>"}',
       }),
     )
     assert.equal(created.ScheduleArn, `arn:aws:scheduler:${REGION}:${ACCOUNT}:schedule/team/once`)
@@ -407,20 +409,41 @@ describe('EventBridge Scheduler with the AWS CLI', () => {
         EventBridgeParameters: { Source: 'app.scheduler', DetailType: 'Nightly Job' },
       }),
     )
+    // A queue that does not exist: the invocation fails and goes to the dead-letter queue.
+    await ok('sqs', 'create-queue', '--queue-name', 'sched-dlq')
+    await ok(
+      'scheduler',
+      'create-schedule',
+      '--name',
+      'to-nowhere',
+      '--schedule-expression',
+      `at(${atText(fireAt)})`,
+      '--flexible-time-window',
+      'Mode=OFF',
+      '--target',
+      queueTarget('no-such-queue', {
+        Input: 'lost at <aws.scheduler.scheduled-time>',
+        DeadLetterConfig: { Arn: `arn:aws:sqs:${REGION}:${ACCOUNT}:sched-dlq` },
+      }),
+    )
     await advance('9m')
     assert.deepEqual(await drain('sched', 0), [], 'nothing before its time')
     await advance('2m')
     const bodies = await drain('sched', 1)
     const expectedTime = new Date(fireAt).toISOString().replace('.000Z', 'Z')
+    assert.equal(bodies.length, 1)
+    const body = JSON.parse(bodies[0]!) as Record<string, string>
+    assert.match(body.execution!, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/)
     assert.deepEqual(
-      bodies.map((b) => JSON.parse(b) as unknown),
-      [
-        {
-          arn: `arn:aws:scheduler:${REGION}:${ACCOUNT}:schedule/team/once`,
-          at: expectedTime,
-        },
-      ],
+      { ...body, execution: 'checked above' },
+      {
+        arn: `arn:aws:scheduler:${REGION}:${ACCOUNT}:schedule/team/once`,
+        at: expectedTime,
+        attempt: '1',
+        execution: 'checked above',
+      },
     )
+    assert.deepEqual(await drain('sched-dlq', 1), [`lost at ${expectedTime}`])
     const viaBus = await drain('from-bus', 1)
     assert.equal(viaBus.length, 1)
     const event = JSON.parse(viaBus[0]!) as Record<string, unknown>
@@ -431,6 +454,7 @@ describe('EventBridge Scheduler with the AWS CLI', () => {
     await advance('2h')
     assert.deepEqual(await drain('sched', 0), [], 'fired once')
     assert.deepEqual(await drain('from-bus', 0), [], 'fired once')
+    assert.deepEqual(await drain('sched-dlq', 0), [], 'fired once')
   })
 
   test('deleting a group deletes its schedules', async () => {
@@ -447,6 +471,7 @@ describe('EventBridge Scheduler with the AWS CLI', () => {
       'team',
     )
     await ok('scheduler', 'delete-schedule', '--name', 'to-bus')
+    await ok('scheduler', 'delete-schedule', '--name', 'to-nowhere')
     await fails(
       'ResourceNotFoundException',
       'DeleteSchedule',
