@@ -484,4 +484,40 @@ describe('EventBridge Scheduler with the AWS CLI', () => {
     const listed = await ok<{ Schedules: unknown[] }>('scheduler', 'list-schedules')
     assert.deepEqual(listed.Schedules, [])
   })
+  test('kill -9 and a restart neither repeat nor lose a rate() tick', async () => {
+    await ok('sqs', 'create-queue', '--queue-name', 'rated')
+    const created = await clockNow()
+    await ok(
+      'scheduler',
+      'create-schedule',
+      '--name',
+      'every-5',
+      '--schedule-expression',
+      'rate(5 minutes)',
+      '--flexible-time-window',
+      'Mode=OFF',
+      '--target',
+      queueTarget('rated', { Input: '<aws.scheduler.scheduled-time>' }),
+    )
+    // Runs "immediately" on creation, then every 5 minutes: 0, 5 and 10 minutes in 12.
+    await advance('12m')
+    const before = await drain('rated', 3)
+    assert.equal(before.length, 3)
+    assert.equal(new Set(before).size, 3)
+    await server.kill()
+    // The manual clock starts again at the real time, hours before the ticks already fired
+    // (the tests above advanced it): bring it to just after the 10-minute tick, then past 15.
+    server = await startServerProcess({ dataDir: server.dataDir, args: ['--clock', 'manual'] })
+    await advance(`${String(created + 12 * 60_000 - (await clockNow()))}ms`)
+    assert.deepEqual(await drain('rated', 0), [], 'the ticks fired before the crash stay fired')
+    await advance('4m')
+    const after = await drain('rated', 1)
+    assert.equal(after.length, 1)
+    assert.ok(!before.includes(after[0]!), `${after[0]!} is a new tick`)
+    assert.equal(
+      Date.parse(after[0]!) - Date.parse(before[2]!),
+      5 * 60_000,
+      'the next tick, five minutes after the last one fired',
+    )
+  })
 })
