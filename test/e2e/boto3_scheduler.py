@@ -13,23 +13,8 @@ import json
 import sys
 
 import boto3
-from botocore.exceptions import ClientError
 
-
-def call(fn, **kwargs):
-    try:
-        response = fn(**kwargs)
-    except ClientError as e:
-        return {
-            "error": {
-                "Code": e.response["Error"]["Code"],
-                "Message": e.response["Error"]["Message"],
-                "HTTPStatusCode": e.response["ResponseMetadata"]["HTTPStatusCode"],
-                "Class": type(e).__name__,
-            }
-        }
-    response.pop("ResponseMetadata", None)
-    return {"response": response}
+from boto3_flow import call  # the same response/error record as the EventBridge flow
 
 
 def flow(c, s):

@@ -7,43 +7,23 @@
  * queue once, and another puts an event on a bus whose rule passes it to a queue.
  */
 import assert from 'node:assert/strict'
-import { execFile } from 'node:child_process'
-import { dirname, join, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { after, before, describe, test } from 'node:test'
+import { awsCli } from '../helpers/aws-cli.js'
 import { startServerProcess, type ServerProcess } from '../helpers/server.js'
 import { ACCOUNT, clientEnv, REGION } from './scenario.js'
 
-const AWS = '/usr/bin/aws'
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
 const ROLE = `arn:aws:iam::${ACCOUNT}:role/scheduler`
-
-type Run = { code: number | string; stdout: string; stderr: string }
 
 let server: ServerProcess
 let env: NodeJS.ProcessEnv
-
-function run(file: string, args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<Run> {
-  return new Promise((done) => {
-    execFile(
-      file,
-      args,
-      { env: { ...env, ...extraEnv }, timeout: 60_000, maxBuffer: 16 * 1024 * 1024 },
-      (err, stdout, stderr) => {
-        done({ code: err ? (err.code ?? 'killed') : 0, stdout, stderr })
-      },
-    )
-  })
-}
-
-const aws = (...args: string[]) =>
-  run(AWS, ['--endpoint-url', server.url, '--output', 'json', ...args])
-
-async function ok<T = Record<string, unknown>>(...args: string[]): Promise<T> {
-  const r = await aws(...args)
-  assert.equal(r.code, 0, `aws ${args.join(' ')}\n${r.stderr}`)
-  return (r.stdout.trim() === '' ? {} : JSON.parse(r.stdout)) as T
-}
+const {
+  aws,
+  ok,
+  clock: junctionClock,
+} = awsCli(
+  () => server.url,
+  () => env,
+)
 
 /** The CLI fails with 254 on a service error and prints its code, operation and message. */
 async function fails(code: string, operation: string, message: string, ...args: string[]) {
@@ -54,11 +34,6 @@ async function fails(code: string, operation: string, message: string, ...args: 
     `An error occurred (${code}) when calling the ${operation} operation: ${message}`,
   )
 }
-
-const junctionClock = (...args: string[]) =>
-  run(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/cli/main.ts'), 'clock', ...args], {
-    AWS_ENDPOINT_URL: server.url,
-  })
 
 async function clockNow(): Promise<number> {
   const r = await junctionClock('now')
