@@ -24,7 +24,7 @@ import {
   type CronSchedule,
   type RateSchedule,
 } from './expression.js'
-import { DueTimer } from './due-timer.js'
+import { TickLoop } from './due-timer.js'
 
 /** Ticks missed while the server was down that are still fired at start. */
 export const DEFAULT_SCHEDULE_GRACE_MS = 5 * 60_000
@@ -64,10 +64,7 @@ type Entry = {
 
 export class RuleScheduler {
   private readonly entries = new Map<string, Entry>()
-  private readonly due: DueTimer<Entry>
-  private firing = 0
-  private idle: (() => void)[] = []
-  private stopped = false
+  private readonly loop: TickLoop<Entry>
   /** The latest fired tick per rule, from the store at start; then kept up to date here. */
   private fired = new Map<string, number>()
   /**
@@ -82,7 +79,24 @@ export class RuleScheduler {
   private readonly nextCron = new Map<string, number | undefined>()
 
   constructor(private readonly deps: RuleSchedulerDeps) {
-    this.due = new DueTimer(deps.clock, (entry) => void this.fireDue(entry))
+    this.loop = new TickLoop<Entry>({
+      clock: deps.clock,
+      graceMs: deps.graceMs,
+      dueAt: (_entry, tick) => tick,
+      fire: (entry, tick) => deps.fire(entry.rule, tick),
+      fired: (entry, tick) => {
+        deps.metrics.scheduleLateness.observe(labelsOf(entry), deps.clock.now() - tick)
+        this.fired.set(entry.rule.arn, tick)
+        entry.done = tick
+        entry.next = this.after(entry, tick)
+      },
+      skipMissed: (entry, now) => {
+        this.skipMissed(entry, now, labelsOf(entry))
+      },
+      onFireError: (entry, tick, e) => {
+        deps.log.error({ err: e, rule: entry.rule.arn, tick }, 'could not fire a scheduled rule')
+      },
+    })
   }
 
   /** Reads which ticks have fired, fires those missed within the grace period, and starts. */
@@ -92,9 +106,9 @@ export class RuleScheduler {
     this.deps.registry.watchRules((arn, rule) => {
       this.untrack(arn)
       if (rule) this.track(rule)
-      this.due.arm()
+      this.loop.due.arm()
     })
-    this.due.runDue()
+    this.loop.due.runDue()
   }
 
   /** Rules with a schedule being followed (enabled ones). */
@@ -104,13 +118,11 @@ export class RuleScheduler {
 
   /** Resolves once no tick is being fired (the manual clock waits for this between steps). */
   settled(): Promise<void> {
-    if (this.firing === 0) return Promise.resolve()
-    return new Promise((resolve) => this.idle.push(resolve))
+    return this.loop.settled()
   }
 
   stop(): void {
-    this.stopped = true
-    this.due.stop()
+    this.loop.stop()
   }
 
   private track(rule: Rule): void {
@@ -143,7 +155,7 @@ export class RuleScheduler {
     }
     entry.next = this.after(entry, done)
     this.entries.set(rule.arn, entry)
-    this.due.wake(entry, entry.next)
+    this.loop.track(entry)
   }
 
   private untrack(arn: string): void {
@@ -168,45 +180,6 @@ export class RuleScheduler {
     if (this.nextCron.size >= 4096) this.nextCron.clear()
     this.nextCron.set(key, next)
     return next
-  }
-
-  /** Fires the entry's ticks that are due, one after another, then waits for its next. */
-  private async fireDue(entry: Entry): Promise<void> {
-    const { deps } = this
-    const labels = { EventBusName: entry.rule.busName, RuleName: entry.rule.name }
-    entry.firing = true
-    entry.wakeAt = undefined
-    this.firing++
-    let retryAt: number | undefined
-    try {
-      while (!entry.stale && !this.stopped && entry.next !== undefined) {
-        const now = deps.clock.now()
-        const tick = entry.next
-        if (tick > now) break
-        if (now - tick > deps.graceMs) {
-          this.skipMissed(entry, now, labels)
-          continue
-        }
-        try {
-          await deps.fire(entry.rule, tick)
-        } catch (e) {
-          // Not stored, so not fired: the same tick again in a second (missed if that is past
-          // the grace period), from the heap, so that nothing waits on this rule meanwhile.
-          deps.log.error({ err: e, rule: entry.rule.arn, tick }, 'could not fire a scheduled rule')
-          retryAt = deps.clock.now() + 1000
-          break
-        }
-        deps.metrics.scheduleLateness.observe(labels, deps.clock.now() - tick)
-        this.fired.set(entry.rule.arn, tick)
-        entry.done = tick
-        entry.next = this.after(entry, tick)
-      }
-    } finally {
-      entry.firing = false
-      if (!entry.stale) this.due.wake(entry, retryAt ?? entry.next)
-      if (--this.firing === 0) for (const f of this.idle.splice(0)) f()
-      this.due.arm()
-    }
   }
 
   /** Moves past the ticks older than the grace period, counting them. */
@@ -246,3 +219,8 @@ export class RuleScheduler {
     )
   }
 }
+
+const labelsOf = (entry: Entry) => ({
+  EventBusName: entry.rule.busName,
+  RuleName: entry.rule.name,
+})

@@ -18,7 +18,7 @@
 import type { Clock } from '../clock.js'
 import type { Metrics } from '../observe/metrics.js'
 import type { EventStore } from '../store/ports.js'
-import { DueTimer } from './due-timer.js'
+import { TickLoop } from './due-timer.js'
 import type { ParsedSchedule } from './expression.js'
 import { invocationTime, nextTick, parsedOf } from './schedule-times.js'
 import type { Schedule, Schedules } from './schedules.js'
@@ -58,14 +58,34 @@ type Entry = {
 
 export class ScheduleRunner {
   private readonly entries = new Map<string, Entry>()
-  private readonly due: DueTimer<Entry>
+  private readonly loop: TickLoop<Entry>
   private fired = new Map<string, number>()
-  private firing = 0
-  private idle: (() => void)[] = []
-  private stopped = false
 
   constructor(private readonly deps: ScheduleRunnerDeps) {
-    this.due = new DueTimer(deps.clock, (entry) => void this.fireDue(entry))
+    this.loop = new TickLoop<Entry>({
+      clock: deps.clock,
+      graceMs: deps.graceMs,
+      dueAt: (entry, tick) => invocationTime(entry.schedule, tick),
+      fire: (entry, tick) => deps.fire(entry.schedule, tick),
+      fired: (entry, tick) => {
+        deps.metrics.scheduleLateness.observe(labelsOf(entry), deps.clock.now() - tick)
+        this.fired.set(entry.schedule.arn, tick)
+        entry.firedAny = true
+        entry.done = tick
+        entry.next = nextTick(entry.schedule, entry.parsed, tick)
+      },
+      skipMissed: (entry, now) => {
+        this.skipMissed(entry, now, labelsOf(entry))
+      },
+      finished: async (entry) => {
+        this.entries.delete(entry.schedule.arn)
+        entry.stale = true
+        await this.completeIfDone(entry)
+      },
+      onFireError: (entry, tick, e) => {
+        deps.log.error({ err: e, schedule: entry.schedule.arn, tick }, 'could not fire a schedule')
+      },
+    })
   }
 
   async start(): Promise<void> {
@@ -74,9 +94,9 @@ export class ScheduleRunner {
     this.deps.schedules.watch((arn, schedule) => {
       this.untrack(arn)
       if (schedule) this.track(schedule)
-      this.due.arm()
+      this.loop.due.arm()
     })
-    this.due.runDue()
+    this.loop.due.runDue()
   }
 
   /** Schedules being followed (enabled, not completed, with a tick to come). */
@@ -86,13 +106,11 @@ export class ScheduleRunner {
 
   /** Resolves once no tick is being fired. */
   settled(): Promise<void> {
-    if (this.firing === 0) return Promise.resolve()
-    return new Promise((resolve) => this.idle.push(resolve))
+    return this.loop.settled()
   }
 
   stop(): void {
-    this.stopped = true
-    this.due.stop()
+    this.loop.stop()
   }
 
   private track(schedule: Schedule): void {
@@ -122,7 +140,7 @@ export class ScheduleRunner {
       return
     }
     this.entries.set(schedule.arn, entry)
-    this.due.wake(entry, invocationTime(schedule, entry.next))
+    this.loop.track(entry)
   }
 
   private untrack(arn: string): void {
@@ -130,50 +148,6 @@ export class ScheduleRunner {
     if (!entry) return
     entry.stale = true
     this.entries.delete(arn)
-  }
-
-  private async fireDue(entry: Entry): Promise<void> {
-    const { deps } = this
-    const { schedule } = entry
-    const labels = { EventBusName: schedule.group, RuleName: schedule.name }
-    entry.firing = true
-    this.firing++
-    let retryAt: number | undefined
-    try {
-      while (!entry.stale && !this.stopped && entry.next !== undefined) {
-        const now = deps.clock.now()
-        const tick = entry.next
-        const at = invocationTime(schedule, tick)
-        if (at > now) break
-        if (now - at > deps.graceMs) {
-          this.skipMissed(entry, now, labels)
-          continue
-        }
-        try {
-          await deps.fire(schedule, tick)
-        } catch (e) {
-          // Not stored, so not fired: the same tick again in a second.
-          deps.log.error({ err: e, schedule: schedule.arn, tick }, 'could not fire a schedule')
-          retryAt = deps.clock.now() + 1000
-          break
-        }
-        deps.metrics.scheduleLateness.observe(labels, deps.clock.now() - tick)
-        this.fired.set(schedule.arn, tick)
-        entry.firedAny = true
-        entry.done = tick
-        entry.next = nextTick(schedule, entry.parsed, tick)
-      }
-      if (entry.next === undefined && !entry.stale) {
-        this.entries.delete(schedule.arn)
-        entry.stale = true
-        await this.completeIfDone(entry)
-      }
-    } finally {
-      entry.firing = false
-      if (!entry.stale) this.due.wake(entry, retryAt ?? nextWake(entry))
-      if (--this.firing === 0) for (const f of this.idle.splice(0)) f()
-      this.due.arm()
-    }
   }
 
   /** ActionAfterCompletion DELETE, once the schedule has fired its last tick. */
@@ -238,6 +212,7 @@ export class ScheduleRunner {
   }
 }
 
-function nextWake(entry: Entry): number | undefined {
-  return entry.next === undefined ? undefined : invocationTime(entry.schedule, entry.next)
-}
+const labelsOf = (entry: Entry) => ({
+  EventBusName: entry.schedule.group,
+  RuleName: entry.schedule.name,
+})
