@@ -222,6 +222,7 @@ export async function createBus(options: BusOptions): Promise<Bus> {
   const scheduleRunner = new ScheduleRunner({
     schedules,
     exclusive: (fn) => registry.exclusive(fn),
+    purgeCompleted: () => registry.exclusive(() => schedules.purgeCompleted()),
     store: store.events,
     fire: (schedule, tick) =>
       ingest.fireScheduled(
@@ -321,9 +322,6 @@ export async function createBus(options: BusOptions): Promise<Bus> {
   await replays.start()
   await scheduler.start()
   if (scheduler.size > 0) log.info({ rules: scheduler.size }, 'scheduled rules running')
-  await schedules.purgeCompleted().catch((e: unknown) => {
-    log.error({ err: e }, 'could not drop completed schedules; the next start tries again')
-  })
   await scheduleRunner.start()
   if (scheduleRunner.size > 0) log.info({ schedules: scheduleRunner.size }, 'schedules running')
 

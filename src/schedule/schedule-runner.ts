@@ -23,11 +23,19 @@ import type { ParsedSchedule } from './expression.js'
 import { invocationTime, nextTick, parsedOf } from './schedule-times.js'
 import type { Schedule, Schedules } from './schedules.js'
 
+/** How often completed schedules' tombstones are looked at. */
+const PURGE_INTERVAL_MS = 3_600_000
+
 /** Missed ticks counted one by one at most before moving on to the grace period. */
 const MAX_COUNTED_TICKS = 10_000
 
 export type ScheduleRunnerDeps = {
   schedules: Pick<Schedules, 'all' | 'watch' | 'complete' | 'byArn'>
+  /**
+   * Drops the tombstones of completed schedules whose deliveries can no longer be retried; run
+   * at start and then hourly.
+   */
+  purgeCompleted?: () => Promise<void>
   /** Runs a change one at a time with the API's (`Registry.exclusive`). */
   exclusive?: <T>(fn: () => Promise<T>) => Promise<T>
   store: Pick<EventStore, 'scheduleTicks'>
@@ -60,6 +68,7 @@ export class ScheduleRunner {
   private readonly entries = new Map<string, Entry>()
   private readonly loop: TickLoop<Entry>
   private fired = new Map<string, number>()
+  private cancelPurge: (() => void) | undefined
 
   constructor(private readonly deps: ScheduleRunnerDeps) {
     this.loop = new TickLoop<Entry>({
@@ -89,6 +98,13 @@ export class ScheduleRunner {
   }
 
   async start(): Promise<void> {
+    const purge = () => {
+      this.cancelPurge = this.deps.clock.setTimer(PURGE_INTERVAL_MS, purge)
+      this.deps.purgeCompleted?.().catch((e: unknown) => {
+        this.deps.log.error({ err: e }, 'could not drop completed schedules; will try again')
+      })
+    }
+    purge()
     this.fired = await this.deps.store.scheduleTicks()
     for (const s of this.deps.schedules.all()) this.track(s)
     this.deps.schedules.watch((arn, schedule) => {
@@ -110,6 +126,8 @@ export class ScheduleRunner {
   }
 
   stop(): void {
+    this.cancelPurge?.()
+    this.cancelPurge = undefined
     this.loop.stop()
   }
 

@@ -135,7 +135,9 @@ export class Schedules {
       if (s.completedAt === undefined) continue
       const policy = s.target.RetryPolicy as { MaximumEventAgeInSeconds?: number } | undefined
       const ageMs = (policy?.MaximumEventAgeInSeconds ?? 86_400) * 1000
-      if (now - s.completedAt > ageMs + 60_000) await this.delete(s)
+      // Replaced meanwhile by a new schedule of the same name: that one stays.
+      if (now - s.completedAt > ageMs + 60_000 && this.schedules.get(s.arn) === s)
+        await this.delete(s)
     }
   }
 

@@ -33,6 +33,7 @@ async function setUp(start: number, options: { store?: Store; clock?: ManualCloc
     metrics: createMetrics(),
     log: silent,
     graceMs: 5 * MIN,
+    purgeCompleted: () => schedules.purgeCompleted(),
     async fire(schedule, tick) {
       await store.events.append([], [], { ticks: [{ ruleArn: schedule.arn, tick }] })
       fires.push({ name: schedule.name, tick, at: clock.now() })
@@ -192,6 +193,11 @@ describe('Scheduler schedules', () => {
     // Kept for deliveries still owed, out of sight of the API.
     assert.ok(s.schedules.byArn(scheduleArn(scope, 'default', 'gone'))?.completedAt)
     assert.equal(s.schedules.list(scope).length, 0)
+    // Dropped once its invocation can no longer be retried (default event age: 24 hours).
+    await s.advance(23 * HOUR)
+    assert.ok(s.schedules.byArn(scheduleArn(scope, 'default', 'gone')))
+    await s.advance(2 * HOUR)
+    assert.equal(s.schedules.byArn(scheduleArn(scope, 'default', 'gone')), undefined)
     s.runner.stop()
   })
 
