@@ -46,7 +46,8 @@ export function nextTick(
     case 'rate': {
       const anchor = schedule.startDate ?? schedule.since
       // nextRateFire counts from anchor + period; one period back puts the first run on anchor.
-      const from = Math.max(afterMs, anchor - 1)
+      // A StartDate in the past keeps the rhythm it sets, from the schedule's creation on.
+      const from = Math.max(afterMs, anchor - 1, schedule.since - 1)
       const t = nextRateFire(parsed, anchor - parsed.periodMs, from)
       return beforeEnd(schedule, t)
     }

@@ -137,6 +137,18 @@ describe('Scheduler schedules', () => {
     s.runner.stop()
   })
 
+  test('rate() with a past StartDate keeps its rhythm from creation on, firing nothing older', async () => {
+    const t0 = Date.UTC(2026, 5, 1, 12)
+    const s = await setUp(t0)
+    await s.put('r', 'rate(10 minutes)', { startDate: t0 - 2 * MIN - 24 * HOUR })
+    await s.advance(30 * MIN)
+    assert.deepEqual(
+      s.fires.map((f) => (f.tick - t0) / MIN),
+      [8, 18, 28],
+    )
+    s.runner.stop()
+  })
+
   test('rate() without StartDate runs immediately, then every period', async () => {
     const t0 = Date.UTC(2026, 5, 1, 12, 0, 30)
     const s = await setUp(t0)
