@@ -26,6 +26,9 @@ import { TailHub } from './observe/tail.js'
 import { DEFAULT_MAX_PATTERN_LENGTH } from './pattern/index.js'
 import { Queues } from './queue/queues.js'
 import { RuleScheduler } from './schedule/rule-scheduler.js'
+import { scheduleInvocation, scheduleRoute, SCHEDULE_TARGET_ID } from './schedule/invocation.js'
+import { ScheduleRunner } from './schedule/schedule-runner.js'
+import { Schedules } from './schedule/schedules.js'
 import { createMemoryStore } from './store/memory/index.js'
 import type { Store } from './store/ports.js'
 import { createSqliteStore } from './store/sqlite/index.js'
@@ -51,6 +54,8 @@ export type Bus = {
   services: Services
   clock: ClockControl
   scheduler: RuleScheduler
+  /** Fires EventBridge Scheduler's schedules. */
+  schedules: ScheduleRunner
   queues: Queues
   metrics: Metrics
   tail: TailHub
@@ -106,6 +111,7 @@ export async function createBus(options: BusOptions): Promise<Bus> {
     await store.close().catch(() => undefined)
     throw e
   }
+  const schedules = new Schedules(store.config, () => clock.now())
   const metrics = createMetrics()
   const organizationOf = (account: string) => credentials?.organizationOf(account)
   const tail = new TailHub()
@@ -147,6 +153,11 @@ export async function createBus(options: BusOptions): Promise<Bus> {
     log,
     maxWindow: options.deliveryWindow,
     ...(options.random ? { random: options.random } : {}),
+    route: (arn, targetId) => {
+      if (targetId !== SCHEDULE_TARGET_ID || !arn.startsWith('arn:aws:scheduler:')) return undefined
+      const schedule = schedules.byArn(arn)
+      return schedule && scheduleRoute(schedule)
+    },
     // Into the queue the target names; kept in the store until that queue exists.
     deadLetter: async (letter) => {
       if (await queues.deadLetter(letter)) return 'queued'
@@ -203,6 +214,7 @@ export async function createBus(options: BusOptions): Promise<Bus> {
     const entries = await store.config.load()
     archives.load(entries)
     replays.load(entries)
+    schedules.load(entries)
   } catch (e) {
     await store.close().catch(() => undefined)
     throw e
@@ -217,6 +229,23 @@ export async function createBus(options: BusOptions): Promise<Bus> {
     log,
     graceMs: options.scheduleGraceMs,
   })
+  const scheduleRunner = new ScheduleRunner({
+    schedules,
+    exclusive: (fn) => registry.exclusive(fn),
+    purgeCompleted: () => registry.exclusive(() => schedules.purgeCompleted()),
+    store: store.events,
+    fire: (schedule, tick) =>
+      ingest.fireScheduled(
+        scheduleInvocation(schedule, tick, clock.now()),
+        schedule.arn,
+        SCHEDULE_TARGET_ID,
+        tick,
+      ),
+    clock,
+    metrics,
+    log,
+    graceMs: options.scheduleGraceMs,
+  })
   const clockControl: ClockControl = {
     manual: manualClock !== undefined,
     now: () => clock.now(),
@@ -225,6 +254,7 @@ export async function createBus(options: BusOptions): Promise<Bus> {
       await manualClock.advanceStepwise(ms, async () => {
         // What the timer started (a tick's commit on the writer thread) finishes first.
         await scheduler.settled()
+        await scheduleRunner.settled()
         await new Promise((resolve) => setImmediate(resolve))
       })
     },
@@ -237,6 +267,7 @@ export async function createBus(options: BusOptions): Promise<Bus> {
     clock,
     archives,
     replays,
+    schedules,
     ...(dataFile === undefined
       ? {}
       : { queryArchive: (key, sql, opts) => queryArchive(dataFile, key, sql, opts) }),
@@ -271,7 +302,8 @@ export async function createBus(options: BusOptions): Promise<Bus> {
     clock: clockControl,
   })
   const listener: typeof handle = (req, res) => {
-    if (req.method === 'POST') {
+    // Writes (Scheduler's REST-JSON also PUTs and DELETEs); not GETs, as tail streams never end.
+    if (req.method === 'POST' || req.method === 'PUT' || req.method === 'DELETE') {
       answering++
       let counted = true
       const done = () => {
@@ -304,11 +336,14 @@ export async function createBus(options: BusOptions): Promise<Bus> {
   await replays.start()
   await scheduler.start()
   if (scheduler.size > 0) log.info({ rules: scheduler.size }, 'scheduled rules running')
+  await scheduleRunner.start()
+  if (scheduleRunner.size > 0) log.info({ schedules: scheduleRunner.size }, 'schedules running')
 
   return {
     services,
     clock: clockControl,
     scheduler,
+    schedules: scheduleRunner,
     queues,
     metrics,
     tail,
@@ -321,10 +356,12 @@ export async function createBus(options: BusOptions): Promise<Bus> {
       // Long polls end now (empty, as when their wait runs out) rather than hold the stop.
       queues.close()
       scheduler.stop()
+      scheduleRunner.stop()
       await drained(timeoutMs)
       archives.stop()
       await replays.stop()
       await scheduler.settled()
+      await scheduleRunner.settled()
       await dispatcher.stop(timeoutMs)
       await store.close()
     },

@@ -9,6 +9,7 @@ import type { Dispatcher } from '../delivery/dispatcher.js'
 import type { Ingest } from '../engine/ingest.js'
 import type { Registry } from '../engine/registry.js'
 import type { Scope } from '../model.js'
+import type { Schedules } from '../schedule/schedules.js'
 import type { QueryOptions, QueryResult } from '../archive/query.js'
 import type { Input } from './validate.js'
 
@@ -24,6 +25,8 @@ export type Services = {
   }
   archives: Archives
   replays: Replays
+  /** EventBridge Scheduler's schedules and groups. */
+  schedules: Schedules
   /** Read-only SQL over an archive's events (the SQLite store only). */
   queryArchive?: (archiveKey: number, sql: string, options?: QueryOptions) => Promise<QueryResult>
   limits: { maxRequestSize: number; maxTargetsPerRule: number; maxPatternLength: number }

@@ -1,7 +1,7 @@
 /**
  * @module
  * The HTTP front door (node:http, for speed): AWS JSON 1.1 on `POST /` dispatched on
- * `X-Amz-Target`, plus `GET /health`, `GET /metrics` and the `GET /tail` event stream.
+ * `X-Amz-Target`, EventBridge Scheduler's REST-JSON paths (`scheduler/handler.ts`), plus `GET /health`, `GET /metrics` and the `GET /tail` event stream.
  * Errors carry the code both as `__type` in the body (what botocore reads) and as the
  * `x-amzn-ErrorType` header (what the JS SDK reads first).
  */
@@ -25,6 +25,7 @@ import { answerArchiveQuery, QUERY_PATH } from './archive-query.js'
 import type { Services } from './context.js'
 import { operations } from './operations/index.js'
 import { busScope } from './operations/wire.js'
+import { answerScheduler, isSchedulerPath } from './scheduler/handler.js'
 import { CLOCK_PATH, handleClock, type ClockRouteDeps } from './clock-route.js'
 import {
   answerSqs,
@@ -78,6 +79,33 @@ export function createRequestListener(deps: HttpDeps) {
       }
       if (sqs) void handleSqs(deps, sqs, path, search, req, res)
       else void handleApi(deps, req, res)
+      return
+    }
+    if (req.headers['x-amz-target'] === undefined && isSchedulerPath(path)) {
+      if (!deps.ready()) {
+        res.writeHead(503, {
+          'content-type': 'application/json',
+          'x-amzn-errortype': 'ServiceUnavailable',
+          connection: 'close',
+        })
+        res.end('{"Message":"The server is stopping."}')
+        return
+      }
+      void readBytes(req, res).then(
+        (bytes) => {
+          const caller = authorize(deps, req, bytes, 'scheduler')
+          if (isAuthFailure(caller)) {
+            // REST-JSON: the code in x-amzn-ErrorType, `Message` in the body.
+            const { code, status } = jsonAuthError(caller)
+            res.writeHead(status, { 'content-type': 'application/json', 'x-amzn-errortype': code })
+            res.end(JSON.stringify({ Message: caller.message }))
+            return
+          }
+          const scope = { account: caller.account, region: caller.region }
+          return answerScheduler(deps, scope, req, path, search, bytes.toString('utf8'), res)
+        },
+        () => res.writeHead(413).end(),
+      )
       return
     }
     if (req.method === 'GET' && path === '/health') {

@@ -10,7 +10,7 @@
  */
 import type { Clock } from '../clock.js'
 import type { Registry } from '../engine/registry.js'
-import type { Rule, Target } from '../model.js'
+import type { Rule, StoredEvent, Target } from '../model.js'
 import type { Metrics } from '../observe/metrics.js'
 import type { DeadLetter, EventStore, PendingDelivery } from '../store/ports.js'
 import { renderInput } from '../transform/index.js'
@@ -45,6 +45,15 @@ export type DispatcherDeps = {
    */
   maxWindow?: number
   random?: () => number
+  /**
+   * Jobs whose owner is not a rule (a Scheduler schedule): the rule and target to deliver with,
+   * or undefined to look the job's rule up in the registry.
+   */
+  route?: (
+    ownerArn: string,
+    targetId: string,
+  ) =>
+    { rule: Rule; target: Target; render?: (text: string, attempt: number) => string } | undefined
 }
 
 export const DEFAULT_DELIVERY_WINDOW = 10_000
@@ -226,9 +235,10 @@ export class Dispatcher {
 
   private async run(item: Item, freeSlot: () => void): Promise<void> {
     const { deps } = this
-    const { job, event } = item
-    const rule = deps.registry.rule(job.ruleArn)
-    const target = rule && deps.registry.target(rule.arn, job.targetId)
+    const { job } = item
+    const route = deps.route?.(job.ruleArn, job.targetId)
+    const rule = route ? route.rule : deps.registry.rule(job.ruleArn)
+    const target = route ? route.target : rule && deps.registry.target(rule.arn, job.targetId)
     if (!rule || !target) {
       // The rule or target was removed after the event was routed: nothing to deliver to.
       deps.log.debug({ job: job.id }, 'target gone; delivery dropped')
@@ -236,8 +246,18 @@ export class Dispatcher {
       return
     }
     const labels = { EventBusName: rule.busName, RuleName: rule.name }
+    const attempt = job.attempts + 1
+    // A schedule's text is finished per attempt (its attempt number and execution id).
+    const event = route?.render
+      ? { ...item.event, text: route.render(item.event.text, attempt) }
+      : item.event
+    let parsed: Record<string, unknown> | undefined = route?.render ? undefined : item.envelope
     // Parsed only if something reads it (dynamic HTTP parameters, a bus target).
-    const envelope = () => (item.envelope ??= JSON.parse(event.text) as Record<string, unknown>)
+    const envelope = () => {
+      parsed ??= JSON.parse(event.text) as Record<string, unknown>
+      if (!route?.render) item.envelope = parsed
+      return parsed
+    }
     const body = renderInput(
       target.input,
       {
@@ -255,7 +275,6 @@ export class Dispatcher {
       return
     }
     const adapter = deps.adapters.find((a) => a.accepts(target.arn))
-    const attempt = job.attempts + 1
     let result: InvocationResult
     if (!adapter) {
       result = {
@@ -284,18 +303,19 @@ export class Dispatcher {
       })
     }
     freeSlot()
-    await this.settle(item, rule, target, attempt, result)
+    await this.settle(item, event, rule, target, attempt, result)
   }
 
   private async settle(
     item: Item,
+    event: StoredEvent,
     rule: Rule,
     target: Target,
     attempt: number,
     result: InvocationResult,
   ): Promise<void> {
     const { deps } = this
-    const { job, event } = item
+    const { job } = item
     const labels = { EventBusName: rule.busName, RuleName: rule.name }
     switch (result.outcome) {
       case 'delivered':

@@ -204,6 +204,25 @@ export class Ingest {
   }
 
   /**
+   * A Scheduler schedule's tick: its invocation (the event `scheduleInvocation` built) with one
+   * job for the schedule's target, committed with the tick under the schedule's ARN.
+   */
+  async fireScheduled(event: StoredEvent, scheduleArn: string, targetId: string, tick: number) {
+    const { deps } = this
+    const job: DeliveryJob = {
+      id: deps.nextJobId(),
+      eventId: event.id,
+      busArn: event.busArn,
+      ruleArn: scheduleArn,
+      targetId,
+      attempts: 0,
+      dueAt: event.ingestedAt,
+    }
+    await deps.store.append([event], [job], { ticks: [{ ruleArn: scheduleArn, tick }] })
+    deps.deliver([{ job, event }])
+  }
+
+  /**
    * Replayed events (`replay-name` already in their envelope) back onto their bus, only to the
    * rules `allows` lets through; `extras` (the replay's progress) commits with them.
    */

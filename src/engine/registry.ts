@@ -53,6 +53,9 @@ export class Registry {
         case 'archive':
         case 'replay':
           break // read by archive/ (Archives, Replays)
+        case 'schedule':
+        case 'schedule-group':
+          break // read by schedule/schedules.ts
       }
     }
     return r

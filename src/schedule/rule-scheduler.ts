@@ -3,8 +3,7 @@
  * Fires scheduled rules (`rate()` and `cron()` on the default bus) at their ticks: never early,
  * never twice. AWS promises only "within the minute"; a tick here is fired at its second.
  *
- * - One timer, for the earliest next tick of all rules (a heap), capped at an hour so that far
- *   ticks (yearly crons) do not overflow a timer and a clock that jumps is noticed.
+ * - One timer, for the earliest next tick of all rules ({@link DueTimer}).
  * - A tick is recorded in the store in the transaction that stores its event and jobs
  *   ({@link EventStore.append}), so after a crash the store says exactly which ticks fired.
  * - Ticks due more than `graceMs` ago (the server was down, or stalled) are not fired but
@@ -13,9 +12,8 @@
  * - Each rule's ticks are fired one after another; different rules' ticks are fired at once, so
  *   that many rules due at the same second share a commit.
  */
-import type { Clock, Cancel } from '../clock.js'
+import type { Clock } from '../clock.js'
 import type { Registry } from '../engine/registry.js'
-import { MinHeap } from '../min-heap.js'
 import type { Rule } from '../model.js'
 import type { Metrics } from '../observe/metrics.js'
 import type { EventStore } from '../store/ports.js'
@@ -26,11 +24,10 @@ import {
   type CronSchedule,
   type RateSchedule,
 } from './expression.js'
+import { TickLoop } from './due-timer.js'
 
 /** Ticks missed while the server was down that are still fired at start. */
 export const DEFAULT_SCHEDULE_GRACE_MS = 5 * 60_000
-/** Longest a timer is set for; then the heap is looked at again. */
-const MAX_TIMER_MS = 3_600_000
 /** Missed cron ticks counted one by one at most; beyond, the count says "at least". */
 const MAX_COUNTED_CRON_TICKS = 10_000
 
@@ -67,11 +64,7 @@ type Entry = {
 
 export class RuleScheduler {
   private readonly entries = new Map<string, Entry>()
-  private readonly heap = new MinHeap<{ at: number; entry: Entry }>((a, b) => a.at <= b.at)
-  private timer: { at: number; cancel: Cancel } | undefined
-  private firing = 0
-  private idle: (() => void)[] = []
-  private stopped = false
+  private readonly loop: TickLoop<Entry>
   /** The latest fired tick per rule, from the store at start; then kept up to date here. */
   private fired = new Map<string, number>()
   /**
@@ -85,7 +78,26 @@ export class RuleScheduler {
   /** Next cron ticks by expression and instant (see {@link after}). */
   private readonly nextCron = new Map<string, number | undefined>()
 
-  constructor(private readonly deps: RuleSchedulerDeps) {}
+  constructor(private readonly deps: RuleSchedulerDeps) {
+    this.loop = new TickLoop<Entry>({
+      clock: deps.clock,
+      graceMs: deps.graceMs,
+      dueAt: (_entry, tick) => tick,
+      fire: (entry, tick) => deps.fire(entry.rule, tick),
+      fired: (entry, tick) => {
+        deps.metrics.scheduleLateness.observe(labelsOf(entry), deps.clock.now() - tick)
+        this.fired.set(entry.rule.arn, tick)
+        entry.done = tick
+        entry.next = this.after(entry, tick)
+      },
+      skipMissed: (entry, now) => {
+        this.skipMissed(entry, now, labelsOf(entry))
+      },
+      onFireError: (entry, tick, e) => {
+        deps.log.error({ err: e, rule: entry.rule.arn, tick }, 'could not fire a scheduled rule')
+      },
+    })
+  }
 
   /** Reads which ticks have fired, fires those missed within the grace period, and starts. */
   async start(): Promise<void> {
@@ -94,9 +106,9 @@ export class RuleScheduler {
     this.deps.registry.watchRules((arn, rule) => {
       this.untrack(arn)
       if (rule) this.track(rule)
-      this.arm()
+      this.loop.due.arm()
     })
-    this.runDue()
+    this.loop.due.runDue()
   }
 
   /** Rules with a schedule being followed (enabled ones). */
@@ -106,14 +118,11 @@ export class RuleScheduler {
 
   /** Resolves once no tick is being fired (the manual clock waits for this between steps). */
   settled(): Promise<void> {
-    if (this.firing === 0) return Promise.resolve()
-    return new Promise((resolve) => this.idle.push(resolve))
+    return this.loop.settled()
   }
 
   stop(): void {
-    this.stopped = true
-    this.timer?.cancel()
-    this.timer = undefined
+    this.loop.stop()
   }
 
   private track(rule: Rule): void {
@@ -146,7 +155,7 @@ export class RuleScheduler {
     }
     entry.next = this.after(entry, done)
     this.entries.set(rule.arn, entry)
-    this.wake(entry, entry.next)
+    this.loop.track(entry)
   }
 
   private untrack(arn: string): void {
@@ -157,11 +166,6 @@ export class RuleScheduler {
     this.entries.delete(arn)
     const shared = this.parsed.get(entry.schedule.text)
     if (shared && --shared.users === 0) this.parsed.delete(entry.schedule.text)
-  }
-
-  private wake(entry: Entry, at: number | undefined): void {
-    entry.wakeAt = at
-    if (at !== undefined) this.heap.push({ at, entry })
   }
 
   /** The first tick strictly after `t`. */
@@ -176,87 +180,6 @@ export class RuleScheduler {
     if (this.nextCron.size >= 4096) this.nextCron.clear()
     this.nextCron.set(key, next)
     return next
-  }
-
-  /** One timer for the earliest tick; on the ManualClock it fires when time is advanced to it. */
-  private arm(): void {
-    if (this.stopped) return
-    let top = this.heap.peek()
-    while (top && (top.entry.stale || top.entry.wakeAt !== top.at)) {
-      this.heap.pop()
-      top = this.heap.peek()
-    }
-    if (!top) {
-      this.timer?.cancel()
-      this.timer = undefined
-      return
-    }
-    if (this.timer && this.timer.at === top.at) return
-    this.timer?.cancel()
-    const now = this.deps.clock.now()
-    const at = top.at
-    const timer = {
-      at,
-      cancel: this.deps.clock.setTimer(Math.min(Math.max(0, at - now), MAX_TIMER_MS), () => {
-        if (this.timer === timer) this.timer = undefined
-        this.runDue()
-      }),
-    }
-    this.timer = timer
-  }
-
-  /** Starts firing every rule whose next tick has come (a timer may run early: it is checked). */
-  private runDue(): void {
-    if (this.stopped) return
-    const now = this.deps.clock.now()
-    for (;;) {
-      const top = this.heap.peek()
-      if (!top || top.at > now) break
-      this.heap.pop()
-      const { entry } = top
-      if (entry.stale || entry.firing || entry.wakeAt !== top.at) continue
-      void this.fireDue(entry)
-    }
-    this.arm()
-  }
-
-  /** Fires the entry's ticks that are due, one after another, then waits for its next. */
-  private async fireDue(entry: Entry): Promise<void> {
-    const { deps } = this
-    const labels = { EventBusName: entry.rule.busName, RuleName: entry.rule.name }
-    entry.firing = true
-    entry.wakeAt = undefined
-    this.firing++
-    let retryAt: number | undefined
-    try {
-      while (!entry.stale && !this.stopped && entry.next !== undefined) {
-        const now = deps.clock.now()
-        const tick = entry.next
-        if (tick > now) break
-        if (now - tick > deps.graceMs) {
-          this.skipMissed(entry, now, labels)
-          continue
-        }
-        try {
-          await deps.fire(entry.rule, tick)
-        } catch (e) {
-          // Not stored, so not fired: the same tick again in a second (missed if that is past
-          // the grace period), from the heap, so that nothing waits on this rule meanwhile.
-          deps.log.error({ err: e, rule: entry.rule.arn, tick }, 'could not fire a scheduled rule')
-          retryAt = deps.clock.now() + 1000
-          break
-        }
-        deps.metrics.scheduleLateness.observe(labels, deps.clock.now() - tick)
-        this.fired.set(entry.rule.arn, tick)
-        entry.done = tick
-        entry.next = this.after(entry, tick)
-      }
-    } finally {
-      entry.firing = false
-      if (!entry.stale) this.wake(entry, retryAt ?? entry.next)
-      if (--this.firing === 0) for (const f of this.idle.splice(0)) f()
-      this.arm()
-    }
   }
 
   /** Moves past the ticks older than the grace period, counting them. */
@@ -296,3 +219,8 @@ export class RuleScheduler {
     )
   }
 }
+
+const labelsOf = (entry: Entry) => ({
+  EventBusName: entry.rule.busName,
+  RuleName: entry.rule.name,
+})

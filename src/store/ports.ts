@@ -15,7 +15,16 @@ import type {
 
 /** The kinds of control-plane documents. */
 export type ConfigKind =
-  'bus' | 'rule' | 'targets' | 'tags' | 'connection' | 'api-destination' | 'archive' | 'replay'
+  | 'bus'
+  | 'rule'
+  | 'targets'
+  | 'tags'
+  | 'connection'
+  | 'api-destination'
+  | 'archive'
+  | 'replay'
+  | 'schedule'
+  | 'schedule-group'
 
 export type ConfigEntry = { kind: ConfigKind; key: string; doc: unknown }
 

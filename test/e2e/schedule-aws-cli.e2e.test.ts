@@ -10,48 +10,21 @@
  * `detail-type` `Scheduled Event`, the rule's ARN as its only resource and `{}` as detail.
  */
 import assert from 'node:assert/strict'
-import { execFile } from 'node:child_process'
-import { dirname, join, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { after, before, describe, test } from 'node:test'
+import { awsCli } from '../helpers/aws-cli.js'
 import { startServerProcess, type ServerProcess } from '../helpers/server.js'
 import { ACCOUNT, clientEnv, REGION } from './scenario.js'
 
-const AWS = '/usr/bin/aws'
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
-
-type Run = { code: number | string; stdout: string; stderr: string }
-
 let server: ServerProcess
 let env: NodeJS.ProcessEnv
-
-function run(file: string, args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<Run> {
-  return new Promise((done) => {
-    execFile(
-      file,
-      args,
-      { env: { ...env, ...extraEnv }, timeout: 60_000, maxBuffer: 16 * 1024 * 1024 },
-      (err, stdout, stderr) => {
-        done({ code: err ? (err.code ?? 'killed') : 0, stdout, stderr })
-      },
-    )
-  })
-}
-
-const aws = (...args: string[]) =>
-  run(AWS, ['--endpoint-url', server.url, '--output', 'json', ...args])
-
-async function ok<T = Record<string, unknown>>(...args: string[]): Promise<T> {
-  const r = await aws(...args)
-  assert.equal(r.code, 0, `aws ${args.join(' ')}\n${r.stderr}`)
-  return (r.stdout.trim() === '' ? {} : JSON.parse(r.stdout)) as T
-}
-
-/** `junction clock …` with the endpoint from AWS_ENDPOINT_URL, as a user would run it. */
-const junctionClock = (...args: string[]) =>
-  run(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/cli/main.ts'), 'clock', ...args], {
-    AWS_ENDPOINT_URL: server.url,
-  })
+const {
+  aws,
+  ok,
+  clock: junctionClock,
+} = awsCli(
+  () => server.url,
+  () => env,
+)
 
 const queueUrl = () => `${server.url}/${ACCOUNT}/ticks`
 
@@ -270,13 +243,10 @@ describe('the clock of a server on the system clock', () => {
   })
 
   test('can be read but not moved', async () => {
-    const env2 = { AWS_ENDPOINT_URL: system.url }
-    const cli = (...args: string[]) =>
-      run(
-        process.execPath,
-        ['--import', 'tsx', join(repoRoot, 'src/cli/main.ts'), 'clock', ...args],
-        env2,
-      )
+    const { clock: cli } = awsCli(
+      () => system.url,
+      () => env,
+    )
     const now = await cli('now')
     assert.equal(now.code, 0, now.stderr)
     assert.ok(Math.abs(Date.parse(now.stdout.trim()) - Date.now()) < 60_000)

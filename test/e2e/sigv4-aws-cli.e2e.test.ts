@@ -165,6 +165,26 @@ describe('--auth sigv4 with the AWS CLI', () => {
     )
   })
 
+  test('Scheduler (REST-JSON, signing name scheduler) is verified too', async () => {
+    const listed = await ok('team-a', 'scheduler', 'list-schedule-groups')
+    assert.deepEqual(
+      (listed.ScheduleGroups as { Arn: string }[]).map((g) => g.Arn),
+      ['arn:aws:scheduler:us-east-1:111111111111:schedule-group/default'],
+    )
+    await refused(
+      aws('wrong-secret', 'scheduler', 'list-schedule-groups'),
+      'ListScheduleGroups',
+      'InvalidSignatureException',
+      /^The request signature we calculated does not match/,
+    )
+    await refused(
+      aws('stranger', 'scheduler', 'list-schedules'),
+      'ListSchedules',
+      'UnrecognizedClientException',
+      'The security token included in the request is invalid.',
+    )
+  })
+
   test('the SQS JSON protocol (JS SDK) gets the query protocol’s code', async () => {
     const client = new SQSClient({
       endpoint: server.url,
