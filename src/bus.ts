@@ -280,6 +280,7 @@ export async function createBus(options: BusOptions): Promise<Bus> {
     limits: {
       maxRequestSize: options.maxRequestSize,
       maxTargetsPerRule: 5,
+      maxRulesPerBus: 300,
       maxPatternLength: DEFAULT_MAX_PATTERN_LENGTH,
     },
   }

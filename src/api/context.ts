@@ -29,7 +29,13 @@ export type Services = {
   schedules: Schedules
   /** Read-only SQL over an archive's events (the SQLite store only). */
   queryArchive?: (archiveKey: number, sql: string, options?: QueryOptions) => Promise<QueryResult>
-  limits: { maxRequestSize: number; maxTargetsPerRule: number; maxPatternLength: number }
+  limits: {
+    maxRequestSize: number
+    maxTargetsPerRule: number
+    maxPatternLength: number
+    /** Rules per bus (AWS's default quota: 300). */
+    maxRulesPerBus: number
+  }
 }
 
 export type RequestContext = { scope: Scope; requestId: string; services: Services }

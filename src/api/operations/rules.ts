@@ -87,6 +87,12 @@ const putRule: Operation = async (ctx, input) => {
   const arn = ruleArn(bus, bus.name, name)
   const existing = registry.rule(arn)
   managedGuard(existing)
+  // AWS's default quota, 300 rules per bus (managed rules count too); a replaced rule is no new one.
+  if (!existing && registry.rulesOf(bus.arn).length >= ctx.services.limits.maxRulesPerBus)
+    throw new BusError(
+      'LimitExceededException',
+      'The requested resource exceeds the maximum number allowed.',
+    )
   const ruleState = state ?? 'ENABLED'
   // PutRule replaces the rule: members left out of the request become unset.
   const rule: Rule = compact({
