@@ -58,20 +58,66 @@ export type Principal = { account: string; organizationId?: string | undefined }
  * action and conditions all hold, and no such Deny (Deny wins).
  */
 export function allowsPutEvents(policyText: string | undefined, who: Principal): boolean {
+  return decidePutEvents(policyText, who).allowed
+}
+
+/** A policy's answer, and why, in words a denial message can carry. */
+export type Decision = { allowed: boolean; why: string }
+
+/**
+ * The decision of {@link allowsPutEvents} with its reason: the statement that allowed or
+ * denied, or that none allows (AWS's wording for the two denials, plus the statement's Sid).
+ */
+export function decidePutEvents(policyText: string | undefined, who: Principal): Decision {
   const context: Record<string, string | undefined> = {
     'aws:principalorgid': who.organizationId,
     'aws:principalaccount': who.account,
     'aws:sourceaccount': who.account,
   }
-  let allowed = false
-  for (const s of statements(parsePolicy(policyText))) {
-    if (!principalMatches(s.Principal, who.account) || !actionMatches(s.Action)) continue
-    if (!conditionsHold(s.Condition, context)) continue
-    if (s.Effect === 'Deny') return false
-    if (s.Effect === 'Allow') allowed = true
-  }
-  return allowed
+  return decide(
+    policyText,
+    'events:PutEvents',
+    context,
+    (s) => principalMatches(s.Principal, who.account) && actionMatches(s.Action),
+  )
 }
+
+function decide(
+  policyText: string | undefined,
+  action: string,
+  context: Record<string, string | undefined>,
+  applies: (s: Statement) => boolean,
+): Decision {
+  let allowedBy: Statement | undefined
+  let failedCondition: Statement | undefined
+  for (const s of statements(parsePolicy(policyText))) {
+    if (!applies(s)) continue
+    if (!conditionsHold(s.Condition, context)) {
+      if (s.Effect === 'Allow') failedCondition ??= s
+      continue
+    }
+    if (s.Effect === 'Deny')
+      return {
+        allowed: false,
+        why: `with an explicit deny in a resource-based policy (statement ${sid(s)})`,
+      }
+    if (s.Effect === 'Allow') allowedBy ??= s
+  }
+  if (allowedBy) return { allowed: true, why: `allowed by statement ${sid(allowedBy)}` }
+  return {
+    allowed: false,
+    why:
+      `because no resource-based policy allows the ${action} action` +
+      (failedCondition
+        ? ` (statement ${sid(failedCondition)} applies, but its Condition does not hold)`
+        : policyText === undefined
+          ? ' (the resource has no policy)'
+          : ' (no statement names this principal and action)'),
+  }
+}
+
+const sid = (s: Statement) =>
+  typeof s.Sid === 'string' && s.Sid !== '' ? `"${s.Sid}"` : 'without Sid'
 
 /**
  * Whether a queue's policy lets EventBridge send it a rule's events: an Allow for

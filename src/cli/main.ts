@@ -5,6 +5,7 @@
  */
 import { Command } from 'commander'
 import { clock, type ClockFlags } from './commands/clock.js'
+import { explainAccess, type ExplainAccessOptions } from './commands/explain-access.js'
 import { query, type QueryFlags } from './commands/query.js'
 import { replay, type ReplayFlags } from './commands/replay.js'
 import { serve, type ServeFlags } from './commands/serve.js'
@@ -24,6 +25,20 @@ program
   .option('--explain', 'say which field decided, and why')
   .action((options: { pattern: string; event: string; explain?: boolean }) => {
     process.exitCode = testPattern(options)
+  })
+
+program
+  .command('explain-access')
+  .description(
+    'Would this bus policy let an account put events, and why? (exit 0: allowed, 1: denied, 2: invalid)',
+  )
+  .requiredOption('--policy <json>', 'the policy document, as JSON text or @file')
+  .requiredOption('--principal <account>', 'the calling account (12 digits)')
+  .option('--organization <id>', "the caller's organization, for aws:PrincipalOrgID")
+  .option('--action <action>', 'the action (events:PutEvents)')
+  .option('--resource <arn>', 'the bus ARN, for the message')
+  .action((options: ExplainAccessOptions) => {
+    process.exitCode = explainAccess(options)
   })
 
 program

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import { busArn, busNameOf, parseArn } from '../arns.js'
-import { allowsPutEvents } from '../auth/policy.js'
+import { decidePutEvents } from '../auth/policy.js'
 import { BusError } from '../errors.js'
 import type { DeliveryJob, EventBus, Rule, Scope, StoredEvent } from '../model.js'
 import type { Metrics } from '../observe/metrics.js'
@@ -90,18 +90,18 @@ export class Ingest {
         lastName = entry.busName
         lastBus = { done: true, bus }
       }
-      if (
-        bus &&
-        bus.account !== scope.account &&
-        !allowsPutEvents(bus.policy, {
-          account: scope.account,
-          organizationId: deps.organizationOf?.(scope.account),
-        })
-      ) {
+      const decision =
+        bus && bus.account !== scope.account
+          ? decidePutEvents(bus.policy, {
+              account: scope.account,
+              organizationId: deps.organizationOf?.(scope.account),
+            })
+          : undefined
+      if (bus && decision && !decision.allowed) {
         deps.metrics.putEventsFailedEntries.inc()
         results.push({
           errorCode: 'AccessDeniedException',
-          errorMessage: `Account ${scope.account} is not authorized to perform: events:PutEvents on resource: ${bus.arn}`,
+          errorMessage: `Account ${scope.account} is not authorized to perform: events:PutEvents on resource: ${bus.arn} ${decision.why}`,
         })
         continue
       }

@@ -103,3 +103,39 @@ describe('allowsPutEvents', () => {
     )
   })
 })
+
+describe('decidePutEvents: why', () => {
+  test('names the statement that allowed, denied, or applied without its condition holding', async () => {
+    const { decidePutEvents } = await import('../../src/auth/policy.js')
+    assert.deepEqual(decidePutEvents(undefined, inOrg), {
+      allowed: false,
+      why: 'because no resource-based policy allows the events:PutEvents action (the resource has no policy)',
+    })
+    const org = policy(
+      allow({ Sid: 'org', Condition: { StringEquals: { 'aws:PrincipalOrgID': 'o-abcdefghij' } } }),
+    )
+    assert.deepEqual(decidePutEvents(org, inOrg), {
+      allowed: true,
+      why: 'allowed by statement "org"',
+    })
+    assert.deepEqual(decidePutEvents(org, outside), {
+      allowed: false,
+      why: 'because no resource-based policy allows the events:PutEvents action (statement "org" applies, but its Condition does not hold)',
+    })
+    const named = policy(allow({ Sid: 'b', Principal: { AWS: '999999999999' } }))
+    assert.deepEqual(decidePutEvents(named, inOrg), {
+      allowed: false,
+      why: 'because no resource-based policy allows the events:PutEvents action (no statement names this principal and action)',
+    })
+    const denied = policy(allow(), {
+      Sid: 'no',
+      Effect: 'Deny',
+      Principal: { AWS: '111111111111' },
+      Action: 'events:*',
+    })
+    assert.deepEqual(decidePutEvents(denied, inOrg), {
+      allowed: false,
+      why: 'with an explicit deny in a resource-based policy (statement "no")',
+    })
+  })
+})

@@ -420,7 +420,7 @@ test('the AnyCompany flow across four accounts and two regions, signed', async (
   )
   assert.deepEqual((outsider.Entries as Record<string, string>[])[0], {
     ErrorCode: 'AccessDeniedException',
-    ErrorMessage: `Account ${OUTSIDER} is not authorized to perform: events:PutEvents on resource: ${busArn(CENTRAL, 'central')}`,
+    ErrorMessage: `Account ${OUTSIDER} is not authorized to perform: events:PutEvents on resource: ${busArn(CENTRAL, 'central')} because no resource-based policy allows the events:PutEvents action (statement "anycompany" applies, but its Condition does not hold)`,
   })
   const wrong = await aws('wrong', 'us-east-1', 'events', 'list-event-buses')
   assert.equal(wrong.code, 254)

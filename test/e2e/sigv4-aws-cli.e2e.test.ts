@@ -268,7 +268,7 @@ describe('--auth sigv4 with the AWS CLI', () => {
     assert.deepEqual((fromC.Entries as Record<string, string>[])[0], {
       ErrorCode: 'AccessDeniedException',
       ErrorMessage:
-        'Account 333333333333 is not authorized to perform: events:PutEvents on resource: arn:aws:events:us-east-1:111111111111:event-bus/orders',
+        'Account 333333333333 is not authorized to perform: events:PutEvents on resource: arn:aws:events:us-east-1:111111111111:event-bus/orders because no resource-based policy allows the events:PutEvents action (statement "org" applies, but its Condition does not hold)',
     })
   })
 

@@ -7,28 +7,26 @@
  */
 import { randomUUID } from 'node:crypto'
 import { busNameOf, parseArn } from '../../arns.js'
-import { allowsPutEvents } from '../../auth/policy.js'
+import { decidePutEvents, type Decision } from '../../auth/policy.js'
 import type { EventBus, StoredEvent } from '../../model.js'
 import type { InvocationResult, TargetAdapter } from './adapter.js'
 
 export type EventBusTargetDeps = {
   bus(scope: { account: string; region: string }, name: string): EventBus | undefined
   forward(event: StoredEvent, envelope: Record<string, unknown>, bus: EventBus): Promise<void>
-  /** Whether the sending account may put events on the bus (default: its own account, or the bus policy allows it). */
-  mayPutEvents?: (senderAccount: string, bus: EventBus) => boolean
   /** An account's organization (from `--credentials`), for `aws:PrincipalOrgID` in bus policies. */
   organizationOf?: (account: string) => string | undefined
 }
 
 export function createEventBusAdapter(deps: EventBusTargetDeps): TargetAdapter {
-  const mayPut =
-    deps.mayPutEvents ??
-    ((sender, bus) =>
-      sender === bus.account ||
-      allowsPutEvents(bus.policy, {
-        account: sender,
-        organizationId: deps.organizationOf?.(sender),
-      }))
+  // The sending account may put events on its own buses, and on others as their policy allows.
+  const decision = (sender: string, bus: EventBus): Decision =>
+    sender === bus.account
+      ? { allowed: true, why: 'same account' }
+      : decidePutEvents(bus.policy, {
+          account: sender,
+          organizationId: deps.organizationOf?.(sender),
+        })
   return {
     kind: 'event-bus',
     accepts: (arn) => parseArn(arn)?.service === 'events' && arn.includes(':event-bus/'),
@@ -40,10 +38,11 @@ export function createEventBusAdapter(deps: EventBusTargetDeps): TargetAdapter {
       const arn = parseArn(target.arn)!
       const bus = deps.bus({ account: arn.account, region: arn.region }, busNameOf(target.arn))
       if (!bus) return fail('NO_RESOURCE', `Event bus ${busNameOf(target.arn)} does not exist.`)
-      if (!mayPut(rule.account, bus))
+      const allowed = decision(rule.account, bus)
+      if (!allowed.allowed)
         return fail(
           'NO_PERMISSIONS',
-          `Account ${rule.account} is not authorized to put events on ${bus.arn}.`,
+          `Account ${rule.account} is not authorized to perform: events:PutEvents on resource: ${bus.arn} ${allowed.why}`,
         )
       if (arn.region === rule.region) await deps.forward(event, envelope, bus)
       else {
