@@ -151,12 +151,20 @@ export class Checker {
     })
   }
 
-  /** A map of strings to strings. */
-  stringMap(input: Input, member: string): Record<string, string> | undefined {
+  /** A map of strings to strings; keys and values checked against the model's shapes when given. */
+  stringMap(
+    input: Input,
+    member: string,
+    path = member,
+    rules: { key?: StringRule; value?: StringRule } = {},
+  ): Record<string, string> | undefined {
     const v = this.object(input, member, member)
     if (!v) return undefined
-    for (const value of Object.values(v))
+    for (const [key, value] of Object.entries(v)) {
       if (typeof value !== 'string') throw wrongType(member, 'a map of strings')
+      if (rules.key) this.checkString(key, `${path}.key`, rules.key)
+      if (rules.value) this.checkString(value, `${path}.${key}`, rules.value)
+    }
     return v as Record<string, string>
   }
 

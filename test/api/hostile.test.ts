@@ -103,3 +103,48 @@ describe('hostile input', () => {
     assert.equal(health.status, 200)
   })
 })
+
+describe('header injection through stored parameters', () => {
+  test('CR/LF in connection keys, values and invocation headers, or in target headers, is refused', async () => {
+    const { createTestBus } = await import('../helpers/in-process.js')
+    const bus = await createTestBus()
+    try {
+      const connections = [
+        { ApiKeyAuthParameters: { ApiKeyName: 'x-key', ApiKeyValue: 'k\r\nX-Injected: 1' } },
+        { ApiKeyAuthParameters: { ApiKeyName: 'x-key\r\nX-Injected', ApiKeyValue: 'k' } },
+        {
+          ApiKeyAuthParameters: { ApiKeyName: 'x-key', ApiKeyValue: 'k' },
+          InvocationHttpParameters: {
+            HeaderParameters: [{ Key: 'h', Value: 'v\r\nX-Injected: 1', IsValueSecret: false }],
+          },
+        },
+      ]
+      for (const [i, AuthParameters] of connections.entries())
+        await assert.rejects(
+          bus.call('CreateConnection', {
+            Name: `c${String(i)}`,
+            AuthorizationType: 'API_KEY',
+            AuthParameters,
+          }),
+          { name: 'ValidationException' },
+        )
+      await bus.call('PutRule', { Name: 'r', EventPattern: '{"source":["a"]}' })
+      await assert.rejects(
+        bus.call('PutTargets', {
+          Rule: 'r',
+          Targets: [
+            {
+              Id: 't',
+              Arn: 'arn:aws:events:us-east-1:111111111111:api-destination/d/0',
+              HttpParameters: { HeaderParameters: { 'x-h': 'v\r\nX-Injected: 1' } },
+            },
+          ],
+        }),
+        { name: 'ValidationException' },
+      )
+      assert.deepEqual((await bus.call('ListConnections', {})).Connections, [])
+    } finally {
+      await bus.close()
+    }
+  })
+})

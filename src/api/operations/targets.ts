@@ -77,8 +77,39 @@ function readTarget(check: Checker, t: Input, p: string): Target | undefined {
           patternText: '^(?!\\s*$).+',
         },
       ),
-      headerParameters: check.stringMap(http, 'HeaderParameters'),
-      queryStringParameters: check.stringMap(http, 'QueryStringParameters'),
+      // The model's HeaderKey/HeaderValue and QueryString shapes: no CR, LF or other controls.
+      headerParameters: check.stringMap(
+        http,
+        'HeaderParameters',
+        `${p}.httpParameters.headerParameters`,
+        {
+          key: {
+            max: 512,
+            pattern: /^[!#$%&'*+\-.^_`|~0-9a-zA-Z]+$/,
+            patternText: "^[!#$%&'*+-.^_`|~0-9a-zA-Z]+$",
+          },
+          value: {
+            max: 512,
+            pattern: /^[ \t]*[\x20-\x7E]+([ \t]+[\x20-\x7E]+)*[ \t]*$/,
+            patternText: '^[ \\t]*[\\x20-\\x7E]+([ \\t]+[\\x20-\\x7E]+)*[ \\t]*$',
+          },
+        },
+      ),
+      queryStringParameters: check.stringMap(
+        http,
+        'QueryStringParameters',
+        `${p}.httpParameters.queryStringParameters`,
+        {
+          // eslint-disable-next-line no-control-regex -- the model's pattern excludes control characters
+          key: { max: 512, pattern: /^[^\x00-\x1F\x7F]+$/, patternText: '[^\\x00-\\x1F\\x7F]+' },
+          value: {
+            max: 512,
+            // eslint-disable-next-line no-control-regex -- the model's pattern excludes control characters
+            pattern: /^[^\x00-\x09\x0B\x0C\x0E-\x1F\x7F]+$/,
+            patternText: '[^\\x00-\\x09\\x0B\\x0C\\x0E-\\x1F\\x7F]+',
+          },
+        },
+      ),
     })
   }
   if (id === undefined || arn === undefined) return undefined
