@@ -20,7 +20,14 @@ if (process.env.JUNCTION_SDK_ROOT) {
 
 let requestId = ''
 // Lambda's text log format: one entry a line, newlines inside a message become carriage returns.
-const levels = { log: 'INFO', info: 'INFO', warn: 'WARN', error: 'ERROR', debug: 'DEBUG', trace: 'TRACE' }
+const levels = {
+  log: 'INFO',
+  info: 'INFO',
+  warn: 'WARN',
+  error: 'ERROR',
+  debug: 'DEBUG',
+  trace: 'TRACE',
+}
 for (const [method, level] of Object.entries(levels)) {
   console[method] = (...args) => {
     const line = `${new Date().toISOString()}\t${requestId || 'undefined'}\t${level}\t${format(...args)}`
@@ -45,9 +52,17 @@ function call(method, urlPath, body, headers = {}) {
 
 function errorBody(err) {
   if (err instanceof Error) {
-    return { errorType: err.name, errorMessage: err.message, trace: String(err.stack ?? '').split('\n') }
+    return {
+      errorType: err.name,
+      errorMessage: err.message,
+      trace: String(err.stack ?? '').split('\n'),
+    }
   }
-  return { errorType: typeof err === 'string' ? 'string' : typeof err, errorMessage: String(err), trace: [] }
+  return {
+    errorType: typeof err === 'string' ? 'string' : typeof err,
+    errorMessage: String(err),
+    trace: [],
+  }
 }
 
 async function postError(urlPath, body) {
@@ -82,7 +97,9 @@ async function loadHandler() {
   let mod
   try {
     if (!file) {
-      const err = new Error(`Cannot find module '${path.basename(modulePath)}'\nRequire stack:\n- ${process.argv[1]}`)
+      const err = new Error(
+        `Cannot find module '${path.basename(modulePath)}'\nRequire stack:\n- ${process.argv[1]}`,
+      )
       return initError('Runtime.ImportModuleError', err)
     }
     mod = await import(pathToFileURL(file).href)
@@ -91,7 +108,10 @@ async function loadHandler() {
     if (err?.code === 'ERR_MODULE_NOT_FOUND' || err?.code === 'MODULE_NOT_FOUND') {
       return initError('Runtime.ImportModuleError', err)
     }
-    return initError(err instanceof Error ? err.name : 'Runtime.UnknownError', err instanceof Error ? err : new Error(String(err)))
+    return initError(
+      err instanceof Error ? err.name : 'Runtime.UnknownError',
+      err instanceof Error ? err : new Error(String(err)),
+    )
   }
   let fn = mod
   for (const key of exportPath) fn = fn?.[key]
@@ -101,7 +121,9 @@ async function loadHandler() {
     for (const key of exportPath) fn = fn?.[key]
   }
   if (typeof fn !== 'function') {
-    const err = new Error(`${path.basename(modulePath)}.${exportPath.join('.')} is undefined or not exported`)
+    const err = new Error(
+      `${path.basename(modulePath)}.${exportPath.join('.')} is undefined or not exported`,
+    )
     return initError('Runtime.HandlerNotFound', err, true)
   }
   return fn
@@ -121,7 +143,11 @@ function runHandler(handler, event, context) {
     context.fail = (err) => done(err ?? new Error('handled'))
     try {
       const out = handler(event, context, done)
-      if (out && typeof out.then === 'function') out.then((r) => done(null, r), (e) => done(e))
+      if (out && typeof out.then === 'function')
+        out.then(
+          (r) => done(null, r),
+          (e) => done(e),
+        )
       else if (handler.length < 3) done(null, out)
     } catch (err) {
       done(err)
@@ -144,8 +170,12 @@ for (;;) {
     memoryLimitInMB: process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE,
     logGroupName: process.env.AWS_LAMBDA_LOG_GROUP_NAME,
     logStreamName: process.env.AWS_LAMBDA_LOG_STREAM_NAME,
-    clientContext: h['lambda-runtime-client-context'] ? JSON.parse(h['lambda-runtime-client-context']) : undefined,
-    identity: h['lambda-runtime-cognito-identity'] ? JSON.parse(h['lambda-runtime-cognito-identity']) : undefined,
+    clientContext: h['lambda-runtime-client-context']
+      ? JSON.parse(h['lambda-runtime-client-context'])
+      : undefined,
+    identity: h['lambda-runtime-cognito-identity']
+      ? JSON.parse(h['lambda-runtime-cognito-identity'])
+      : undefined,
     callbackWaitsForEmptyEventLoop: true,
     getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
   }

@@ -43,6 +43,13 @@ class ProcessRunner implements FunctionRunner {
   }
 
   invoke(fn: FunctionRecord, request: InvokeRequest): Promise<InvokeOutcome> {
+    if (fn.reservedConcurrency === 0) {
+      // PutFunctionConcurrency 0 stops every invocation, warm instances or not.
+      return Promise.resolve({
+        kind: 'throttled',
+        reason: 'ReservedFunctionConcurrentInvocationLimitExceeded',
+      })
+    }
     const instance = this.idleInstance(fn) ?? this.startInstance(fn)
     if (typeof instance === 'string')
       return Promise.resolve({ kind: 'throttled', reason: instance })
