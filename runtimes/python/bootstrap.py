@@ -4,6 +4,7 @@ import importlib
 import importlib.abc
 import importlib.util
 import json
+import logging
 import os
 import sys
 import time
@@ -113,7 +114,33 @@ class Context:
         return max(0, self._deadline - int(time.time() * 1000))
 
 
+class _Request(logging.Filter):
+    """Lambda's Python log format names the request in each record of the root logger."""
+
+    aws_request_id = ""
+
+    def filter(self, record):
+        record.aws_request_id = self.aws_request_id
+        return True
+
+
+_request = _Request()
+
+
+def _configure_logging():
+    handler = logging.StreamHandler(sys.stdout)
+    formatter = logging.Formatter(
+        "[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s",
+        "%Y-%m-%dT%H:%M:%S")
+    formatter.converter = time.gmtime
+    handler.setFormatter(formatter)
+    handler.addFilter(_request)
+    logging.getLogger().addHandler(handler)
+    logging.getLogger().setLevel(logging.WARNING)
+
+
 def main():
+    _configure_logging()
     handler = load_handler()
     while True:
         res, body = call("GET", "/2018-06-01/runtime/invocation/next")
@@ -123,14 +150,22 @@ def main():
         if trace_id:
             os.environ["_X_AMZN_TRACE_ID"] = trace_id
         base = "/2018-06-01/runtime/invocation/%s" % request_id
+        _request.aws_request_id = request_id
         try:
             result = handler(json.loads(body), context)
-            out = json.dumps(result).encode()
         except Exception as e:  # noqa: BLE001
             payload = {"errorMessage": str(e), "errorType": type(e).__name__,
                        "requestId": request_id,
                        "stackTrace": traceback.format_list(traceback.extract_tb(e.__traceback__)[1:])}
             print("[ERROR] %s: %s" % (payload["errorType"], payload["errorMessage"]), flush=True)
+            post_error(base + "/error", payload)
+            continue
+        try:
+            out = json.dumps(result).encode()
+        except (TypeError, ValueError) as e:
+            payload = {"errorMessage": "Unable to marshal response: %s" % e,
+                       "errorType": "Runtime.MarshalError", "requestId": request_id,
+                       "stackTrace": []}
             post_error(base + "/error", payload)
             continue
         call("POST", base + "/response", out)

@@ -127,3 +127,36 @@ def handler(event, context):
     'fn.py',
   )
 })
+
+test('the logging module in Lambda’s format (root at WARNING); an unserialisable result is Runtime.MarshalError', async () => {
+  const dir = codeDir({
+    'index.py': `import logging
+def handler(event, context):
+    logging.getLogger().info("hidden")
+    logging.getLogger().warning("seen %s", event["n"])
+    return {"s": {1, 2}} if event.get("set") else 1
+`,
+  })
+  const fn = fnRecord('py-logging', runtime!, dir)
+  const req = request({ n: 7 }, { tailLog: true })
+  const o = await r.invoke(fn, req)
+  assert.equal(o.kind, 'ok')
+  const lines = Buffer.from((o as { logTail: string }).logTail, 'base64')
+    .toString()
+    .split('\n')
+  assert.ok(
+    lines.some((l) =>
+      new RegExp(
+        `^\\[WARNING\\]\\t\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z\\t${req.requestId}\\tseen 7$`,
+      ).test(l),
+    ),
+    lines.join('\n'),
+  )
+  assert.ok(!lines.some((l) => l.includes('hidden')))
+  const bad = await r.invoke(fn, request({ n: 1, set: true }))
+  assert.equal((bad as { errorType: string }).errorType, 'Runtime.MarshalError')
+  assert.match(
+    (payload(bad) as { errorMessage: string }).errorMessage,
+    /^Unable to marshal response: /,
+  )
+})

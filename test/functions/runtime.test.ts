@@ -228,6 +228,17 @@ done
 })
 
 describe('failures', () => {
+  test('a provided function without an executable bootstrap: Runtime.InvalidEntrypoint', async () => {
+    const fn = fnRecord('no-bootstrap', 'provided.al2', codeDir({ 'main.sh': 'echo' }))
+    const req = request({})
+    const err = failed(await r.invoke(fn, req))
+    assert.equal(err.errorType, 'Runtime.InvalidEntrypoint')
+    assert.match(
+      err.errorMessage,
+      new RegExp(`^RequestId: ${req.requestId} Error: Couldn't find valid bootstrap`),
+    )
+  })
+
   test('a timeout kills the instance: Sandbox.Timedout in Lambda’s words', async () => {
     const dir = codeDir({
       'index.mjs':

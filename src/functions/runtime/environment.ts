@@ -82,6 +82,7 @@ export function environment(fn: FunctionRecord, e: InstanceEnv): Record<string, 
     LAMBDA_RUNTIME_DIR: RUNTIMES,
     AWS_LAMBDA_RUNTIME_API: e.runtimeApi,
     TZ: ':UTC',
+    AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
     // The server in auth-off mode reads a 12-digit access key id as the caller's account.
     AWS_ACCESS_KEY_ID: e.credentials?.accessKeyId ?? fn.account,
     AWS_SECRET_ACCESS_KEY: e.credentials?.secretAccessKey ?? 'junction',

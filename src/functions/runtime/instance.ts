@@ -58,6 +58,7 @@ export class Instance {
   private initTimer: NodeJS.Timeout | undefined
   private initError: { errorType: string; payload: Buffer } | undefined
   private timedOut = false
+  private spawnError: Error | undefined
   private readonly clientContexts = new Map<string, string>()
 
   constructor(
@@ -142,6 +143,8 @@ export class Instance {
     this.readLines(child.stdout)
     this.readLines(child.stderr)
     child.on('error', (err) => {
+      // The executable is missing or not executable: Lambda's Runtime.InvalidEntrypoint.
+      this.spawnError = err
       this.hooks.log.add(`Runtime.InvalidEntrypoint: ${err.message}`)
     })
     child.on('close', (code, signal) => {
@@ -310,7 +313,10 @@ export class Instance {
       const durationMs = inv.delivered
         ? performance.now() - inv.startedAt
         : performance.now() - this.spawnedAt
-      if (this.initError) {
+      if (this.spawnError) {
+        const message = `RequestId: ${inv.request.requestId} Error: Couldn't find valid bootstrap(s): [${command(this.fn).file}]`
+        this.finish(inv, failure('Runtime.InvalidEntrypoint', message, durationMs))
+      } else if (this.initError) {
         const { errorType, payload } = this.initError
         this.finish(inv, { kind: 'function-error', errorType, payload, durationMs })
       } else if (this.timedOut && !inv.delivered) {
