@@ -98,7 +98,8 @@ export function environment(fn: FunctionRecord, e: InstanceEnv): Record<string, 
   delete env.AWS_SESSION_TOKEN
   if (fn.runtime.startsWith('nodejs')) {
     // CommonJS `require('@aws-sdk/…')` falls back to Junction's modules; ESM gets a resolve hook.
-    env.NODE_PATH = path.join(ROOT, 'node_modules')
+    const sdk = path.join(ROOT, 'node_modules')
+    env.NODE_PATH = fn.environment.NODE_PATH ? `${fn.environment.NODE_PATH}:${sdk}` : sdk
     env.JUNCTION_SDK_ROOT = ROOT
   } else if (fn.runtime.startsWith('python')) {
     env.PYTHONUNBUFFERED = '1'
