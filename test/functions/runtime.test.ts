@@ -270,6 +270,18 @@ describe('failures', () => {
     assert.notEqual(ok(await r.invoke(fn, request({}))), pid)
   })
 
+  test('a response over 6 MB: Function.ResponseSizeTooLarge', async () => {
+    const fn = fnRecord(
+      'big',
+      'nodejs20.x',
+      codeDir({ 'index.mjs': 'export const handler = async () => "x".repeat(6_300_000)' }),
+    )
+    assert.deepEqual(failed(await r.invoke(fn, request({}))), {
+      errorType: 'Function.ResponseSizeTooLarge',
+      errorMessage: 'Response payload size exceeded maximum allowed payload size (6291556 bytes).',
+    })
+  })
+
   test('a process killed by a signal: "signal: killed"', async () => {
     const fn = fnRecord(
       'killed',

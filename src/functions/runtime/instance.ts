@@ -18,6 +18,8 @@ import { tail, type FunctionLog } from './logs.js'
 /** Lambda's limit on the init phase. */
 const INIT_LIMIT_MS = 10_000
 const PREFIX = '/2018-06-01/runtime/'
+/** Lambda's limit on a synchronous invocation's response (6 MB). */
+const RESPONSE_LIMIT = 6_291_556
 
 type Invocation = {
   request: InvokeRequest
@@ -201,7 +203,10 @@ export class Instance {
       const durationMs = performance.now() - inv.startedAt
       // Let output the process wrote before answering reach this invocation's lines first.
       setImmediate(() => {
-        if (m[2] === 'response') {
+        if (m[2] === 'response' && body.length > RESPONSE_LIMIT) {
+          const message = `Response payload size exceeded maximum allowed payload size (${RESPONSE_LIMIT} bytes).`
+          this.finish(inv, failure('Function.ResponseSizeTooLarge', message, durationMs))
+        } else if (m[2] === 'response') {
           this.finish(inv, { kind: 'ok', payload: body, durationMs })
         } else {
           const type = typeof errorType === 'string' ? errorType : errorTypeOf(body)
