@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { startServer, type RunningServer } from '../../src/bus.js'
+import { logs } from '../../src/cli/commands/logs.js'
 import { DEFAULTS } from '../../src/config.js'
 
 const ACCOUNT = DEFAULTS.defaultAccount
@@ -608,5 +609,31 @@ describe('persistence', () => {
     } finally {
       await server.close()
     }
+  })
+})
+
+describe('junction logs', () => {
+  test('an unknown function is an error naming it; a known one answers its lines', async () => {
+    const errors: string[] = []
+    const write = process.stderr.write.bind(process.stderr)
+    process.stderr.write = (chunk: string | Uint8Array) => {
+      errors.push(chunk.toString())
+      return true
+    }
+    let code: number
+    try {
+      code = await logs({ function: 'nobody', endpoint: running.url }, () => undefined)
+    } finally {
+      process.stderr.write = write
+    }
+    assert.equal(code, 2)
+    assert.equal(
+      errors.join(''),
+      `ResourceNotFoundException: Function not found: ${arnOf('nobody')}\n`,
+    )
+    await ok(await create('quiet'), 201)
+    const lines: string[] = []
+    assert.equal(await logs({ function: 'quiet', endpoint: running.url }, (l) => lines.push(l)), 0)
+    assert.deepEqual(lines, [])
   })
 })

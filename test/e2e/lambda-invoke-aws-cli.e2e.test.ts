@@ -11,7 +11,8 @@ import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { after, before, describe, test } from 'node:test'
 import { awsCli } from '../helpers/aws-cli.js'
 import { startServerProcess, type ServerProcess } from '../helpers/server.js'
@@ -48,7 +49,7 @@ const PYTHON_RUNTIME = `python3.${/Python 3\.(\d+)/.exec(execFileSync('/usr/bin/
 
 let server: ServerProcess
 let env: NodeJS.ProcessEnv
-const { ok } = awsCli(
+const { ok, run } = awsCli(
   () => server.url,
   () => env,
 )
@@ -133,5 +134,23 @@ describe('invoke with the AWS CLI (needs the process runtime)', () => {
     assert.equal(body.errorMessage, 'asked to fail')
     const log = Buffer.from(String(meta.LogResult), 'base64').toString('utf8')
     assert.match(log, /got \{"fail":true\}/)
+  })
+
+  test('junction logs prints the invocations START, END and REPORT lines and the output', async () => {
+    await invoke('echo-node', '{"n":3}')
+    const r = await run(process.execPath, [
+      '--import',
+      'tsx',
+      join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src/cli/main.ts'),
+      'logs',
+      'echo-node',
+      '--endpoint',
+      server.url,
+    ])
+    assert.equal(r.code, 0, r.stderr)
+    assert.match(r.stdout, /^START RequestId: /m)
+    assert.match(r.stdout, /^END RequestId: /m)
+    assert.match(r.stdout, /^REPORT RequestId: /m)
+    assert.match(r.stdout, /got \{"n":3\}/)
   })
 })
