@@ -788,9 +788,10 @@ function readInvokeConfig(fn: FunctionRecord, body: Json, merge: boolean, now: n
   const destination = (key: 'OnSuccess' | 'OnFailure') => {
     const arn = str(obj(destinations?.[key])?.Destination, 'Destination')
     if (arn === undefined) return undefined
-    if (!/^arn:aws[a-zA-Z-]*:(sqs|sns|lambda|events):[a-z0-9-]+:\d{12}:.+$/.test(arn))
+    const s3 = key === 'OnFailure' && /^arn:aws[a-zA-Z-]*:s3:::[^/]+$/.test(arn)
+    if (!s3 && !/^arn:aws[a-zA-Z-]*:(sqs|sns|lambda|events):[a-z0-9-]+:\d{12}:.+$/.test(arn))
       throw invalidParameter(
-        `The destination ARN ${arn} is invalid: it must be an SQS queue, SNS topic, Lambda function or EventBridge event bus.`,
+        `The destination ARN ${arn} is invalid: it must be an SQS queue, SNS topic, Lambda function or EventBridge event bus (or, on failure, an S3 bucket).`,
       )
     return arn
   }
@@ -896,6 +897,8 @@ function readMappingSettings(body: Json): MappingSettings {
 
 /** Lambda's limits between batch size, window and queue type (SQS). */
 function checkBatching(m: EventSourceMapping, fifo: boolean): void {
+  if (fifo && m.maximumBatchingWindowInSeconds > 0)
+    throw invalidParameter('Batching window is not supported for FIFO queues')
   if (fifo && m.batchSize > 10)
     throw invalidParameter('BatchSize must be between 1 and 10 for FIFO queues.')
   if (m.batchSize > 10 && m.maximumBatchingWindowInSeconds < 1)
