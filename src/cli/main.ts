@@ -117,20 +117,6 @@ program
   })
 
 program
-  .command('logs')
-  .description("Print a function's log lines (START, END, REPORT and its output)")
-  .argument('<function>', 'function name or ARN')
-  .option('--follow', 'keep printing new lines until interrupted')
-  .option(
-    '--endpoint <url>',
-    'server URL',
-    process.env.JUNCTION_ENDPOINT ?? process.env.AWS_ENDPOINT_URL ?? 'http://127.0.0.1:4010',
-  )
-  .action(async (fn: string, options: Omit<LogsFlags, 'function'>) => {
-    process.exitCode = await logs({ ...options, function: fn })
-  })
-
-program
   .command('clock')
   .description(
     "Read a running server's clock, or move it forward (servers started with --clock manual)",
@@ -186,6 +172,16 @@ clientOptions(
     .option('--wait', 'print progress until the replay ends; exit 0 only if it completed'),
 ).action(async (options: ReplayFlags) => {
   process.exitCode = await replay(options)
+})
+
+clientOptions(
+  program
+    .command('logs')
+    .description("Print a function's log lines (START, END, REPORT and its output)")
+    .argument('<function>', 'function name or ARN')
+    .option('--follow', 'keep printing new lines until interrupted'),
+).action(async (fn: string, options: Omit<LogsFlags, 'function'>) => {
+  process.exitCode = await logs({ ...options, function: fn })
 })
 
 program.parseAsync().catch((e: unknown) => {

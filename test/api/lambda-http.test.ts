@@ -622,7 +622,7 @@ describe('junction logs', () => {
     }
     let code: number
     try {
-      code = await logs({ function: 'nobody', endpoint: running.url }, () => undefined)
+      code = await logs({ function: 'nobody', endpointUrl: running.url }, () => undefined)
     } finally {
       process.stderr.write = write
     }
@@ -633,7 +633,10 @@ describe('junction logs', () => {
     )
     await ok(await create('quiet'), 201)
     const lines: string[] = []
-    assert.equal(await logs({ function: 'quiet', endpoint: running.url }, (l) => lines.push(l)), 0)
+    assert.equal(
+      await logs({ function: 'quiet', endpointUrl: running.url }, (l) => lines.push(l)),
+      0,
+    )
     assert.deepEqual(lines, [])
   })
 })

@@ -144,7 +144,7 @@ describe('invoke with the AWS CLI (needs the process runtime)', () => {
       join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src/cli/main.ts'),
       'logs',
       'echo-node',
-      '--endpoint',
+      '--endpoint-url',
       server.url,
     ])
     assert.equal(r.code, 0, r.stderr)

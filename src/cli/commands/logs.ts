@@ -2,13 +2,16 @@
  * @module
  * `junction logs FUNCTION [--follow]`: prints a function's log lines (START, END, REPORT and what
  * the function wrote), the recent ones and, with `--follow`, new ones as they come, from the
- * server's `GET /2015-03-31/functions/{name}/logs` stream.
+ * server's `GET /2015-03-31/functions/{name}/logs` stream. The server and the caller are found as
+ * for the other client commands (`client.ts`), `AWS_ENDPOINT_URL_LAMBDA` first as the AWS CLI
+ * reads it.
  */
 
-export type LogsFlags = {
+import { callerHeaders, endpointOf, type ClientFlags } from './client.js'
+
+export type LogsFlags = ClientFlags & {
   function: string
   follow?: boolean
-  endpoint: string
   /** Stops following (for tests; the command itself runs until interrupted). */
   signal?: AbortSignal
 }
@@ -19,15 +22,18 @@ export async function logs(
 ): Promise<number> {
   const url = new URL(
     `/2015-03-31/functions/${encodeURIComponent(flags.function)}/logs`,
-    flags.endpoint,
+    flags.endpointUrl ?? process.env.AWS_ENDPOINT_URL_LAMBDA ?? endpointOf(flags),
   )
   if (flags.follow) url.searchParams.set('follow', 'true')
   let res: Response
   try {
-    res = await fetch(url, flags.signal ? { signal: flags.signal } : {})
+    res = await fetch(url, {
+      headers: callerHeaders(flags),
+      ...(flags.signal ? { signal: flags.signal } : {}),
+    })
   } catch (e) {
     process.stderr.write(
-      `cannot reach ${flags.endpoint}: ${e instanceof Error ? e.message : String(e)}\n`,
+      `cannot reach ${url.origin}: ${e instanceof Error ? e.message : String(e)}\n`,
     )
     return 2
   }
