@@ -3,7 +3,10 @@
  * The composition root: the only file that picks a store adapter and wires the stages
  * (api → ingest → store → dispatcher → target adapters) into a running bus.
  */
+import { mkdtempSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import type { AddressInfo } from 'node:net'
 import { pino, type Logger } from 'pino'
 import type { Services } from './api/context.js'
@@ -29,11 +32,18 @@ import { RuleScheduler } from './schedule/rule-scheduler.js'
 import { scheduleInvocation, scheduleRoute, SCHEDULE_TARGET_ID } from './schedule/invocation.js'
 import { ScheduleRunner } from './schedule/schedule-runner.js'
 import { Schedules } from './schedule/schedules.js'
+import { BusError } from './errors.js'
+import { Functions } from './functions/functions.js'
+import type { AsyncInvoker } from './functions/directory.js'
+import type { FunctionRunner } from './functions/runner.js'
+import { createProcessRunner } from './functions/runtime/index.js'
 import { createMemoryStore } from './store/memory/index.js'
 import type { Store } from './store/ports.js'
 import { createSqliteStore } from './store/sqlite/index.js'
 
 export type BusOptions = Omit<ServeConfig, 'host' | 'port' | 'logLevel'> & {
+  /** Junction's own URL, for functions' `AWS_ENDPOINT_URL` (startServer fills it once listening). */
+  endpointUrl?: () => string
   /** The store can no longer write (its writer thread died): the bus has stopped answering. */
   onFatal?: (error: Error) => void
   clock?: Clock
@@ -112,6 +122,12 @@ export async function createBus(options: BusOptions): Promise<Bus> {
     throw e
   }
   const schedules = new Schedules(store.config, () => clock.now())
+  // Packages beside the store's file; the memory store's go to a fresh temporary directory.
+  const functionsRoot =
+    options.store === 'memory'
+      ? mkdtempSync(join(tmpdir(), 'junction-functions-'))
+      : join(options.dataDir, 'functions')
+  const functionDirectory = new Functions(store.config, functionsRoot)
   const metrics = createMetrics()
   const organizationOf = (account: string) => credentials?.organizationOf(account)
   const tail = new TailHub()
@@ -215,6 +231,7 @@ export async function createBus(options: BusOptions): Promise<Bus> {
     archives.load(entries)
     replays.load(entries)
     schedules.load(entries)
+    functionDirectory.load(entries)
   } catch (e) {
     await store.close().catch(() => undefined)
     throw e
@@ -260,6 +277,19 @@ export async function createBus(options: BusOptions): Promise<Bus> {
     },
   }
 
+  const functionRunner = createRunner({
+    endpointUrl: options.endpointUrl ?? (() => ''),
+    credentialsFor: (account) => credentials?.keyPairFor(account),
+    maxInstances: options.functionConcurrency ?? 64,
+    idleMs: options.functionIdleMs ?? 5 * 60_000,
+    log,
+  })
+  // replaced when asynchronous invocations land
+  const functionAsync: AsyncInvoker = {
+    enqueue: () =>
+      Promise.reject(new BusError('InternalException', 'asynchronous invocation is not available')),
+  }
+
   const services: Services = {
     registry,
     ingest,
@@ -268,6 +298,7 @@ export async function createBus(options: BusOptions): Promise<Bus> {
     archives,
     replays,
     schedules,
+    functions: { directory: functionDirectory, runner: functionRunner, async: functionAsync },
     ...(dataFile === undefined
       ? {}
       : { queryArchive: (key, sql, opts) => queryArchive(dataFile, key, sql, opts) }),
@@ -364,6 +395,7 @@ export async function createBus(options: BusOptions): Promise<Bus> {
       await scheduler.settled()
       await scheduleRunner.settled()
       await dispatcher.stop(timeoutMs)
+      await functionRunner.close(timeoutMs)
       await store.close()
     },
   }
@@ -382,7 +414,9 @@ export async function startServer(
   },
 ): Promise<RunningServer> {
   const log = config.log ?? pino({ level: config.logLevel })
-  const bus = await createBus({ ...config, log })
+  // Known once listening; functions started before then cannot be invoked yet anyway.
+  let endpoint = ''
+  const bus = await createBus({ ...config, log, endpointUrl: () => endpoint })
   const server = createServer(
     {
       keepAliveTimeout: 65_000,
@@ -407,6 +441,7 @@ export async function startServer(
   })
   const address = server.address() as AddressInfo
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${String(address.port)}`
+  endpoint = url
   log.info(
     { url, store: config.store, dataDir: config.store === 'sqlite' ? config.dataDir : undefined },
     'junction is listening',
@@ -428,5 +463,26 @@ export async function startServer(
       })()
       return closing
     },
+  }
+}
+
+/**
+ * The process runner; while the runtime is not built (its factory throws), a runner that
+ * answers every invocation with Lambda's ServiceException, so the rest of the API still works.
+ */
+function createRunner(options: Parameters<typeof createProcessRunner>[0]): FunctionRunner {
+  try {
+    return createProcessRunner(options)
+  } catch {
+    const unavailable = () =>
+      Promise.reject(new BusError('InternalException', 'the function runtime is not available'))
+    const none = { recent: () => [], follow: () => () => undefined }
+    return {
+      invoke: unavailable,
+      updated: () => undefined,
+      removed: () => undefined,
+      logs: () => none,
+      close: () => Promise.resolve(),
+    }
   }
 }

@@ -41,6 +41,10 @@ export type ServeConfig = {
   /** With `auth: sigv4`, the manual clock is refused unless this is set. */
   allowManualClock: boolean
   logLevel: string
+  /** Function instances running at once, across all functions. @default 64 */
+  functionConcurrency?: number
+  /** An idle function instance stops after this long (ms). @default 5 minutes */
+  functionIdleMs?: number
 }
 
 export const DEFAULTS: ServeConfig = {
@@ -59,6 +63,8 @@ export const DEFAULTS: ServeConfig = {
   auth: 'off',
   allowManualClock: false,
   logLevel: 'info',
+  functionConcurrency: 64,
+  functionIdleMs: 5 * 60_000,
 }
 
 /** Reads `JUNCTION_HOST`, `JUNCTION_PORT`, `JUNCTION_DATA`, … over the defaults. */
@@ -82,6 +88,9 @@ export function configFromEnv(env: NodeJS.ProcessEnv): ServeConfig {
   if (env.JUNCTION_AUTH) c.auth = parseAuth(env.JUNCTION_AUTH)
   if (env.JUNCTION_CREDENTIALS) c.credentialsFile = env.JUNCTION_CREDENTIALS
   if (env.JUNCTION_LOG_LEVEL) c.logLevel = env.JUNCTION_LOG_LEVEL
+  if (env.JUNCTION_FUNCTION_CONCURRENCY)
+    c.functionConcurrency = parsePositive(env.JUNCTION_FUNCTION_CONCURRENCY, 'function concurrency')
+  if (env.JUNCTION_FUNCTION_IDLE) c.functionIdleMs = parseDuration(env.JUNCTION_FUNCTION_IDLE)
   return c
 }
 

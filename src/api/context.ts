@@ -12,6 +12,9 @@ import type { Scope } from '../model.js'
 import type { Schedules } from '../schedule/schedules.js'
 import type { QueryOptions, QueryResult } from '../archive/query.js'
 import type { Input } from './validate.js'
+import type { AsyncInvoker } from '../functions/directory.js'
+import type { Functions } from '../functions/functions.js'
+import type { FunctionRunner } from '../functions/runner.js'
 
 export type Services = {
   registry: Registry
@@ -27,6 +30,8 @@ export type Services = {
   replays: Replays
   /** EventBridge Scheduler's schedules and groups. */
   schedules: Schedules
+  /** Lambda's functions: the registry, what runs them, and asynchronous invocations. */
+  functions?: { directory: Functions; runner: FunctionRunner; async: AsyncInvoker }
   /** Read-only SQL over an archive's events (the SQLite store only). */
   queryArchive?: (archiveKey: number, sql: string, options?: QueryOptions) => Promise<QueryResult>
   limits: {

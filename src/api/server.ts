@@ -26,6 +26,13 @@ import type { Services } from './context.js'
 import { operations } from './operations/index.js'
 import { busScope } from './operations/wire.js'
 import { answerScheduler, isSchedulerPath } from './scheduler/handler.js'
+import {
+  answerLambda,
+  isCodePackage,
+  isLambdaPath,
+  MAX_LAMBDA_REQUEST,
+  serveCodePackage,
+} from './lambda/handler.js'
 import { CLOCK_PATH, handleClock, type ClockRouteDeps } from './clock-route.js'
 import {
   answerSqs,
@@ -79,6 +86,14 @@ export function createRequestListener(deps: HttpDeps) {
       }
       if (sqs) void handleSqs(deps, sqs, path, search, req, res)
       else void handleApi(deps, req, res)
+      return
+    }
+    if (
+      req.headers['x-amz-target'] === undefined &&
+      isLambdaPath(path) &&
+      deps.services.functions
+    ) {
+      handleLambda(deps, req, res, path, search)
       return
     }
     if (req.headers['x-amz-target'] === undefined && isSchedulerPath(path)) {
@@ -290,6 +305,48 @@ async function handleApi(deps: HttpDeps, req: IncomingMessage, res: ServerRespon
   }
 }
 
+/** Lambda's REST-JSON (`api/lambda/`), signed for service `lambda`. */
+function handleLambda(
+  deps: HttpDeps,
+  req: IncomingMessage,
+  res: ServerResponse,
+  path: string,
+  search: string,
+): void {
+  const fail = (status: number, code: string, message: string) => {
+    res.writeHead(status, { 'content-type': 'application/json', 'x-amzn-errortype': code })
+    res.end(JSON.stringify({ Type: 'User', message }))
+  }
+  if (!deps.ready()) {
+    res.shouldKeepAlive = false
+    fail(503, 'ServiceException', 'The server is stopping.')
+    return
+  }
+  if (isCodePackage(req.method, path)) {
+    serveCodePackage(deps.services.functions!, path, search, res)
+    return
+  }
+  // One byte over Lambda's limit is read, so that the operation can say which limit it was.
+  void readBytes(req, res, MAX_LAMBDA_REQUEST + 1).then(
+    (bytes) => {
+      const caller = authorize(deps, req, bytes, 'lambda')
+      if (isAuthFailure(caller)) {
+        const { code, status } = jsonAuthError(caller)
+        fail(status, code, caller.message)
+        return
+      }
+      const scope = { account: caller.account, region: caller.region }
+      return answerLambda(deps, scope, req, path, search, bytes, res)
+    },
+    () =>
+      fail(
+        413,
+        'RequestEntityTooLargeException',
+        `Request must be smaller than ${String(MAX_LAMBDA_REQUEST)} bytes for the operation`,
+      ),
+  )
+}
+
 /** The caller of a request whose body has been read, or why it is refused. */
 function authorize(
   deps: HttpDeps,
@@ -340,11 +397,11 @@ function parseBody(body: string): Record<string, unknown> {
 }
 
 /** The body as received: signatures are over its bytes. */
-function readBytes(req: IncomingMessage, res: ServerResponse): Promise<Buffer> {
+function readBytes(req: IncomingMessage, res: ServerResponse, max = MAX_BODY): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     // Refused before a byte of the body is read when its announced length is already too much;
     // the connection closes after the answer, so the unread body is never taken for a request.
-    if (Number(req.headers['content-length'] ?? 0) > MAX_BODY) {
+    if (Number(req.headers['content-length'] ?? 0) > max) {
       res.shouldKeepAlive = false
       reject(new BusError('ValidationException', 'Request size exceeds the limit.'))
       return
@@ -353,7 +410,7 @@ function readBytes(req: IncomingMessage, res: ServerResponse): Promise<Buffer> {
     let size = 0
     req.on('data', (c: Buffer) => {
       size += c.length
-      if (size > MAX_BODY) {
+      if (size > max) {
         reject(new BusError('ValidationException', 'Request size exceeds the limit.'))
         req.destroy()
         return

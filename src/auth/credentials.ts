@@ -55,6 +55,14 @@ export class CredentialsFile {
     return undefined
   }
 
+  /** One identity's key pair in an account (the first in the file), for that account's functions. */
+  keyPairFor(account: string): { accessKeyId: string; secretAccessKey: string } | undefined {
+    for (const i of this.byKey.values())
+      if (i.account === account)
+        return { accessKeyId: i.accessKeyId, secretAccessKey: i.secretAccessKey }
+    return undefined
+  }
+
   get size(): number {
     return this.byKey.size
   }

@@ -10,6 +10,7 @@ import { query, type QueryFlags } from './commands/query.js'
 import { replay, type ReplayFlags } from './commands/replay.js'
 import { serve, type ServeFlags } from './commands/serve.js'
 import { tail, type TailFlags } from './commands/tail.js'
+import { logs, type LogsFlags } from './commands/logs.js'
 import { testPattern } from './commands/test-pattern.js'
 
 const program = new Command()
@@ -87,6 +88,14 @@ program
   )
   .option('--allow-manual-clock', 'allow --clock manual together with --auth sigv4')
   .option('--log-level <level>', 'pino log level (JUNCTION_LOG_LEVEL; default info)')
+  .option(
+    '--function-concurrency <n>',
+    'function instances running at once, all functions together (JUNCTION_FUNCTION_CONCURRENCY; default 64)',
+  )
+  .option(
+    '--function-idle <duration>',
+    'an idle function instance stops after this long, e.g. 5m (JUNCTION_FUNCTION_IDLE; default 5m)',
+  )
   .action(async (options: ServeFlags) => {
     await serve(options)
   })
@@ -163,6 +172,16 @@ clientOptions(
     .option('--wait', 'print progress until the replay ends; exit 0 only if it completed'),
 ).action(async (options: ReplayFlags) => {
   process.exitCode = await replay(options)
+})
+
+clientOptions(
+  program
+    .command('logs')
+    .description("Print a function's log lines (START, END, REPORT and its output)")
+    .argument('<function>', 'function name or ARN')
+    .option('--follow', 'keep printing new lines until interrupted'),
+).action(async (fn: string, options: Omit<LogsFlags, 'function'>) => {
+  process.exitCode = await logs({ ...options, function: fn })
 })
 
 program.parseAsync().catch((e: unknown) => {

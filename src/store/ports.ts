@@ -23,6 +23,8 @@ export type ConfigKind =
   | 'api-destination'
   | 'archive'
   | 'replay'
+  | 'function'
+  | 'event-source-mapping'
   | 'schedule'
   | 'schedule-group'
 

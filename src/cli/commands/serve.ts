@@ -34,6 +34,8 @@ export type ServeFlags = {
   credentials?: string
   allowManualClock?: boolean
   logLevel?: string
+  functionConcurrency?: string
+  functionIdle?: string
 }
 
 /** Flags win over `JUNCTION_*` variables, which win over the defaults. */
@@ -58,6 +60,9 @@ export function serveConfig(flags: ServeFlags, env: NodeJS.ProcessEnv): ServeCon
   if (flags.credentials !== undefined) c.credentialsFile = flags.credentials
   if (flags.allowManualClock) c.allowManualClock = true
   if (flags.logLevel !== undefined) c.logLevel = flags.logLevel
+  if (flags.functionConcurrency !== undefined)
+    c.functionConcurrency = parsePositive(flags.functionConcurrency, 'function concurrency')
+  if (flags.functionIdle !== undefined) c.functionIdleMs = parseDuration(flags.functionIdle)
   checkConfig(c)
   return c
 }
