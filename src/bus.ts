@@ -20,6 +20,9 @@ import { createApiDestinationAdapter } from './delivery/targets/api-destination.
 import { createEventBusAdapter } from './delivery/targets/event-bus.js'
 import { createSqsAdapter } from './delivery/targets/sqs.js'
 import { Ingest } from './engine/ingest.js'
+import type { AsyncInvoker, FunctionDirectory } from './functions/directory.js'
+import { createFunctionEvents } from './functions/function-events.js'
+import type { FunctionRunner } from './functions/runner.js'
 import { Registry } from './engine/registry.js'
 import { createMetrics, type Metrics } from './observe/metrics.js'
 import { TailHub } from './observe/tail.js'
@@ -40,6 +43,8 @@ export type BusOptions = Omit<ServeConfig, 'host' | 'port' | 'logLevel'> & {
   log?: Logger
   fetch?: typeof fetch
   random?: () => number
+  /** Lambda functions: what events invoke (rule targets, event source mappings). */
+  functions?: { directory: FunctionDirectory; runner: FunctionRunner }
 }
 
 /** The manual clock's controls (`--clock manual`), for the `/junction/clock` call. */
@@ -61,6 +66,8 @@ export type Bus = {
   tail: TailHub
   store: Store
   log: Logger
+  /** Queued asynchronous invocations (InvocationType Event), when functions are configured. */
+  asyncInvoker?: AsyncInvoker
   listener: ReturnType<typeof createRequestListener>
   /**
    * Stops: refuses new requests, waits (up to `timeoutMs` each) for requests being answered and
@@ -145,6 +152,19 @@ export async function createBus(options: BusOptions): Promise<Bus> {
 
   // The dispatcher and ingest need each other (bus targets ingest again); ingest is set below.
   const late: { ingest?: Ingest } = {}
+  // --- functions: asynchronous invocations, Lambda targets, event source mappings ---
+  const functionEvents =
+    options.functions &&
+    createFunctionEvents({
+      ...options.functions,
+      queues,
+      clock,
+      log,
+      enqueue: (event, owner, targetId) => late.ingest!.enqueueInvocation(event, owner, targetId),
+      bus: (scope, name) => registry.bus(scope, name),
+      forward: (event, envelope, bus) => late.ingest!.forward(event, envelope, bus),
+    })
+  // --- end functions ---
   const dispatcher = new Dispatcher({
     registry,
     store: store.events,
@@ -154,6 +174,8 @@ export async function createBus(options: BusOptions): Promise<Bus> {
     maxWindow: options.deliveryWindow,
     ...(options.random ? { random: options.random } : {}),
     route: (arn, targetId) => {
+      const fnRoute = functionEvents?.route(arn, targetId)
+      if (fnRoute) return fnRoute
       if (targetId !== SCHEDULE_TARGET_ID || !arn.startsWith('arn:aws:scheduler:')) return undefined
       const schedule = schedules.byArn(arn)
       return schedule && scheduleRoute(schedule)
@@ -167,6 +189,7 @@ export async function createBus(options: BusOptions): Promise<Bus> {
     adapters: [
       apiDestinations,
       createSqsAdapter(queues),
+      ...(functionEvents ? [functionEvents.adapter] : []),
       createEventBusAdapter({
         organizationOf,
         bus: (scope, name) => registry.bus(scope, name),
@@ -338,6 +361,7 @@ export async function createBus(options: BusOptions): Promise<Bus> {
   await scheduler.start()
   if (scheduler.size > 0) log.info({ rules: scheduler.size }, 'scheduled rules running')
   await scheduleRunner.start()
+  functionEvents?.start()
   if (scheduleRunner.size > 0) log.info({ schedules: scheduleRunner.size }, 'schedules running')
 
   return {
@@ -350,12 +374,14 @@ export async function createBus(options: BusOptions): Promise<Bus> {
     tail,
     store,
     log,
+    ...(functionEvents ? { asyncInvoker: functionEvents.asyncInvoker } : {}),
     listener,
     async close(timeoutMs = 5000) {
       // New requests get 503 (clients retry it); requests already accepted get their answers.
       health.open = false
       // Long polls end now (empty, as when their wait runs out) rather than hold the stop.
       queues.close()
+      await functionEvents?.stop()
       scheduler.stop()
       scheduleRunner.stop()
       await drained(timeoutMs)
