@@ -38,7 +38,16 @@ export type EventSourcePollerDeps = {
   log: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void }
 }
 
-type Running = { mapping: EventSourceMapping; abort: AbortController; loops: Promise<void>[] }
+type Running = {
+  mapping: EventSourceMapping
+  abort: AbortController
+  loops: Promise<void>[]
+  /**
+   * One poller gathers a batch at a time, so a batching window collects what arrives during it
+   * instead of each waiting poller taking a message of its own; batches are processed in parallel.
+   */
+  gathering: Promise<unknown>
+}
 
 export class EventSourcePoller {
   private readonly running = new Map<string, Running>()
@@ -89,10 +98,10 @@ export class EventSourcePoller {
       const abort = new AbortController()
       const pollers = Math.min(MAX_POLLERS, m.maximumConcurrency ?? DEFAULT_POLLERS)
       const loops: Promise<void>[] = []
-      const r: Running = { mapping: m, abort, loops }
+      const r: Running = { mapping: m, abort, loops, gathering: Promise.resolve() }
       for (let i = 0; i < pollers; i++)
         loops.push(
-          this.poll(m, abort.signal).catch((e: unknown) => {
+          this.poll(r, abort.signal).catch((e: unknown) => {
             this.deps.log.error({ err: e, mapping: uuid }, 'event source poller stopped')
           }),
         )
@@ -119,8 +128,9 @@ export class EventSourcePoller {
     })
   }
 
-  private async poll(m: EventSourceMapping, signal: AbortSignal): Promise<void> {
+  private async poll(r: Running, signal: AbortSignal): Promise<void> {
     const { deps } = this
+    const m = r.mapping
     let backoff = 0
     while (!signal.aborted) {
       const q = deps.queues.findByArn(m.eventSourceArn)
@@ -128,7 +138,9 @@ export class EventSourcePoller {
         await this.sleep(IDLE_RETRY_MS * 10, signal)
         continue
       }
-      const batch = await this.receiveBatch(q, m, signal)
+      const gathered = r.gathering.then(() => this.receiveBatch(q, m, signal))
+      r.gathering = gathered.catch(() => undefined)
+      const batch = await gathered
       if (batch.length === 0) continue
       const ok = await this.process(q, m, batch, signal)
       backoff = ok ? 0 : Math.min(BACKOFF_MAX_MS, Math.max(IDLE_RETRY_MS, backoff * 2))
