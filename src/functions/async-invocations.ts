@@ -40,7 +40,8 @@ export const RETRY_DELAYS_MS = [60_000, 120_000] as const
 const THROTTLE_FIRST_MS = 1_000
 const THROTTLE_MAX_MS = 300_000
 
-export const isFunctionArn = (arn: string) => /^arn:aws[^:]*:lambda:[^:]*:\d{12}:function:/.test(arn)
+export const isFunctionArn = (arn: string) =>
+  /^arn:aws[^:]*:lambda:[^:]*:\d{12}:function:/.test(arn)
 
 export type AsyncInvocationsDeps = {
   directory: FunctionDirectory
@@ -54,7 +55,8 @@ export type AsyncInvocationsDeps = {
 
 const limitsOf = (fn: FunctionRecord) => ({
   maxRetries: fn.eventInvokeConfig?.maximumRetryAttempts ?? DEFAULT_MAX_RETRY_ATTEMPTS,
-  maxAgeMs: (fn.eventInvokeConfig?.maximumEventAgeInSeconds ?? DEFAULT_MAX_EVENT_AGE_SECONDS) * 1000,
+  maxAgeMs:
+    (fn.eventInvokeConfig?.maximumEventAgeInSeconds ?? DEFAULT_MAX_EVENT_AGE_SECONDS) * 1000,
 })
 
 /** The rule and target the dispatcher delivers a function's asynchronous invocation with. */
@@ -130,7 +132,10 @@ export class AsyncInvocations implements AsyncInvoker {
       return { outcome: 'delivered' }
     }
     if (outcome.kind === 'throttled') {
-      const wait = Math.min(THROTTLE_MAX_MS, Math.max(THROTTLE_FIRST_MS, (now - event.ingestedAt) / 2))
+      const wait = Math.min(
+        THROTTLE_MAX_MS,
+        Math.max(THROTTLE_FIRST_MS, (now - event.ingestedAt) / 2),
+      )
       if (now + wait - event.ingestedAt > maxAgeMs)
         return this.finish(fn, event, attempt - 1, 'EventAgeExceeded', {
           statusCode: 429,
@@ -183,14 +188,19 @@ export class AsyncInvocations implements AsyncInvoker {
           invokeCount,
           requestPayload: event.text,
           statusCode: response.statusCode,
-          ...(response.functionError === undefined ? {} : { functionError: response.functionError }),
+          ...(response.functionError === undefined
+            ? {}
+            : { functionError: response.functionError }),
           ...(response.responsePayload === undefined
             ? {}
             : { responsePayload: response.responsePayload }),
           now,
         })
         if (!(await sendRecord(deps.destinations, destination, record, fn, now)))
-          deps.log.warn({ function: fn.arn, destination }, 'destination unavailable; record dropped')
+          deps.log.warn(
+            { function: fn.arn, destination },
+            'destination unavailable; record dropped',
+          )
       } else if (condition !== 'Success' && fn.deadLetterArn !== undefined) {
         const sent = await sendDeadLetter(
           deps.destinations,
@@ -201,7 +211,10 @@ export class AsyncInvocations implements AsyncInvoker {
           response.errorMessage ?? condition,
         )
         if (!sent)
-          deps.log.warn({ function: fn.arn, dlq: fn.deadLetterArn }, 'dead-letter queue unavailable')
+          deps.log.warn(
+            { function: fn.arn, dlq: fn.deadLetterArn },
+            'dead-letter queue unavailable',
+          )
       }
     } catch (e) {
       deps.log.error({ err: e, function: fn.arn }, 'could not send the invocation record')

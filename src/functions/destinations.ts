@@ -155,5 +155,8 @@ function truncateUtf8(text: string, bytes: number): string {
   const buf = Buffer.from(text, 'utf8')
   if (buf.length <= bytes) return text
   // Cut on a character boundary: drop a trailing partial sequence.
-  return buf.subarray(0, bytes).toString('utf8').replace(/\uFFFD$/, '')
+  return buf
+    .subarray(0, bytes)
+    .toString('utf8')
+    .replace(/\uFFFD$/, '')
 }

@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict'
 import { after, test } from 'node:test'
 import type { EventInvokeConfig } from '../../src/functions/model.js'
+import { scheduleArn } from '../../src/schedule/schedules.js'
 import type { TestBus } from '../helpers/in-process.js'
 import {
   arrived,
@@ -178,7 +179,10 @@ test('throttles are requeued with backoff and do not count as retries; then OnSu
   }
   assert.equal(s.runner.calls.length, 5, 'invoked until it was not throttled')
   const gaps = s.runner.calls.slice(1).map((c, i) => c.at - s.runner.calls[i]!.at)
-  assert.ok(gaps.every((g) => g >= 1_000), `backoff of at least 1 s: ${gaps.join()}`)
+  assert.ok(
+    gaps.every((g) => g >= 1_000),
+    `backoff of at least 1 s: ${gaps.join()}`,
+  )
   const records = await arrived(s.bus, s.successes)
   const record = JSON.parse(records[0]!.body) as InvocationRecordJson
   assert.equal(record.requestContext.condition, 'Success')
@@ -192,4 +196,59 @@ test('asyncInvoker.enqueue queues an invocation with the given request id and pa
   await eventually(() => s.runner.calls.length === 1, 'the invoke')
   assert.equal(s.runner.calls[0]!.payload, '{"direct":1}')
   assert.equal(s.runner.calls[0]!.request.requestId, 'req-1')
+})
+
+test('a Scheduler schedule invokes a function with its Input, by its role and without the function policy', async () => {
+  const s = await setup()
+  s.directory.allowed.clear()
+  const now = s.bus.clock.now()
+  await s.bus.services.schedules.put({
+    name: 'tick',
+    group: 'default',
+    arn: scheduleArn(SCOPE, 'default', 'tick'),
+    ...SCOPE,
+    expression: 'rate(1 minute)',
+    timeZone: 'UTC',
+    state: 'ENABLED',
+    flexibleWindow: { mode: 'OFF' },
+    actionAfterCompletion: 'NONE',
+    target: {
+      Arn: s.fn.arn,
+      RoleArn: 'arn:aws:iam::111111111111:role/scheduler',
+      Input: '{"from":"schedule"}',
+    },
+    createdAt: now,
+    modifiedAt: now,
+    since: now,
+  })
+  await s.bus.clock.advance(60_000)
+  await eventually(() => s.runner.calls.length === 1, 'the scheduled invoke')
+  assert.equal(s.runner.calls[0]!.payload, '{"from":"schedule"}')
+})
+
+test("an OnFailure EventBridge bus destination gets Lambda's result event", async () => {
+  const s = await setup({ maximumRetryAttempts: 0 })
+  const busArn = `arn:aws:events:${SCOPE.region}:${SCOPE.account}:event-bus/default`
+  s.fn.eventInvokeConfig!.onFailure = busArn
+  await s.bus.call('PutRule', {
+    Name: 'results',
+    EventPattern: JSON.stringify({ source: ['lambda'] }),
+  })
+  await s.bus.call('PutTargets', { Rule: 'results', Targets: [{ Id: 'q', Arn: s.failures.arn }] })
+  s.runner.script = () => functionError('fails')
+  await s.put({ n: 9 })
+  const got = await arrived(s.bus, s.failures)
+  const event = JSON.parse(got[0]!.body) as {
+    source: string
+    'detail-type': string
+    resources: string[]
+    account: string
+    detail: InvocationRecordJson
+  }
+  assert.equal(event.source, 'lambda')
+  assert.equal(event['detail-type'], 'Lambda Function Invocation Result - Failure')
+  assert.deepEqual(event.resources, [s.fn.arn])
+  assert.equal(event.account, SCOPE.account)
+  assert.equal(event.detail.requestContext.condition, 'RetriesExhausted')
+  assert.equal(event.detail.requestPayload.detail?.n, 9)
 })

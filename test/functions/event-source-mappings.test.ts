@@ -79,7 +79,10 @@ async function setup(
   const records = (i: number) =>
     (JSON.parse(runner.calls[i]!.payload) as { Records: SqsRecord[] }).Records
   const visible = () =>
-    bus.queues.attributes(q, ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'])
+    bus.queues.attributes(q, [
+      'ApproximateNumberOfMessages',
+      'ApproximateNumberOfMessagesNotVisible',
+    ])
   return { bus, directory, runner, q, dlq, fn, m, send, records, visible }
 }
 
@@ -139,7 +142,13 @@ test('the batching window gathers messages until the batch is full or the window
   assert.equal(s.runner.calls.length, 0, 'waits for the window')
   await s.bus.clock.advance(5_000)
   await eventually(() => s.runner.calls.length === 1, 'the invoke at the window end')
-  assert.deepEqual(s.records(0).map((r) => r.body).sort(), ['a', 'b'])
+  assert.deepEqual(
+    s
+      .records(0)
+      .map((r) => r.body)
+      .sort(),
+    ['a', 'b'],
+  )
   // A full batch goes at once.
   await s.send('c', 'd', 'e')
   await eventually(() => s.runner.calls.length === 2, 'the full batch')
