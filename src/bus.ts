@@ -161,8 +161,7 @@ export async function createBus(options: BusOptions): Promise<Bus> {
       clock,
       log,
       enqueue: (event, owner, targetId) => late.ingest!.enqueueInvocation(event, owner, targetId),
-      bus: (scope, name) => registry.bus(scope, name),
-      forward: (event, envelope, bus) => late.ingest!.forward(event, envelope, bus),
+      putEvents: (scope, entries) => late.ingest!.putEvents(scope, entries),
     })
   // --- end functions ---
   const dispatcher = new Dispatcher({

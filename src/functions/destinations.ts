@@ -9,10 +9,9 @@
  * bus it is the `detail` of an event from source `lambda`, detail-type
  * `Lambda Function Invocation Result - Success|Failure`, with the function as its resource.
  */
-import { randomUUID } from 'node:crypto'
-import { busNameOf, parseArn } from '../arns.js'
-import { envelopeObject, envelopeText, envelopeTime } from '../engine/envelope.js'
-import type { EventBus, StoredEvent } from '../model.js'
+import { parseArn } from '../arns.js'
+import type { EntryResult, EventEntry } from '../engine/ingest.js'
+import type { Scope } from '../model.js'
 import type { MessageAttributeValue } from '../queue/model.js'
 import type { Queues } from '../queue/queues.js'
 import type { FunctionRecord } from './model.js'
@@ -73,8 +72,8 @@ export function invocationRecord(r: InvocationRecordInput): Record<string, unkno
 
 export type DestinationDeps = {
   queues: Queues
-  bus: (scope: { account: string; region: string }, name: string) => EventBus | undefined
-  forward: (event: StoredEvent, envelope: Record<string, unknown>, bus: EventBus) => Promise<void>
+  /** Ingest.putEvents. */
+  putEvents: (scope: Scope, entries: EventEntry[]) => Promise<EntryResult[]>
   /** Another function as the destination: an asynchronous invocation of it. */
   invokeFunction: (arn: string, payload: string) => Promise<boolean>
   log: { warn(obj: object, msg: string): void }
@@ -100,28 +99,20 @@ export async function sendRecord(
     return result !== undefined && 'messageId' in result
   }
   if (arn?.service === 'events') {
-    const bus = deps.bus(arn, busNameOf(destination))
-    if (!bus) return false
+    // As Lambda does: a PutEvents call in the function's account, so a bus of another account
+    // takes it only if its policy allows that account.
     const success = (record.requestContext as { condition: string }).condition === 'Success'
-    const fields = {
-      id: randomUUID(),
-      detailType: `Lambda Function Invocation Result - ${success ? 'Success' : 'Failure'}`,
-      source: 'lambda',
-      account: fn.account,
-      time: envelopeTime(now),
-      region: fn.region,
-      resources: [fn.arn],
-      detailText: text,
-    }
-    const event: StoredEvent = {
-      id: fields.id,
-      busArn: bus.arn,
-      text: envelopeText(fields),
-      ingestedAt: now,
-      hops: 0,
-    }
-    await deps.forward(event, envelopeObject(fields, record), bus)
-    return true
+    const [result] = await deps.putEvents({ account: fn.account, region: fn.region }, [
+      {
+        source: 'lambda',
+        detailType: `Lambda Function Invocation Result - ${success ? 'Success' : 'Failure'}`,
+        detail: text,
+        busName: destination,
+        resources: [fn.arn],
+        time: now,
+      },
+    ])
+    return result !== undefined && 'eventId' in result
   }
   if (arn?.service === 'lambda') return deps.invokeFunction(destination, text)
   deps.log.warn({ destination }, 'this kind of destination is not supported; record dropped')

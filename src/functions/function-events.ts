@@ -7,7 +7,8 @@
 import type { Clock } from '../clock.js'
 import { createLambdaAdapter } from '../delivery/targets/lambda.js'
 import type { TargetAdapter } from '../delivery/targets/adapter.js'
-import type { EventBus, Rule, StoredEvent, Target } from '../model.js'
+import type { EntryResult, EventEntry } from '../engine/ingest.js'
+import type { Rule, Scope, StoredEvent, Target } from '../model.js'
 import type { Queues } from '../queue/queues.js'
 import { AsyncInvocations } from './async-invocations.js'
 import type { AsyncInvoker, FunctionDirectory } from './directory.js'
@@ -22,8 +23,8 @@ export type FunctionEventsDeps = {
   clock: Clock
   /** Ingest.enqueueInvocation (late: ingest is made after the dispatcher). */
   enqueue: (event: StoredEvent, ownerArn: string, targetId: string) => Promise<void>
-  bus: (scope: { account: string; region: string }, name: string) => EventBus | undefined
-  forward: (event: StoredEvent, envelope: Record<string, unknown>, bus: EventBus) => Promise<void>
+  /** Ingest.putEvents (late, as `enqueue`). */
+  putEvents: (scope: Scope, entries: EventEntry[]) => Promise<EntryResult[]>
   log: {
     warn(obj: object, msg: string): void
     error(obj: object, msg: string): void
@@ -50,8 +51,7 @@ export function createFunctionEvents(deps: FunctionEventsDeps): FunctionEvents {
     log: deps.log,
     destinations: {
       queues: deps.queues,
-      bus: deps.bus,
-      forward: deps.forward,
+      putEvents: deps.putEvents,
       log: deps.log,
       async invokeFunction(arn, payload) {
         const fn = deps.directory.byArn(arn)
