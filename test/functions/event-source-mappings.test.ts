@@ -270,3 +270,32 @@ test('a disabled mapping stops polling; enabling it again resumes', async () => 
   s.directory.setMappings([{ ...s.m, enabled: true, lastModified: 3 }])
   await eventually(() => s.runner.calls.length === 1, 'the invoke after enabling')
 })
+
+test('a FIFO queue: records carry MessageGroupId, MessageDeduplicationId and SequenceNumber', async () => {
+  const { bus, directory, runner } = await functionsBus()
+  buses.push(bus)
+  const q = await bus.queues.create(SCOPE, 'orders.fifo', { FifoQueue: 'true' }, {})
+  const fn = directory.add(functionRecord('fifo-consumer'))
+  directory.setMappings([
+    {
+      uuid: 'a1b2c3d4-0000-0000-0000-000000000002',
+      account: ACCOUNT,
+      region: REGION,
+      eventSourceArn: q.arn,
+      functionArn: fn.arn,
+      batchSize: 10,
+      maximumBatchingWindowInSeconds: 0,
+      enabled: true,
+      reportBatchItemFailures: false,
+      lastModified: 1,
+    },
+  ])
+  await pause()
+  await bus.queues.send(q, [{ body: 'first', groupId: 'g1', dedupId: 'd1' }], ACCOUNT)
+  await eventually(() => runner.calls.length === 1, 'the invoke')
+  const [r] = (JSON.parse(runner.calls[0]!.payload) as { Records: SqsRecord[] }).Records
+  assert.equal(r!.attributes.MessageGroupId, 'g1')
+  assert.equal(r!.attributes.MessageDeduplicationId, 'd1')
+  assert.match(r!.attributes.SequenceNumber!, /^\d{20}$/)
+  assert.equal(r!.eventSourceARN, q.arn)
+})
