@@ -175,17 +175,32 @@ export class EventSourcePoller {
     return batch
   }
 
-  /** Invokes with one batch and deletes what succeeded; false when the batch failed. */
+  /**
+   * Invokes with what was received, in as many invocations as Lambda's 6 MB synchronous payload
+   * limit requires, and deletes what succeeded; false when any part failed.
+   */
   private async process(
     q: LiveQueue,
     m: EventSourceMapping,
+    received: ReceivedMessage[],
+    signal: AbortSignal,
+  ): Promise<boolean> {
+    let ok = true
+    for (const { batch, payload } of splitBySize(q, received))
+      if (!(await this.invoke(q, m, batch, payload, signal))) ok = false
+    return ok
+  }
+
+  private async invoke(
+    q: LiveQueue,
+    m: EventSourceMapping,
     batch: ReceivedMessage[],
+    payload: Buffer,
     signal: AbortSignal,
   ): Promise<boolean> {
     const { deps } = this
     const fn = deps.directory.byArn(m.functionArn)
     if (!fn) return false
-    const payload = Buffer.from(JSON.stringify(sqsEvent(q, batch)), 'utf8')
     // Throttles are tried again while the batch is still hidden from other receivers.
     const hiddenUntil = deps.clock.now() + q.settings.visibilityTimeout * 1000
     let wait = IDLE_RETRY_MS
@@ -211,6 +226,38 @@ export class EventSourcePoller {
       return failed.size === 0
     }
   }
+}
+
+/** Lambda's limit on a synchronous invocation's payload. */
+export const MAX_SYNC_PAYLOAD = 6 * 1024 * 1024
+
+/**
+ * The messages in consecutive batches whose events each fit in {@link MAX_SYNC_PAYLOAD} (each
+ * record is serialized once; the event is `{"Records":[…]}` around them).
+ */
+function splitBySize(
+  q: LiveQueue,
+  messages: ReceivedMessage[],
+): { batch: ReceivedMessage[]; payload: Buffer }[] {
+  const records = sqsEvent(q, messages).Records.map((r) => JSON.stringify(r))
+  const frame = '{"Records":[]}'.length
+  const out: { batch: ReceivedMessage[]; payload: Buffer }[] = []
+  let from = 0
+  let size = frame
+  const flush = (to: number) => {
+    const text = `{"Records":[${records.slice(from, to).join(',')}]}`
+    out.push({ batch: messages.slice(from, to), payload: Buffer.from(text, 'utf8') })
+    from = to
+    size = frame
+  }
+  for (let i = 0; i < records.length; i++) {
+    const bytes = Buffer.byteLength(records[i]!, 'utf8')
+    // A record alone over the limit still goes (alone): the invoke then fails as Lambda's would.
+    if (i > from && size + 1 + bytes > MAX_SYNC_PAYLOAD) flush(i)
+    size += bytes + (i > from ? 1 : 0)
+  }
+  if (from < records.length) flush(records.length)
+  return out
 }
 
 function same(a: EventSourceMapping, b: EventSourceMapping): boolean {

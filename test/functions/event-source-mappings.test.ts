@@ -299,3 +299,14 @@ test('a FIFO queue: records carry MessageGroupId, MessageDeduplicationId and Seq
   assert.match(r!.attributes.SequenceNumber!, /^\d{20}$/)
   assert.equal(r!.eventSourceARN, q.arn)
 })
+
+test('a batch over the 6 MB payload limit is invoked in parts that each fit', async () => {
+  const s = await setup({ enabled: false })
+  const big = 'x'.repeat(1_000_000)
+  for (let i = 0; i < 7; i++) await s.send(`${String(i)}${big}`)
+  s.directory.setMappings([{ ...s.m, enabled: true, lastModified: 2 }])
+  await eventually(() => s.runner.calls.length === 2, 'two invokes')
+  assert.deepEqual([s.records(0).length, s.records(1).length], [6, 1])
+  for (const c of s.runner.calls) assert.ok(c.request.payload.length <= 6 * 1024 * 1024)
+  await eventually(() => s.visible().ApproximateNumberOfMessagesNotVisible === '0', 'the deletes')
+})
