@@ -380,7 +380,7 @@ export async function createBus(options: BusOptions): Promise<Bus> {
       health.open = false
       // Long polls end now (empty, as when their wait runs out) rather than hold the stop.
       queues.close()
-      await functionEvents?.stop()
+      await functionEvents?.stop(timeoutMs)
       scheduler.stop()
       scheduleRunner.stop()
       await drained(timeoutMs)

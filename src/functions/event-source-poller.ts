@@ -68,13 +68,22 @@ export class EventSourcePoller {
     return [...this.running.keys()]
   }
 
-  /** Stops polling; waits for batches in flight. */
-  async stop(): Promise<void> {
+  /**
+   * Stops polling; waits up to `timeoutMs` (real time: an invocation may run for minutes) for
+   * batches in flight. A batch not finished stays in its queue and comes back after its
+   * visibility timeout.
+   */
+  async stop(timeoutMs = 5000): Promise<void> {
     this.stopped = true
     const all = [...this.running.values()]
     this.running.clear()
     for (const r of all) r.abort.abort()
-    await Promise.all(all.flatMap((r) => r.loops))
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([
+      Promise.all(all.flatMap((r) => r.loops)),
+      new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs))),
+    ])
+    clearTimeout(timer)
   }
 
   /** Starts pollers for new or changed enabled mappings, stops those of the others. */

@@ -38,8 +38,8 @@ export type FunctionEvents = {
   route(ownerArn: string, targetId: string): { rule: Rule; target: Target } | undefined
   /** Starts the event source mappings' pollers. */
   start(): void
-  /** Stops them (batches in flight finish). */
-  stop(): Promise<void>
+  /** Stops them (batches in flight finish, up to `timeoutMs`). */
+  stop(timeoutMs?: number): Promise<void>
 }
 
 export function createFunctionEvents(deps: FunctionEventsDeps): FunctionEvents {
@@ -75,6 +75,6 @@ export function createFunctionEvents(deps: FunctionEventsDeps): FunctionEvents {
     start: () => {
       poller.start()
     },
-    stop: () => poller.stop(),
+    stop: (timeoutMs) => poller.stop(timeoutMs),
   }
 }

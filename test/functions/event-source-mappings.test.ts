@@ -310,3 +310,30 @@ test('a batch over the 6 MB payload limit is invoked in parts that each fit', as
   for (const c of s.runner.calls) assert.ok(c.request.payload.length <= 6 * 1024 * 1024)
   await eventually(() => s.visible().ApproximateNumberOfMessagesNotVisible === '0', 'the deletes')
 })
+
+test('closing the bus does not wait past its timeout for an invocation that never ends', async () => {
+  const { bus, directory, runner } = await functionsBus()
+  const q = await bus.queues.create(SCOPE, 'slow', {}, {})
+  const fn = directory.add(functionRecord('slow'))
+  runner.script = () => new Promise(() => undefined)
+  directory.setMappings([
+    {
+      uuid: 'a1b2c3d4-0000-0000-0000-000000000003',
+      account: ACCOUNT,
+      region: REGION,
+      eventSourceArn: q.arn,
+      functionArn: fn.arn,
+      batchSize: 10,
+      maximumBatchingWindowInSeconds: 0,
+      enabled: true,
+      reportBatchItemFailures: false,
+      lastModified: 1,
+    },
+  ])
+  await pause()
+  await bus.queues.send(q, [{ body: 'forever' }], ACCOUNT)
+  await eventually(() => runner.calls.length === 1, 'the invoke')
+  const started = Date.now()
+  await bus.close(300)
+  assert.ok(Date.now() - started < 3000)
+})
