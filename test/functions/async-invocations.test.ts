@@ -252,3 +252,21 @@ test("an OnFailure EventBridge bus destination gets Lambda's result event", asyn
   assert.equal(event.detail.requestContext.condition, 'RetriesExhausted')
   assert.equal(event.detail.requestPayload.detail?.n, 9)
 })
+
+test('an invocation throttled until its maximum event age ends as EventAgeExceeded', async () => {
+  const s = await setup({ maximumEventAgeInSeconds: 60 })
+  s.fn.eventInvokeConfig!.onFailure = s.failures.arn
+  s.runner.script = () => throttled
+  await s.put()
+  await eventually(() => s.runner.calls.length === 1, 'the first invoke')
+  for (let i = 0; i < 30; i++) {
+    await s.bus.clock.advance(5_000)
+    await pause(10)
+  }
+  const records = await arrived(s.bus, s.failures)
+  const record = JSON.parse(records[0]!.body) as InvocationRecordJson
+  assert.equal(record.requestContext.condition, 'EventAgeExceeded')
+  const last = s.runner.calls.at(-1)!.at - s.runner.calls[0]!.at
+  assert.ok(last <= 60_000, `no invoke after the event age: ${String(last)}`)
+  assert.ok(s.runner.calls.length > 2, 'requeued several times')
+})
