@@ -270,3 +270,23 @@ test('an invocation throttled until its maximum event age ends as EventAgeExceed
   assert.ok(last <= 60_000, `no invoke after the event age: ${String(last)}`)
   assert.ok(s.runner.calls.length > 2, 'requeued several times')
 })
+
+test("another account's function is invoked when its own policy allows the rule", async () => {
+  const s = await setup()
+  const other = s.directory.add(
+    functionRecord('shared', {
+      account: '222222222222',
+      key: '222222222222/us-east-1/shared',
+      arn: 'arn:aws:lambda:us-east-1:222222222222:function:shared',
+    }),
+  )
+  await s.bus.call('PutTargets', { Rule: 'r', Targets: [{ Id: 'other', Arn: other.arn }] })
+  await s.put()
+  // Only the same-account function is allowed so far.
+  await eventually(() => s.runner.calls.length === 1, 'the allowed invoke')
+  await pause()
+  assert.equal(s.runner.calls.length, 1)
+  s.directory.allow(other, 'events.amazonaws.com', s.ruleArn)
+  await s.put()
+  await eventually(() => s.runner.calls.length === 3, 'both invokes')
+})
