@@ -23,6 +23,9 @@ import { createApiDestinationAdapter } from './delivery/targets/api-destination.
 import { createEventBusAdapter } from './delivery/targets/event-bus.js'
 import { createSqsAdapter } from './delivery/targets/sqs.js'
 import { Ingest } from './engine/ingest.js'
+import type { AsyncInvoker, FunctionDirectory } from './functions/directory.js'
+import { createFunctionEvents } from './functions/function-events.js'
+import type { FunctionRunner } from './functions/runner.js'
 import { Registry } from './engine/registry.js'
 import { createMetrics, type Metrics } from './observe/metrics.js'
 import { TailHub } from './observe/tail.js'
@@ -50,6 +53,8 @@ export type BusOptions = Omit<ServeConfig, 'host' | 'port' | 'logLevel'> & {
   log?: Logger
   fetch?: typeof fetch
   random?: () => number
+  /** Lambda functions: what events invoke (rule targets, event source mappings). */
+  functions?: { directory: FunctionDirectory; runner: FunctionRunner }
 }
 
 /** The manual clock's controls (`--clock manual`), for the `/junction/clock` call. */
@@ -71,6 +76,8 @@ export type Bus = {
   tail: TailHub
   store: Store
   log: Logger
+  /** Queued asynchronous invocations (InvocationType Event), when functions are configured. */
+  asyncInvoker?: AsyncInvoker
   listener: ReturnType<typeof createRequestListener>
   /**
    * Stops: refuses new requests, waits (up to `timeoutMs` each) for requests being answered and
@@ -161,6 +168,18 @@ export async function createBus(options: BusOptions): Promise<Bus> {
 
   // The dispatcher and ingest need each other (bus targets ingest again); ingest is set below.
   const late: { ingest?: Ingest } = {}
+  // --- functions: asynchronous invocations, Lambda targets, event source mappings ---
+  const functionEvents =
+    options.functions &&
+    createFunctionEvents({
+      ...options.functions,
+      queues,
+      clock,
+      log,
+      enqueue: (event, owner, targetId) => late.ingest!.enqueueInvocation(event, owner, targetId),
+      putEvents: (scope, entries) => late.ingest!.putEvents(scope, entries),
+    })
+  // --- end functions ---
   const dispatcher = new Dispatcher({
     registry,
     store: store.events,
@@ -170,6 +189,8 @@ export async function createBus(options: BusOptions): Promise<Bus> {
     maxWindow: options.deliveryWindow,
     ...(options.random ? { random: options.random } : {}),
     route: (arn, targetId) => {
+      const fnRoute = functionEvents?.route(arn, targetId)
+      if (fnRoute) return fnRoute
       if (targetId !== SCHEDULE_TARGET_ID || !arn.startsWith('arn:aws:scheduler:')) return undefined
       const schedule = schedules.byArn(arn)
       return schedule && scheduleRoute(schedule)
@@ -183,6 +204,7 @@ export async function createBus(options: BusOptions): Promise<Bus> {
     adapters: [
       apiDestinations,
       createSqsAdapter(queues),
+      ...(functionEvents ? [functionEvents.adapter] : []),
       createEventBusAdapter({
         organizationOf,
         bus: (scope, name) => registry.bus(scope, name),
@@ -369,6 +391,7 @@ export async function createBus(options: BusOptions): Promise<Bus> {
   await scheduler.start()
   if (scheduler.size > 0) log.info({ rules: scheduler.size }, 'scheduled rules running')
   await scheduleRunner.start()
+  functionEvents?.start()
   if (scheduleRunner.size > 0) log.info({ schedules: scheduleRunner.size }, 'schedules running')
 
   return {
@@ -381,12 +404,14 @@ export async function createBus(options: BusOptions): Promise<Bus> {
     tail,
     store,
     log,
+    ...(functionEvents ? { asyncInvoker: functionEvents.asyncInvoker } : {}),
     listener,
     async close(timeoutMs = 5000) {
       // New requests get 503 (clients retry it); requests already accepted get their answers.
       health.open = false
       // Long polls end now (empty, as when their wait runs out) rather than hold the stop.
       queues.close()
+      await functionEvents?.stop(timeoutMs)
       scheduler.stop()
       scheduleRunner.stop()
       await drained(timeoutMs)

@@ -223,6 +223,25 @@ export class Ingest {
   }
 
   /**
+   * One delivery owed to something other than a rule's target (an asynchronous Lambda
+   * invocation): the event and its job, committed together; resolves once durable.
+   */
+  async enqueueInvocation(event: StoredEvent, ownerArn: string, targetId: string): Promise<void> {
+    const { deps } = this
+    const job: DeliveryJob = {
+      id: deps.nextJobId(),
+      eventId: event.id,
+      busArn: event.busArn,
+      ruleArn: ownerArn,
+      targetId,
+      attempts: 0,
+      dueAt: event.ingestedAt,
+    }
+    await deps.store.append([event], [job])
+    deps.deliver([{ job, event }])
+  }
+
+  /**
    * Replayed events (`replay-name` already in their envelope) back onto their bus, only to the
    * rules `allows` lets through; `extras` (the replay's progress) commits with them.
    */
