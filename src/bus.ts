@@ -35,10 +35,7 @@ import { RuleScheduler } from './schedule/rule-scheduler.js'
 import { scheduleInvocation, scheduleRoute, SCHEDULE_TARGET_ID } from './schedule/invocation.js'
 import { ScheduleRunner } from './schedule/schedule-runner.js'
 import { Schedules } from './schedule/schedules.js'
-import { BusError } from './errors.js'
 import { Functions } from './functions/functions.js'
-import type { AsyncInvoker } from './functions/directory.js'
-import type { FunctionRunner } from './functions/runner.js'
 import { createProcessRunner } from './functions/runtime/index.js'
 import { createMemoryStore } from './store/memory/index.js'
 import type { Store } from './store/ports.js'
@@ -135,6 +132,13 @@ export async function createBus(options: BusOptions): Promise<Bus> {
       ? mkdtempSync(join(tmpdir(), 'junction-functions-'))
       : join(options.dataDir, 'functions')
   const functionDirectory = new Functions(store.config, functionsRoot)
+  const functionRunner = createProcessRunner({
+    endpointUrl: options.endpointUrl ?? (() => ''),
+    credentialsFor: (account) => credentials?.keyPairFor(account),
+    maxInstances: options.functionConcurrency ?? 64,
+    idleMs: options.functionIdleMs ?? 5 * 60_000,
+    log,
+  })
   const metrics = createMetrics()
   const organizationOf = (account: string) => credentials?.organizationOf(account)
   const tail = new TailHub()
@@ -169,16 +173,15 @@ export async function createBus(options: BusOptions): Promise<Bus> {
   // The dispatcher and ingest need each other (bus targets ingest again); ingest is set below.
   const late: { ingest?: Ingest } = {}
   // --- functions: asynchronous invocations, Lambda targets, event source mappings ---
-  const functionEvents =
-    options.functions &&
-    createFunctionEvents({
-      ...options.functions,
-      queues,
-      clock,
-      log,
-      enqueue: (event, owner, targetId) => late.ingest!.enqueueInvocation(event, owner, targetId),
-      putEvents: (scope, entries) => late.ingest!.putEvents(scope, entries),
-    })
+  const functionEvents = createFunctionEvents({
+    directory: options.functions?.directory ?? functionDirectory,
+    runner: options.functions?.runner ?? functionRunner,
+    queues,
+    clock,
+    log,
+    enqueue: (event, owner, targetId) => late.ingest!.enqueueInvocation(event, owner, targetId),
+    putEvents: (scope, entries) => late.ingest!.putEvents(scope, entries),
+  })
   // --- end functions ---
   const dispatcher = new Dispatcher({
     registry,
@@ -189,7 +192,7 @@ export async function createBus(options: BusOptions): Promise<Bus> {
     maxWindow: options.deliveryWindow,
     ...(options.random ? { random: options.random } : {}),
     route: (arn, targetId) => {
-      const fnRoute = functionEvents?.route(arn, targetId)
+      const fnRoute = functionEvents.route(arn, targetId)
       if (fnRoute) return fnRoute
       if (targetId !== SCHEDULE_TARGET_ID || !arn.startsWith('arn:aws:scheduler:')) return undefined
       const schedule = schedules.byArn(arn)
@@ -204,7 +207,7 @@ export async function createBus(options: BusOptions): Promise<Bus> {
     adapters: [
       apiDestinations,
       createSqsAdapter(queues),
-      ...(functionEvents ? [functionEvents.adapter] : []),
+      functionEvents.adapter,
       createEventBusAdapter({
         organizationOf,
         bus: (scope, name) => registry.bus(scope, name),
@@ -299,19 +302,6 @@ export async function createBus(options: BusOptions): Promise<Bus> {
     },
   }
 
-  const functionRunner = createRunner({
-    endpointUrl: options.endpointUrl ?? (() => ''),
-    credentialsFor: (account) => credentials?.keyPairFor(account),
-    maxInstances: options.functionConcurrency ?? 64,
-    idleMs: options.functionIdleMs ?? 5 * 60_000,
-    log,
-  })
-  // replaced when asynchronous invocations land
-  const functionAsync: AsyncInvoker = {
-    enqueue: () =>
-      Promise.reject(new BusError('InternalException', 'asynchronous invocation is not available')),
-  }
-
   const services: Services = {
     registry,
     ingest,
@@ -320,7 +310,11 @@ export async function createBus(options: BusOptions): Promise<Bus> {
     archives,
     replays,
     schedules,
-    functions: { directory: functionDirectory, runner: functionRunner, async: functionAsync },
+    functions: {
+      directory: functionDirectory,
+      runner: functionRunner,
+      async: functionEvents.asyncInvoker,
+    },
     ...(dataFile === undefined
       ? {}
       : { queryArchive: (key, sql, opts) => queryArchive(dataFile, key, sql, opts) }),
@@ -391,7 +385,7 @@ export async function createBus(options: BusOptions): Promise<Bus> {
   await scheduler.start()
   if (scheduler.size > 0) log.info({ rules: scheduler.size }, 'scheduled rules running')
   await scheduleRunner.start()
-  functionEvents?.start()
+  functionEvents.start()
   if (scheduleRunner.size > 0) log.info({ schedules: scheduleRunner.size }, 'schedules running')
 
   return {
@@ -404,14 +398,14 @@ export async function createBus(options: BusOptions): Promise<Bus> {
     tail,
     store,
     log,
-    ...(functionEvents ? { asyncInvoker: functionEvents.asyncInvoker } : {}),
+    asyncInvoker: functionEvents.asyncInvoker,
     listener,
     async close(timeoutMs = 5000) {
       // New requests get 503 (clients retry it); requests already accepted get their answers.
       health.open = false
       // Long polls end now (empty, as when their wait runs out) rather than hold the stop.
       queues.close()
-      await functionEvents?.stop(timeoutMs)
+      await functionEvents.stop(timeoutMs)
       scheduler.stop()
       scheduleRunner.stop()
       await drained(timeoutMs)
@@ -488,26 +482,5 @@ export async function startServer(
       })()
       return closing
     },
-  }
-}
-
-/**
- * The process runner; while the runtime is not built (its factory throws), a runner that
- * answers every invocation with Lambda's ServiceException, so the rest of the API still works.
- */
-function createRunner(options: Parameters<typeof createProcessRunner>[0]): FunctionRunner {
-  try {
-    return createProcessRunner(options)
-  } catch {
-    const unavailable = () =>
-      Promise.reject(new BusError('InternalException', 'the function runtime is not available'))
-    const none = { recent: () => [], follow: () => () => undefined }
-    return {
-      invoke: unavailable,
-      updated: () => undefined,
-      removed: () => undefined,
-      logs: () => none,
-      close: () => Promise.resolve(),
-    }
   }
 }

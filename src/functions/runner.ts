@@ -13,7 +13,7 @@ export type InvokeRequest = {
   payload: Buffer
   /** Base64 `X-Amz-Client-Context`, passed to the runtime unchanged. */
   clientContext?: string
-  /** `LogType: Tail`: return the last 4 KB of this invocation's log. */
+  /** `LogType: Tail`: return the last 4 KB of this invocation's log (as `logTail`, base64, ready for `X-Amz-Log-Result`). */
   tailLog: boolean
 }
 

@@ -620,7 +620,7 @@ export const invoke: LambdaOperation = async (r) => {
   if (outcome.kind === 'throttled') throw throttled(outcome.reason)
   const headers: Record<string, string> = { ...version }
   if (logType === 'Tail' && outcome.logTail !== undefined)
-    headers['x-amz-log-result'] = Buffer.from(outcome.logTail).toString('base64')
+    headers['x-amz-log-result'] = outcome.logTail
   if (outcome.kind === 'function-error') headers['x-amz-function-error'] = 'Unhandled'
   return { status: 200, body: outcome.payload, headers }
 }
