@@ -56,6 +56,9 @@ export class Registry {
         case 'schedule':
         case 'schedule-group':
           break // read by schedule/schedules.ts
+        case 'function':
+        case 'event-source-mapping':
+          break // read by functions/functions.ts
       }
     }
     return r

@@ -179,7 +179,13 @@ export class EventSourcePoller {
         { max: m.batchSize - batch.length, waitSeconds: left / 1000 },
         () => signal,
       )
-      batch.push(...more)
+      // A message whose visibility ran out during the window comes again: one record, with the
+      // newest receipt handle (the only one that can still delete it).
+      for (const message of more) {
+        const i = batch.findIndex((b) => b.id === message.id)
+        if (i >= 0) batch[i] = message
+        else batch.push(message)
+      }
     }
     return batch
   }
