@@ -8,7 +8,12 @@
  *       driven by a keep-alive client (the Lambda API's JSON and SigV4 are not in it);
  *    c. baseline: a bare node:http echo server with the same payload and client.
  *    p50/p99 and invokes/s of each, and ratios to the baseline.
+ *    d. end to end through the Lambda API: `POST /2015-03-31/functions/echo/invocations` on a
+ *       `junction serve` in this process (SQLite store, sync full, auth off).
  * 2. Cold start (spawn → first answer) of a Node.js and a Python echo function: median of 5.
+ * 3. Asynchronous invocation: PutEvents at 100 events/s to a bus whose rule targets a function;
+ *    the handler logs when it starts (`performance.timeOrigin + performance.now()`, comparable
+ *    across processes) against the time the event was sent: p50/p99 put → handler start.
  *
  * `--invokes N` (default 3000) sets the count per warm phase.
  */
@@ -18,6 +23,10 @@ import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { pino } from 'pino'
+import { execFileSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { DEFAULTS } from '../src/config.js'
+import { startServer } from '../src/bus.js'
 import type { FunctionRecord } from '../src/functions/model.js'
 import { createProcessRunner, supportedPythonRuntime } from '../src/functions/runtime/index.js'
 
@@ -191,4 +200,126 @@ if (python) console.log(`${python.padEnd(29)}${ms(await coldStart(python, echoPy
 else console.log('python: no /usr/bin/python3')
 
 await runner.close()
+
+// --- through a running server: the Lambda API, and events invoking a function ---
+const dataDir = mkdtempSync(path.join(tmpdir(), 'junction-bench-fn-server-'))
+const server = await startServer({
+  ...DEFAULTS,
+  port: 0,
+  dataDir,
+  logLevel: 'silent',
+})
+const base = new URL(server.url)
+function call(
+  method: string,
+  pathname: string,
+  body: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      {
+        host: base.hostname,
+        port: base.port,
+        method,
+        path: pathname,
+        agent,
+        headers: { 'content-length': Buffer.byteLength(body), ...headers },
+      },
+      (res) => {
+        const chunks: Buffer[] = []
+        res.on('data', (c: Buffer) => chunks.push(c))
+        res.on('end', () => {
+          resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() })
+        })
+      },
+    )
+    req.on('error', reject)
+    req.end(body)
+  })
+}
+const events = (op: string, input: unknown) =>
+  call('POST', '/', JSON.stringify(input), {
+    'x-amz-target': `AWSEvents.${op}`,
+    'content-type': 'application/x-amz-json-1.1',
+  })
+async function createFunction(name: string, code: string): Promise<string> {
+  const d = dir({ 'index.mjs': code })
+  const zip = path.join(d, 'fn.zip')
+  execFileSync('/usr/bin/python3', ['-m', 'zipfile', '-c', zip, 'index.mjs'], { cwd: d })
+  const r = await call(
+    'POST',
+    '/2015-03-31/functions',
+    JSON.stringify({
+      FunctionName: name,
+      Runtime: 'nodejs20.x',
+      Role: 'arn:aws:iam::000000000000:role/bench',
+      Handler: 'index.handler',
+      Code: { ZipFile: readFileSync(zip).toString('base64') },
+    }),
+    { 'content-type': 'application/json' },
+  )
+  if (r.status !== 201) throw new Error(r.text)
+  return (JSON.parse(r.text) as { FunctionArn: string }).FunctionArn
+}
+
+await createFunction('echo', 'export const handler = async (event) => event')
+const viaApi = await measure(invokes, async () => {
+  const r = await call('POST', '/2015-03-31/functions/echo/invocations', payload.toString())
+  if (r.status !== 200) throw new Error(r.text)
+})
+console.log('\nwarm invoke through the Lambda API (junction serve, SQLite sync full)')
+line('baseline: bare http echo', baseline)
+line('Lambda API Invoke', viaApi, baseline)
+
+const asyncArn = await createFunction(
+  'started',
+  "export const handler = async (e) => { console.log('STARTED', performance.timeOrigin + performance.now() - e.detail.sentAt) }",
+)
+const rule = JSON.parse(
+  (await events('PutRule', { Name: 'to-fn', EventPattern: '{"source":["bench"]}' })).text,
+) as { RuleArn: string }
+await call(
+  'POST',
+  '/2015-03-31/functions/started/policy',
+  JSON.stringify({
+    StatementId: 'events',
+    Action: 'lambda:InvokeFunction',
+    Principal: 'events.amazonaws.com',
+    SourceArn: rule.RuleArn,
+  }),
+  { 'content-type': 'application/json' },
+)
+await events('PutTargets', { Rule: 'to-fn', Targets: [{ Id: 'fn', Arn: asyncArn }] })
+const delays: number[] = []
+const stopFollowing = server.bus.services.functions!.runner.logs(asyncArn).follow((l) => {
+  const m = /STARTED ([\d.]+)/.exec(l)
+  if (m) delays.push(Number(m[1]))
+})
+const asyncCount = 1000
+const sendAt = performance.now()
+for (let i = 0; i < asyncCount; i++) {
+  const due = sendAt + i * 10 // 100 events/s
+  const wait = due - performance.now()
+  if (wait > 0) await new Promise((r) => setTimeout(r, wait))
+  void events('PutEvents', {
+    Entries: [
+      {
+        Source: 'bench',
+        DetailType: 'tick',
+        Detail: JSON.stringify({ sentAt: performance.timeOrigin + performance.now() }),
+      },
+    ],
+  })
+}
+const deadline = Date.now() + 30_000
+while (delays.length < asyncCount && Date.now() < deadline)
+  await new Promise((r) => setTimeout(r, 50))
+stopFollowing()
+delays.sort((a, b) => a - b)
+const at = (q: number) => delays[Math.min(delays.length - 1, Math.floor(q * delays.length))] ?? NaN
+console.log(
+  `\nasynchronous invocation, PutEvents → handler start at 100 events/s: ${delays.length}/${asyncCount} started, p50 ${ms(at(0.5))}  p99 ${ms(at(0.99))}  max ${ms(delays.at(-1) ?? NaN)}`,
+)
+await server.close()
 agent.destroy()
