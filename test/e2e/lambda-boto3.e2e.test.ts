@@ -99,4 +99,15 @@ test('permission, concurrency, tags and invoke config', () => {
   assert.equal(response('concurrency').ReservedConcurrentExecutions, 3)
   assert.deepEqual(response('tags').Tags, { k: 'v' })
   assert.equal(response('invokeConfig').MaximumRetryAttempts, 1)
+  const invoked = response('invoke') as {
+    StatusCode: number
+    ExecutedVersion: string
+    Payload: unknown
+    Log: string
+  }
+  assert.equal(invoked.StatusCode, 200)
+  assert.equal(invoked.ExecutedVersion, '$LATEST')
+  assert.deepEqual(invoked.Payload, { n: 5 })
+  assert.match(invoked.Log, /^START RequestId: [0-9a-f-]{36} Version: \$LATEST$/m)
+  assert.match(invoked.Log, /^REPORT RequestId: [0-9a-f-]{36}\tDuration: [\d.]+ ms/m)
 })

@@ -8,6 +8,7 @@ Prints {"boto3": version, "result": {...}}: each call's response without Respons
 "HTTPStatusCode", "Class"}} as botocore parsed it.
 """
 
+import base64
 import json
 import sys
 
@@ -48,6 +49,15 @@ def functions(c, s):
         "invokeConfig": call(
             c.put_function_event_invoke_config, FunctionName="py-one", MaximumRetryAttempts=1
         ),
+    }
+    invoked = c.invoke(FunctionName="py-one", Payload=json.dumps({"n": 5}).encode(), LogType="Tail")
+    out["invoke"] = {
+        "response": {
+            "StatusCode": invoked["StatusCode"],
+            "ExecutedVersion": invoked.get("ExecutedVersion"),
+            "Payload": json.loads(invoked["Payload"].read()),
+            "Log": base64.b64decode(invoked["LogResult"]).decode(),
+        }
     }
     names = []
     for page in c.get_paginator("list_functions").paginate(PaginationConfig={"PageSize": 1}):
