@@ -296,30 +296,39 @@ const stopFollowing = server.bus.services.functions!.runner.logs(asyncArn).follo
   const m = /STARTED ([\d.]+)/.exec(l)
   if (m) delays.push(Number(m[1]))
 })
-const asyncCount = 1000
-const sendAt = performance.now()
-for (let i = 0; i < asyncCount; i++) {
-  const due = sendAt + i * 10 // 100 events/s
-  const wait = due - performance.now()
-  if (wait > 0) await new Promise((r) => setTimeout(r, wait))
-  void events('PutEvents', {
-    Entries: [
-      {
-        Source: 'bench',
-        DetailType: 'tick',
-        Detail: JSON.stringify({ sentAt: performance.timeOrigin + performance.now() }),
-      },
-    ],
-  })
+// Two passes at the same rate: the first warms the pool up (instances start as invocations
+// overlap, as Lambda's do), the second is measured.
+async function sendAt100PerSecond(count: number): Promise<number[]> {
+  delays.length = 0
+  const start = performance.now()
+  for (let i = 0; i < count; i++) {
+    const wait = start + i * 10 - performance.now()
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait))
+    void events('PutEvents', {
+      Entries: [
+        {
+          Source: 'bench',
+          DetailType: 'tick',
+          Detail: JSON.stringify({ sentAt: performance.timeOrigin + performance.now() }),
+        },
+      ],
+    })
+  }
+  const deadline = Date.now() + 30_000
+  while (delays.length < count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
+  return [...delays].sort((a, b) => a - b)
 }
-const deadline = Date.now() + 30_000
-while (delays.length < asyncCount && Date.now() < deadline)
-  await new Promise((r) => setTimeout(r, 50))
+const asyncCount = 1000
+const cold = await sendAt100PerSecond(300)
+const warm = await sendAt100PerSecond(asyncCount)
 stopFollowing()
-delays.sort((a, b) => a - b)
-const at = (q: number) => delays[Math.min(delays.length - 1, Math.floor(q * delays.length))] ?? NaN
+const at = (d: number[], q: number) => d[Math.min(d.length - 1, Math.floor(q * d.length))] ?? NaN
+console.log('\nasynchronous invocation, PutEvents → handler start, 100 events/s')
 console.log(
-  `\nasynchronous invocation, PutEvents → handler start at 100 events/s: ${delays.length}/${asyncCount} started, p50 ${ms(at(0.5))}  p99 ${ms(at(0.99))}  max ${ms(delays.at(-1) ?? NaN)}`,
+  `first 300 (pool warming up): p50 ${ms(at(cold, 0.5))}  p99 ${ms(at(cold, 0.99))}  max ${ms(cold.at(-1) ?? NaN)}`,
+)
+console.log(
+  `next ${asyncCount} (${warm.length} started): p50 ${ms(at(warm, 0.5))}  p99 ${ms(at(warm, 0.99))}  max ${ms(warm.at(-1) ?? NaN)}`,
 )
 await server.close()
 agent.destroy()

@@ -308,20 +308,25 @@ describe('event-bus targets', () => {
     }
   })
 
-  test("another account's bus takes forwarded events only once its policy allows the sender", async () => {
-    const bus = await createTestBus()
+  test("another account's bus takes forwarded events only once its policy allows the sender; a denied delivery is retried, then dead-lettered with the reason", async () => {
+    const clock = new ManualClock()
+    const bus = await createTestBus({ clock, random: () => 0.5 })
     try {
       const arn = await apiDestination(bus, OTHER)
       await ruleTo(bus, { Arn: arn }, { scope: OTHER, name: 'central' })
       await ruleTo(bus, {
         Arn: 'arn:aws:events:us-east-1:222222222222:event-bus/default',
+        RetryPolicy: { MaximumRetryAttempts: 2 },
         DeadLetterConfig: { Arn: DLQ },
       })
       await put(bus)
-      await new Promise((r) => setTimeout(r, 100))
+      await drive(bus, clock, async () => (await letters(bus)).length > 0, 600_000)
       assert.equal(sink.received.length, 0)
       const [denied] = await letters(bus)
       assert.equal(denied!.errorCode, 'NO_PERMISSIONS')
+      assert.equal(denied!.retryAttempts, 2)
+      assert.equal(denied!.exhaustedRetryCondition, 'MaximumRetryAttempts')
+      assert.match(denied!.errorMessage, /not authorized to perform: events:PutEvents/)
 
       await bus.call(
         'PutPermission',

@@ -39,10 +39,12 @@ export function createEventBusAdapter(deps: EventBusTargetDeps): TargetAdapter {
       const bus = deps.bus({ account: arn.account, region: arn.region }, busNameOf(target.arn))
       if (!bus) return fail('NO_RESOURCE', `Event bus ${busNameOf(target.arn)} does not exist.`)
       const allowed = decision(rule.account, bus)
+      // Retried within the target's RetryPolicy: the receiving account may still grant it.
       if (!allowed.allowed)
         return fail(
           'NO_PERMISSIONS',
           `Account ${rule.account} is not authorized to perform: events:PutEvents on resource: ${bus.arn} ${allowed.why}`,
+          true,
         )
       if (arn.region === rule.region) await deps.forward(event, envelope, bus)
       else {
@@ -56,9 +58,9 @@ export function createEventBusAdapter(deps: EventBusTargetDeps): TargetAdapter {
   }
 }
 
-const fail = (errorCode: string, errorMessage: string): InvocationResult => ({
+const fail = (errorCode: string, errorMessage: string, retryable = false): InvocationResult => ({
   outcome: 'failed',
-  retryable: false,
+  retryable,
   errorCode,
   errorMessage,
 })
