@@ -31,12 +31,16 @@ export function callerHeaders(flags: ClientFlags): Record<string, string> {
   }
 }
 
-/** An error answer as one line: `Code: message`. */
+/**
+ * An error answer as one line: `Code: message`. The code is `__type` (JSON 1.1) or the
+ * `x-amzn-ErrorType` header (REST-JSON, where the message may also be `Message`).
+ */
 export async function errorText(res: Response): Promise<string> {
   const text = await res.text()
   try {
-    const parsed = JSON.parse(text) as { __type?: string; message?: string }
-    return `${parsed.__type ?? 'Error'}: ${parsed.message ?? ''}`
+    const parsed = JSON.parse(text) as { __type?: string; message?: string; Message?: string }
+    const code = parsed.__type ?? res.headers.get('x-amzn-errortype') ?? 'Error'
+    return `${code}: ${parsed.message ?? parsed.Message ?? ''}`
   } catch {
     return text
   }

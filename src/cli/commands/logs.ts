@@ -7,7 +7,7 @@
  * reads it.
  */
 
-import { callerHeaders, endpointOf, type ClientFlags } from './client.js'
+import { callerHeaders, endpointOf, errorText, type ClientFlags } from './client.js'
 
 export type LogsFlags = ClientFlags & {
   function: string
@@ -38,15 +38,7 @@ export async function logs(
     return 2
   }
   if (!res.ok || !res.body) {
-    const text = await res.text()
-    let message = text
-    try {
-      const parsed = JSON.parse(text) as { message?: string; Message?: string }
-      message = `${res.headers.get('x-amzn-errortype') ?? 'Error'}: ${parsed.message ?? parsed.Message ?? ''}`
-    } catch {
-      // not JSON: show it as it is
-    }
-    process.stderr.write(`${message}\n`)
+    process.stderr.write(`${await errorText(res)}\n`)
     return 2
   }
   const decoder = new TextDecoder()

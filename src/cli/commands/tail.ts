@@ -3,6 +3,7 @@
  * `junction tail --bus NAME [--pattern P]`: prints the events ingested on a bus as they arrive,
  * one JSON line each (`{"event":…,"rules":[…]}`), from the server's `/tail` stream.
  */
+import { errorText } from './client.js'
 import { textArgument } from './test-pattern.js'
 
 export type TailFlags = {
@@ -26,15 +27,7 @@ export async function tail(
   if (flags.region !== undefined) url.searchParams.set('region', flags.region)
   const res = await fetch(url, flags.signal ? { signal: flags.signal } : {})
   if (!res.ok || !res.body) {
-    const text = await res.text()
-    let message = text
-    try {
-      const parsed = JSON.parse(text) as { __type?: string; message?: string }
-      message = `${parsed.__type ?? 'Error'}: ${parsed.message ?? ''}`
-    } catch {
-      // not JSON: show it as it is
-    }
-    process.stderr.write(`${message}\n`)
+    process.stderr.write(`${await errorText(res)}\n`)
     return 2
   }
   const decoder = new TextDecoder()
