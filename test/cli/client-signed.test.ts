@@ -132,7 +132,10 @@ describe('client commands against a server checking signatures', () => {
   test('tail, signed with the credentials in the environment, found through AWS_ENDPOINT_URL', async () => {
     const a = sdk(TEAM_A)
     await a.send(new CreateEventBusCommand({ Name: 'orders' }))
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'tail', '--bus', 'orders'], {
+    // A pattern with spaces: the query string is sent as it was signed (%20, not +).
+    const pattern = '{"source": ["shop"], "detail-type": ["placed"]}'
+    const args = ['--import', 'tsx', MAIN, 'tail', '--bus', 'orders', '--pattern', pattern]
+    const child = spawn(process.execPath, args, {
       cwd: repoRoot,
       env: {
         ...base,
@@ -328,5 +331,49 @@ describe('client commands against a server checking signatures', () => {
       r.stderr.trim(),
       'MissingAuthenticationTokenException: Missing Authentication Token',
     )
+  })
+})
+
+describe('client commands against a server with --auth off', () => {
+  let open: ServerProcess
+  before(async () => {
+    open = await startServerProcess({ args: ['--store', 'memory'] })
+  })
+  after(async () => {
+    await open.stop()
+  })
+
+  // An unknown function's error names its ARN: the account and region the server acted in.
+  const notFound = (account: string, region: string) =>
+    `ResourceNotFoundException: Function not found: arn:aws:lambda:${region}:${account}:function:nobody`
+
+  test('the account is the signing key, the region the profile one; --account overrides', async () => {
+    const env = { AWS_ENDPOINT_URL: open.url }
+    const signed = await junction(['logs', 'nobody'], {
+      ...env,
+      AWS_ACCESS_KEY_ID: '333333333333',
+      AWS_SECRET_ACCESS_KEY: 'anything',
+      AWS_REGION: 'ap-south-1',
+    })
+    assert.equal(signed.code, 2)
+    assert.equal(signed.stderr.trim(), notFound('333333333333', 'ap-south-1'))
+
+    const keyOnly = await junction(['logs', 'nobody'], {
+      ...env,
+      AWS_ACCESS_KEY_ID: '444444444444',
+    })
+    assert.equal(keyOnly.stderr.trim(), notFound('444444444444', 'us-east-1'))
+
+    const profile = await junction(['logs', 'nobody', '--profile', 'team-b'], env)
+    assert.equal(profile.stderr.trim(), notFound('000000000000', 'eu-west-1'))
+
+    const account = await junction(
+      ['logs', 'nobody', '--account', '555555555555', '--profile', 'team-b'],
+      env,
+    )
+    assert.equal(account.stderr.trim(), notFound('555555555555', 'eu-west-1'))
+
+    const unsigned = await junction(['logs', 'nobody'], env)
+    assert.equal(unsigned.stderr.trim(), notFound('000000000000', 'us-east-1'))
   })
 })

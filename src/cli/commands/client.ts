@@ -11,7 +11,9 @@
  *   credentials and config files, …), and every request is signed with SigV4, so a server
  *   started with `--auth sigv4` knows who calls and one with `--auth off` reads the account from
  *   the key. With no credentials anywhere the request goes unsigned and the server's default
- *   account applies. A profile named but not found is an error, as in the AWS CLI.
+ *   account applies; an `AWS_ACCESS_KEY_ID` without a secret still names the account to a
+ *   server with `--auth off`, as before requests were signed. A profile named but not found is
+ *   an error, as in the AWS CLI.
  * - The region: `--region`, else `AWS_REGION`, else `AWS_DEFAULT_REGION`, else the profile's
  *   `region`, else `us-east-1`.
  * - `--account` (tail, logs, query, replay) overrides all that for a server running with
@@ -130,8 +132,8 @@ export async function signedFetch(
   const body = init.body ?? ''
   const headers: Record<string, string> = { ...init.headers }
   const credentials = flags.account === undefined ? await resolveCredentials(flags) : undefined
-  if (flags.account !== undefined)
-    headers.authorization = namingOnly(flags.account, regionOf(flags))
+  const named = flags.account ?? (credentials ? undefined : process.env.AWS_ACCESS_KEY_ID)
+  if (named !== undefined) headers.authorization = namingOnly(named, regionOf(flags))
   else if (credentials) {
     const signer = new SignatureV4({
       credentials,
@@ -169,10 +171,10 @@ export async function signedFetch(
   }
 }
 
-/** An Authorization header that names an account and signs nothing (`--auth off` servers). */
-function namingOnly(account: string, region: string): string {
+/** An Authorization header that names a key or account and signs nothing (`--auth off`). */
+function namingOnly(key: string, region: string): string {
   const date = new Date().toISOString().slice(0, 10).replaceAll('-', '')
-  return `AWS4-HMAC-SHA256 Credential=${account}/${date}/${region}/events/aws4_request, SignedHeaders=host, Signature=unsigned`
+  return `AWS4-HMAC-SHA256 Credential=${key}/${date}/${region}/events/aws4_request, SignedHeaders=host, Signature=unsigned`
 }
 
 function rfc3986(s: string): string {
