@@ -85,7 +85,7 @@ export function applyTransforms(body: unknown, lines: Lines): void {
     if (body.Globals !== undefined || needs !== undefined) {
       throw new TemplateError(
         `${needs === undefined ? 'Globals' : `${needs[0]} (${String((needs[1] as Record<string, unknown>).Type)})`} needs Transform: ${SAM_TRANSFORM}`,
-        needs === undefined ? lines.key(body, 'Globals') : lines.of(needs[1]),
+        needs === undefined ? lines.key(body, 'Globals') : lines.keyLine(resources, needs[0]),
       )
     }
     return
@@ -101,14 +101,15 @@ export function applyTransforms(body: unknown, lines: Lines): void {
   }
   for (const [id, resource] of Object.entries(resources)) {
     const type = isRecord(resource) ? resource.Type : undefined
-    const line = lines.key(resources, id)
+    const line = lines.keyLine(resources, id) ?? lines.of(resource)
     if (type === 'AWS::Serverless::Function' && isRecord(resource)) {
-      for (const [gid, generated] of transformFunction(id, resource, globals, lines))
+      for (const [gid, generated] of transformFunction(id, resource, globals, lines, line)) {
         add(gid, generated, line)
+      }
     } else if (typeof type === 'string' && type.startsWith('AWS::Serverless::')) {
       throw new TemplateError(
         `${id}: resource type ${type} is not supported; the supported SAM resource types are ${SAM_TYPES.join(', ')}`,
-        lines.of(resource),
+        line,
       )
     } else add(id, resource, line)
   }
@@ -164,8 +165,8 @@ function transformFunction(
   resource: Record<string, unknown>,
   globals: Record<string, unknown>,
   lines: Lines,
+  line: number | undefined,
 ): [string, Record<string, unknown>][] {
-  const line = lines.of(resource)
   const own = resource.Properties ?? {}
   const props = checkKeys(
     mergeGlobals(globals, own, lines),
