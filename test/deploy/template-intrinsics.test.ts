@@ -206,6 +206,17 @@ describe('pseudo parameters', () => {
   })
 })
 
+describe('Properties chosen whole', () => {
+  test('Properties: !If with AWS::NoValue leaves none', () => {
+    const text =
+      'Conditions:\n  No: !Equals [a, b]\nResources:\n  R:\n    Type: T\n    Properties: !If [No, {A: 1}, !Ref AWS::NoValue]\n'
+    assert.deepEqual(
+      planText(text).properties('R', () => undefined),
+      {},
+    )
+  })
+})
+
 describe('unsupported intrinsic functions', () => {
   for (const [name, yaml] of [
     ['Fn::ImportValue', 'V: !ImportValue SharedVpc'],

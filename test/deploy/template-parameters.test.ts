@@ -121,6 +121,15 @@ describe('parameter values', () => {
     )
   })
 
+  test('an unknown parameter property is an error naming it', () => {
+    rejects(
+      template('P: {Type: String, Defualt: x}'),
+      { P: 'x' },
+      /Invalid template parameter property 'Defualt'/,
+      2,
+    )
+  })
+
   test('a default that breaks its own constraints is an error too', () => {
     rejects(
       template('P: {Type: String, AllowedValues: [a], Default: b}'),

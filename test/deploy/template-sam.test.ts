@@ -408,6 +408,13 @@ describe('SAM function variations', () => {
     )
   })
 
+  test('Globals.Function may not set what SAM keeps per function', () => {
+    rejects(
+      `${HEAD}Globals:\n  Function:\n    Events: {}\nResources:\n  A: {Type: T}\n`,
+      /Globals.Function: Events is not supported/,
+    )
+  })
+
   test('the transform as a list with LanguageExtensions', () => {
     const plan = planText(
       'Transform: [AWS::LanguageExtensions, AWS::Serverless-2016-10-31]\nResources:\n  Fn:\n    Type: AWS::Serverless::Function\n    Properties: {InlineCode: x, Handler: h, Runtime: nodejs20.x}\n',

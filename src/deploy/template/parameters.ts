@@ -17,6 +17,20 @@ export type BoundParameters = {
   strings: Record<string, string>
 }
 
+const ATTRIBUTES = [
+  'Type',
+  'Default',
+  'Description',
+  'AllowedValues',
+  'AllowedPattern',
+  'MinLength',
+  'MaxLength',
+  'MinValue',
+  'MaxValue',
+  'ConstraintDescription',
+  'NoEcho',
+]
+
 const NUMBER = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/
 
 type Kind = 'string' | 'number' | 'list' | 'numberList'
@@ -71,6 +85,13 @@ export function bindParameters(
   const strings: Record<string, string> = {}
   for (const [name, decl] of Object.entries(decls)) {
     const line = lines.of(decl)
+    const bad = Object.keys(decl).filter((k) => !ATTRIBUTES.includes(k))
+    if (bad.length > 0) {
+      throw new TemplateError(
+        `Template format error: Invalid template parameter property '${bad.join("', '")}' (parameter ${name}); the properties are ${ATTRIBUTES.join(', ')}`,
+        lines.key(decl, bad[0] ?? ''),
+      )
+    }
     const kind = kindOf(decl.Type)
     if (kind === undefined) {
       throw new TemplateError(

@@ -16,7 +16,7 @@ import { creationOrder, walkReferences } from './dependencies.js'
 import { resolve, type Scope } from './intrinsics.js'
 import { bindParameters } from './parameters.js'
 import { pseudoParameters } from './pseudo.js'
-import type { ResourceDecl, Template } from './template.js'
+import { isRecord, type ResourceDecl, type Template } from './template.js'
 
 export type PlanOptions = {
   parameters: Record<string, string>
@@ -82,7 +82,9 @@ export function planStack(t: Template, o: PlanOptions): StackPlan {
     properties(logicalId, created) {
       const r = byId.get(logicalId)
       if (r === undefined) throw new TemplateError(`${logicalId} is not a resource of this stack`)
-      return resolve(r.properties, scopeFor(created), r.line) as Record<string, unknown>
+      const props = resolve(r.properties, scopeFor(created), r.line)
+      // Properties: !If [C, {…}, !Ref AWS::NoValue] leaves none.
+      return isRecord(props) ? props : {}
     },
     outputs(created) {
       const scope = scopeFor(created)

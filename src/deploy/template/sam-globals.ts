@@ -6,6 +6,7 @@
  */
 import { TemplateError } from '../model.js'
 import { define, type Lines } from './parse.js'
+import { checkKeys } from './sam-support.js'
 import { isRecord } from './template.js'
 
 function isPlainMap(value: unknown): value is Record<string, unknown> {
@@ -34,10 +35,11 @@ export function mergeGlobals(global: unknown, own: unknown, lines: Lines): unkno
   return own
 }
 
-/** The Globals' Function section, checked: only Function is supported. */
+/** The Globals' Function section, checked: only Function is supported, with `allowed` keys. */
 export function functionGlobals(
   body: Record<string, unknown>,
   lines: Lines,
+  allowed: readonly string[],
 ): Record<string, unknown> {
   const globals = body.Globals
   if (globals === undefined) return {}
@@ -51,7 +53,5 @@ export function functionGlobals(
     )
   }
   const fn = globals.Function ?? {}
-  if (!isRecord(fn))
-    throw new TemplateError('Globals.Function must be a mapping', lines.key(globals, 'Function'))
-  return fn
+  return checkKeys(fn, allowed, 'Globals.Function', lines.key(globals, 'Function'))
 }

@@ -57,6 +57,10 @@ const SAM_PROPERTIES = [
   'EventInvokeConfig',
 ]
 const FUNCTION_PROPERTIES = [...LAMBDA_PROPERTIES, ...SAM_PROPERTIES]
+/** What SAM lets Globals set: not the function's name, inline code, role, policies or events. */
+const GLOBAL_PROPERTIES = FUNCTION_PROPERTIES.filter(
+  (k) => !['FunctionName', 'InlineCode', 'ImageUri', 'Role', 'Policies', 'Events'].includes(k),
+)
 
 function transformNames(value: unknown, lines: Lines, body: object): string[] {
   if (value === undefined) return []
@@ -90,7 +94,7 @@ export function applyTransforms(body: unknown, lines: Lines): void {
     }
     return
   }
-  const globals = functionGlobals(body, lines)
+  const globals = functionGlobals(body, lines, GLOBAL_PROPERTIES)
   const out: Record<string, unknown> = {}
   lines.set(out, lines.of(resources))
   const add = (id: string, resource: unknown, line: number | undefined) => {
