@@ -10,7 +10,7 @@ import { define, type Lines } from './parse.js'
 import { functionGlobals, mergeGlobals } from './sam-globals.js'
 import { transformEvent } from './sam-events.js'
 import { functionRole } from './sam-role.js'
-import { checkKeys, compact, getAtt } from './sam-support.js'
+import { checkKeys, compact, getAtt, type Generate } from './sam-support.js'
 import { isRecord } from './template.js'
 
 export const SAM_TRANSFORM = 'AWS::Serverless-2016-10-31'
@@ -164,6 +164,49 @@ function destination(id: string, given: unknown, line: number | undefined): unkn
   return { Destination: d.Destination }
 }
 
+/** The AWS::Lambda::Function properties of a SAM function. */
+function lambdaProperties(
+  id: string,
+  props: Record<string, unknown>,
+  lines: Lines,
+  line: number | undefined,
+): Record<string, unknown> {
+  const fn: Record<string, unknown> = {}
+  for (const k of LAMBDA_PROPERTIES) if (props[k] !== undefined) define(fn, k, props[k])
+  fn.Code = code(id, props, line)
+  if (props.ImageUri !== undefined && fn.PackageType === undefined) fn.PackageType = 'Image'
+  if (props.Tracing !== undefined) fn.TracingConfig = { Mode: props.Tracing }
+  if (props.DeadLetterQueue !== undefined) {
+    const where = `${id}: DeadLetterQueue`
+    const dlq = checkKeys(props.DeadLetterQueue, ['Type', 'TargetArn'], where, line)
+    fn.DeadLetterConfig = { TargetArn: dlq.TargetArn }
+  }
+  fn.Tags = tags(id, props.Tags, line)
+  fn.Role = props.Role ?? getAtt(`${id}Role`, 'Arn')
+  lines.set(fn, line)
+  return fn
+}
+
+/** The AWS::Lambda::EventInvokeConfig properties of a SAM function's EventInvokeConfig. */
+function invokeConfig(id: string, given: unknown, line: number | undefined) {
+  const keys = ['MaximumEventAgeInSeconds', 'MaximumRetryAttempts', 'DestinationConfig']
+  const c = checkKeys(given, keys, `${id}: EventInvokeConfig`, line)
+  const where = `${id}: EventInvokeConfig.DestinationConfig`
+  const dc = checkKeys(c.DestinationConfig, ['OnSuccess', 'OnFailure'], where, line)
+  const destinations = compact({
+    OnSuccess: destination(id, dc.OnSuccess, line),
+    OnFailure: destination(id, dc.OnFailure, line),
+  })
+  return compact({
+    FunctionName: { Ref: id },
+    Qualifier: '$LATEST',
+    MaximumEventAgeInSeconds: c.MaximumEventAgeInSeconds,
+    MaximumRetryAttempts: c.MaximumRetryAttempts,
+    DestinationConfig: Object.keys(destinations).length > 0 ? destinations : undefined,
+  })
+}
+
+/** The function and what SAM generates for it: its role first, then the rest. */
 function transformFunction(
   id: string,
   resource: Record<string, unknown>,
@@ -171,97 +214,39 @@ function transformFunction(
   lines: Lines,
   line: number | undefined,
 ): [string, Record<string, unknown>][] {
-  const own = resource.Properties ?? {}
-  const props = checkKeys(
-    mergeGlobals(globals, own, lines),
-    FUNCTION_PROPERTIES,
-    `${id} (AWS::Serverless::Function)`,
-    line,
-  )
-  const out: [string, Record<string, unknown>][] = []
-  const generate = (logicalId: string, type: string, properties: Record<string, unknown>) => {
-    const r: Record<string, unknown> = compact({
-      Type: type,
-      Properties: properties,
-      Condition: resource.Condition,
-    })
+  const where = `${id} (AWS::Serverless::Function)`
+  const merged = mergeGlobals(globals, resource.Properties ?? {}, lines)
+  const props = checkKeys(merged, FUNCTION_PROPERTIES, where, line)
+  const fn = {
+    ...resource,
+    Type: 'AWS::Lambda::Function',
+    Properties: lambdaProperties(id, props, lines, line),
+  }
+  lines.set(fn, line)
+  const generated: [string, Record<string, unknown>][] = []
+  const generate: Generate = (logicalId, type, properties) => {
+    const r = compact({ Type: type, Properties: properties, Condition: resource.Condition })
     lines.set(r, line)
-    out.push([logicalId, r])
+    generated.push([logicalId, r])
   }
-  const fn: Record<string, unknown> = {}
-  lines.set(fn, lines.of(own))
-  for (const k of LAMBDA_PROPERTIES) if (props[k] !== undefined) define(fn, k, props[k])
-  fn.Code = code(id, props, line)
-  if (props.ImageUri !== undefined && fn.PackageType === undefined) fn.PackageType = 'Image'
-  if (props.Tracing !== undefined) fn.TracingConfig = { Mode: props.Tracing }
-  if (props.DeadLetterQueue !== undefined) {
-    const dlq = checkKeys(
-      props.DeadLetterQueue,
-      ['Type', 'TargetArn'],
-      `${id}: DeadLetterQueue`,
-      line,
-    )
-    fn.DeadLetterConfig = { TargetArn: dlq.TargetArn }
-  }
-  const allTags = tags(id, props.Tags, line)
-  fn.Tags = allTags
-  fn.Role = props.Role ?? getAtt(`${id}Role`, 'Arn')
-  out.push([id, { ...resource, Type: 'AWS::Lambda::Function', Properties: fn }])
-  lines.set(out[0]![1], line)
-
   let pollsSqs = false
-  const events = checkKeys(
-    props.Events,
-    Object.keys(isRecord(props.Events) ? props.Events : {}),
-    `${id}: Events`,
-    line,
-  )
-  const eventResources: [string, Record<string, unknown>][] = []
-  const ctx = {
-    fnId: id,
-    line,
-    generate: (gid: string, type: string, properties: Record<string, unknown>) => {
-      generate(gid, type, properties)
-      eventResources.push(out.pop()!)
-    },
-    pollsSqs: () => (pollsSqs = true),
+  const events = isRecord(props.Events) ? props.Events : {}
+  if (props.Events !== undefined && !isRecord(props.Events)) {
+    throw new TemplateError(`${id}: Events must be a mapping`, line)
   }
-  for (const [eventId, event] of Object.entries(events)) transformEvent(eventId, event, ctx)
-  if (props.Role === undefined)
-    generate(
-      `${id}Role`,
-      'AWS::IAM::Role',
-      functionRole({ fnId: id, props, tags: allTags, pollsSqs, line }),
-    )
-  out.push(...eventResources)
+  for (const [eventId, event] of Object.entries(events)) {
+    transformEvent(eventId, event, { fnId: id, line, generate, pollsSqs: () => (pollsSqs = true) })
+  }
   if (props.EventInvokeConfig !== undefined) {
-    const c = checkKeys(
-      props.EventInvokeConfig,
-      ['MaximumEventAgeInSeconds', 'MaximumRetryAttempts', 'DestinationConfig'],
-      `${id}: EventInvokeConfig`,
-      line,
-    )
-    const dc = checkKeys(
-      c.DestinationConfig,
-      ['OnSuccess', 'OnFailure'],
-      `${id}: EventInvokeConfig.DestinationConfig`,
-      line,
-    )
-    const destinations = compact({
-      OnSuccess: destination(id, dc.OnSuccess, line),
-      OnFailure: destination(id, dc.OnFailure, line),
-    })
     generate(
       `${id}EventInvokeConfig`,
       'AWS::Lambda::EventInvokeConfig',
-      compact({
-        FunctionName: { Ref: id },
-        Qualifier: '$LATEST',
-        MaximumEventAgeInSeconds: c.MaximumEventAgeInSeconds,
-        MaximumRetryAttempts: c.MaximumRetryAttempts,
-        DestinationConfig: Object.keys(destinations).length > 0 ? destinations : undefined,
-      }),
+      invokeConfig(id, props.EventInvokeConfig, line),
     )
   }
-  return out
+  if (props.Role !== undefined) return [[id, fn], ...generated]
+  const tagList = tags(id, props.Tags, line)
+  const role = functionRole({ fnId: id, props, tags: tagList, pollsSqs, line })
+  generate(`${id}Role`, 'AWS::IAM::Role', role)
+  return [[id, fn], generated.pop()!, ...generated]
 }
