@@ -1,8 +1,8 @@
 /**
  * Shared by the template tests: plan a template given as text, and look up created resources.
  */
-import { parseTemplate, planStack } from '../../src/deploy/template/index.js'
-import type { CreatedLookup, ResourceCreated, StackPlan } from '../../src/deploy/model.js'
+import { parseTemplate, planStack, type TemplatePlan } from '../../src/deploy/template/index.js'
+import type { CreatedLookup, ResourceCreated } from '../../src/deploy/model.js'
 
 export const STACK = { stackName: 'demo', account: '123456789012', region: 'eu-west-1' }
 
@@ -10,7 +10,7 @@ export function planText(
   text: string,
   parameters: Record<string, string> = {},
   path = '/templates/template.yaml',
-): StackPlan {
+): TemplatePlan {
   return planStack(parseTemplate(text, path), { ...STACK, parameters })
 }
 

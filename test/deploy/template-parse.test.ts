@@ -196,6 +196,14 @@ describe('JSON templates', () => {
     )
   })
 
+  test('a .yaml template in YAML flow style (not JSON) still reads as YAML', () => {
+    const plan = planText('{Resources: {A: {Type: T, Properties: {V: !Ref AWS::Region}}}}')
+    assert.deepEqual(
+      plan.properties('A', () => undefined),
+      { V: 'eu-west-1' },
+    )
+  })
+
   test('a JSON syntax error names its line', () => {
     assert.throws(
       () => parseTemplate('{\n  "Resources": {\n    "A": { "Type": "x", }\n  }\n}', '/t/bad.json'),

@@ -282,3 +282,35 @@ describe('the forwarding rule of issue 13', () => {
     )
   })
 })
+
+describe('plan details', () => {
+  test('propertyLine gives the line of a property, else of its resource', () => {
+    const plan = planText(
+      'Resources:\n  Q:\n    Type: AWS::SQS::Queue\n    Properties:\n      QueueName: q\n\n      DelaySeconds: 5\n',
+    )
+    assert.equal(plan.propertyLine('Q', 'DelaySeconds'), 7)
+    assert.equal(plan.propertyLine('Q', 'Missing'), 2)
+  })
+
+  test('a SAM function keeps the lines of its own properties', () => {
+    const plan = planText(
+      'Transform: AWS::Serverless-2016-10-31\nResources:\n  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n      InlineCode: x\n      Handler: h\n      Runtime: nodejs20.x\n',
+    )
+    assert.equal(plan.propertyLine('Fn', 'Runtime'), 8)
+  })
+
+  test('a stack name CloudFormation would refuse is refused', () => {
+    assert.throws(
+      () =>
+        planStack(
+          loadTemplate(fileURLToPath(new URL('fixtures/central-forwarding.yaml', import.meta.url))),
+          {
+            ...STACK,
+            stackName: '1-bad_name',
+            parameters: { CENTRAL_ACCOUNT_REGION: 'us-east-1', CENTRAL_ACCOUNT_ID: '222222222222' },
+          },
+        ),
+      /Value '1-bad_name' at 'stackName' failed to satisfy constraint/,
+    )
+  })
+})

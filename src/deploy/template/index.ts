@@ -21,7 +21,7 @@ import { parseTemplateText } from './parse.js'
 import { applyTransforms } from './sam.js'
 import { buildTemplate, type Template } from './template.js'
 
-export { planStack, type PlanOptions } from './plan.js'
+export { planStack, type PlanOptions, type TemplatePlan } from './plan.js'
 export type { Template } from './template.js'
 export { SUPPORTED_FUNCTIONS } from './intrinsics.js'
 

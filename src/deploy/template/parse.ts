@@ -107,8 +107,9 @@ const TAGS = shortFormTags()
 
 /** Parses YAML or JSON template text; `name` is used in messages only. */
 export function parseTemplateText(text: string, name: string): Parsed {
-  const json = name.endsWith('.json') || text.trimStart().startsWith('{')
-  if (json) return parseJson(text, name)
+  if (name.endsWith('.json')) return parseJson(text, name)
+  // A template starting with `{` is JSON, unless JSON refuses it: then it is YAML flow style.
+  if (text.trimStart().startsWith('{') && isJson(text)) return parseJson(text, name)
   const parsed = parseYaml(text)
   if ('error' in parsed) throw new TemplateError(`${name}: ${parsed.error}`, parsed.line)
   return parsed
@@ -178,6 +179,15 @@ export function define(target: Record<string, unknown>, key: string, value: unkn
     writable: true,
     configurable: true,
   })
+}
+
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text)
+    return true
+  } catch {
+    return false
+  }
 }
 
 function parseJson(text: string, name: string): Parsed {

@@ -26,7 +26,23 @@ export type PlanOptions = {
 }
 
 /** Plans a stack; throws a TemplateError for anything wrong before a resource is created. */
-export function planStack(t: Template, o: PlanOptions): StackPlan {
+/**
+ * The plan, plus where each property was written: for errors about one property (an unsupported
+ * one, say) to name its own line rather than the resource's.
+ */
+export interface TemplatePlan extends StackPlan {
+  /** The line of `Properties.<name>` of the resource, else the resource's line. */
+  propertyLine(logicalId: string, name: string): number | undefined
+}
+
+const STACK_NAME = /^[a-zA-Z][-a-zA-Z0-9]{0,127}$/
+
+export function planStack(t: Template, o: PlanOptions): TemplatePlan {
+  if (!STACK_NAME.test(o.stackName)) {
+    throw new TemplateError(
+      `1 validation error detected: Value '${o.stackName}' at 'stackName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z][-a-zA-Z0-9]* (at most 128 characters)`,
+    )
+  }
   const bound = bindParameters(t.parameters, o.parameters, t.lines)
   const known: Record<string, unknown> = { ...pseudoParameters(o), ...bound.values }
   const resourceIds = new Set(t.resources.map((r) => r.logicalId))
@@ -79,6 +95,10 @@ export function planStack(t: Template, o: PlanOptions): StackPlan {
     baseDir: t.baseDir,
     parameters: bound.strings,
     resources: creationOrder(planned),
+    propertyLine(logicalId, name) {
+      const r = byId.get(logicalId)
+      return r === undefined ? undefined : (t.lines.keyLine(r.properties, name) ?? r.line)
+    },
     properties(logicalId, created) {
       const r = byId.get(logicalId)
       if (r === undefined) throw new TemplateError(`${logicalId} is not a resource of this stack`)

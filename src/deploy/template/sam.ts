@@ -172,7 +172,12 @@ function lambdaProperties(
   line: number | undefined,
 ): Record<string, unknown> {
   const fn: Record<string, unknown> = {}
-  for (const k of LAMBDA_PROPERTIES) if (props[k] !== undefined) define(fn, k, props[k])
+  for (const k of LAMBDA_PROPERTIES) {
+    if (props[k] === undefined) continue
+    define(fn, k, props[k])
+    const keyLine = lines.keyLine(props, k)
+    if (keyLine !== undefined) lines.setKey(fn, k, keyLine)
+  }
   fn.Code = code(id, props, line)
   if (props.ImageUri !== undefined && fn.PackageType === undefined) fn.PackageType = 'Image'
   if (props.Tracing !== undefined) fn.TracingConfig = { Mode: props.Tracing }
