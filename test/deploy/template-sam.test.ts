@@ -434,3 +434,67 @@ describe('SAM function variations', () => {
     )
   })
 })
+
+describe('SAM in JSON', () => {
+  test('a JSON SAM template transforms the same way', () => {
+    const json = JSON.stringify(
+      {
+        Transform: 'AWS::Serverless-2016-10-31',
+        Resources: {
+          Reporter: {
+            Type: 'AWS::Serverless::Function',
+            Properties: {
+              CodeUri: 'reporter.zip',
+              Handler: 'index.handler',
+              Runtime: 'nodejs20.x',
+              Events: {
+                Tick: {
+                  Type: 'ScheduleV2',
+                  Properties: { ScheduleExpression: 'rate(1 minute)', RoleArn: 'arn:role' },
+                },
+              },
+            },
+          },
+        },
+      },
+      null,
+      2,
+    )
+    const plan = planText(json, {}, '/t/sam.json')
+    assert.deepEqual(
+      plan.resources.map((r) => [r.logicalId, r.type, r.line]),
+      [
+        ['ReporterRole', 'AWS::IAM::Role', 4],
+        ['Reporter', 'AWS::Lambda::Function', 4],
+        ['ReporterTick', 'AWS::Scheduler::Schedule', 4],
+      ],
+    )
+    const lookup = created({
+      Reporter: { physicalId: 'reporter', attributes: { Arn: 'arn:reporter' } },
+    })
+    assert.deepEqual(plan.properties('ReporterTick', lookup), {
+      Name: 'ReporterTick',
+      ScheduleExpression: 'rate(1 minute)',
+      FlexibleTimeWindow: { Mode: 'OFF' },
+      Target: { Arn: 'arn:reporter', RoleArn: 'arn:role' },
+    })
+    assert.equal(
+      plan.properties(
+        'Reporter',
+        created({ ReporterRole: { physicalId: 'r', attributes: { Arn: 'arn:r' } } }),
+      ).Code,
+      'reporter.zip',
+    )
+  })
+
+  test('an error in a property set by Globals names the line where Globals set it', () => {
+    const text = `${HEAD}Globals:\n  Function:\n    Timeout: !Select [3, [1]]\nResources:\n  Fn:\n    Type: AWS::Serverless::Function\n    Properties: {InlineCode: x, Handler: h, Runtime: nodejs20.x, Role: r}\n`
+    assert.throws(
+      () => planText(text).properties('Fn', nothing),
+      (err: unknown) =>
+        err instanceof TemplateError &&
+        err.line === 4 &&
+        /nonexistent value at index 3/.test(err.message),
+    )
+  })
+})
