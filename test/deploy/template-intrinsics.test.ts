@@ -244,6 +244,18 @@ describe('unsupported intrinsic functions', () => {
     )
   })
 
+  test('keys that name Object members are data too', () => {
+    const head = 'Mappings:\n  M:\n    a: {b: c}'
+    assert.deepEqual(propsOf(withProps('V: {constructor: x}\nW: {toString: y}', head)), {
+      V: { constructor: 'x' },
+      W: { toString: 'y' },
+    })
+    assert.throws(
+      () => propsOf(withProps('V: !FindInMap [M, a, constructor]', head)),
+      /Unable to get mapping for M::a::constructor/,
+    )
+  })
+
   test('a property named Condition is data, not the Condition function', () => {
     assert.deepEqual(propsOf(withProps('Statement:\n  - Condition: {StringEquals: {a: b}}')), {
       Statement: [{ Condition: { StringEquals: { a: 'b' } } }],

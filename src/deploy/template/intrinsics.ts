@@ -8,7 +8,7 @@
  */
 import { TemplateError } from '../model.js'
 import { define, splitGetAtt, type Lines } from './parse.js'
-import { isRecord } from './template.js'
+import { isRecord, own } from './template.js'
 
 export const NO_VALUE: unique symbol = Symbol('AWS::NoValue')
 
@@ -46,7 +46,7 @@ export function resolve(value: unknown, scope: Scope, line?: number): unknown {
   const keys = Object.keys(value)
   const only = keys.length === 1 ? keys[0] : undefined
   if (only !== undefined) {
-    const fn = FUNCTIONS[only]
+    const fn = own(FUNCTIONS, only)
     if (fn !== undefined && (!CONDITION_ONLY.has(only) || scope.inConditions)) {
       return fn(value[only], scope, at)
     }
@@ -256,7 +256,7 @@ const findInMap: Fn = (arg, scope, line) => {
   ]
   const options = parts[3]
   const hasDefault = isRecord(options) && Object.hasOwn(options, 'DefaultValue')
-  const mapping = scope.mappings[map]
+  const mapping = own(scope.mappings, map)
   if (!isRecord(mapping)) {
     return hasDefault
       ? resolve(options.DefaultValue, scope, line)
@@ -265,8 +265,8 @@ const findInMap: Fn = (arg, scope, line) => {
           line,
         )
   }
-  const level = mapping[top]
-  const value = isRecord(level) ? level[second] : undefined
+  const level = own(mapping, top)
+  const value = isRecord(level) ? own(level, second) : undefined
   if (value === undefined) {
     return hasDefault
       ? resolve(options.DefaultValue, scope, line)

@@ -25,7 +25,6 @@ export type PlanOptions = {
   region: string
 }
 
-/** Plans a stack; throws a TemplateError for anything wrong before a resource is created. */
 /**
  * The plan, plus where each property was written: for errors about one property (an unsupported
  * one, say) to name its own line rather than the resource's.
@@ -37,6 +36,7 @@ export interface TemplatePlan extends StackPlan {
 
 const STACK_NAME = /^[a-zA-Z][-a-zA-Z0-9]{0,127}$/
 
+/** Plans a stack; throws a TemplateError for anything wrong before a resource is created. */
 export function planStack(t: Template, o: PlanOptions): TemplatePlan {
   if (!STACK_NAME.test(o.stackName)) {
     throw new TemplateError(
@@ -111,8 +111,13 @@ export function planStack(t: Template, o: PlanOptions): TemplatePlan {
       return outputs.map((out) => {
         const value: StackOutput = { key: out.key, value: resolve(out.value, scope, out.line) }
         if (out.description !== undefined) value.description = out.description
-        if (out.exportName !== undefined)
-          value.exportName = String(resolve(out.exportName, scope, out.line))
+        if (out.exportName !== undefined) {
+          const name = resolve(out.exportName, scope, out.line)
+          if (typeof name !== 'string') {
+            throw new TemplateError(`Output ${out.key}: Export Name must be a string`, out.line)
+          }
+          value.exportName = name
+        }
         return value
       })
     },

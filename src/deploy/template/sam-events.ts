@@ -8,7 +8,7 @@
  */
 import { TemplateError } from '../model.js'
 import { assumeRolePolicy, checkKeys, compact, getAtt, type Generate } from './sam-support.js'
-import { isRecord } from './template.js'
+import { isRecord, own } from './template.js'
 
 export type EventContext = {
   fnId: string
@@ -291,7 +291,7 @@ export function transformEvent(eventId: string, event: unknown, ctx: EventContex
   if (!isRecord(event) || typeof event.Type !== 'string') {
     throw new TemplateError(`${ctx.fnId}: event ${eventId} needs a Type`, ctx.line)
   }
-  const known = EVENT_TYPES[event.Type]
+  const known = own(EVENT_TYPES, event.Type)
   if (known === undefined) {
     throw new TemplateError(
       `${ctx.fnId}: event ${eventId} has type ${event.Type}, which is not supported; the supported event types are ${Object.keys(EVENT_TYPES).join(', ')}`,

@@ -7,7 +7,7 @@
  */
 import { TemplateError } from '../model.js'
 import { assumeRolePolicy, compact } from './sam-support.js'
-import { isRecord } from './template.js'
+import { isRecord, own } from './template.js'
 
 const managed = (path: string) => ({ 'Fn::Sub': `arn:\${AWS::Partition}:iam::aws:policy/${path}` })
 
@@ -82,7 +82,7 @@ function policies(fnId: string, given: unknown, line: number | undefined) {
       inline.push({ PolicyName: policyName, PolicyDocument: item })
     } else if (isRecord(item) && Object.keys(item).length === 1) {
       const [name, args] = Object.entries(item)[0]!
-      const template = POLICY_TEMPLATES[name]
+      const template = own(POLICY_TEMPLATES, name)
       if (template === undefined) {
         throw new TemplateError(
           `${fnId}: policy template ${name} is not supported; the supported policy templates are ${Object.keys(POLICY_TEMPLATES).join(', ')}`,

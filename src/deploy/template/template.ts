@@ -68,6 +68,11 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
+/** `table[key]` when the table itself has it (never `constructor` and the like). */
+export function own<T>(table: Record<string, T>, key: string): T | undefined {
+  return Object.hasOwn(table, key) ? table[key] : undefined
+}
+
 function section(
   body: Record<string, unknown>,
   name: string,
@@ -195,7 +200,7 @@ const DELETION_POLICIES: Record<string, 'Delete' | 'Retain'> = {
 
 function deletionPolicy(id: string, value: unknown, line: number | undefined): 'Delete' | 'Retain' {
   if (value === undefined) return 'Delete'
-  const policy = typeof value === 'string' ? DELETION_POLICIES[value] : undefined
+  const policy = typeof value === 'string' ? own(DELETION_POLICIES, value) : undefined
   if (policy === undefined) {
     throw new TemplateError(
       `${id}: DeletionPolicy must be one of ${Object.keys(DELETION_POLICIES).join(', ')}`,
