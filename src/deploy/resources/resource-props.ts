@@ -106,11 +106,12 @@ export class PropReader {
     const out: Record<string, string> = {}
     for (const [i, t] of l.entries()) {
       const tag = t as { Key?: unknown; Value?: unknown } | null
-      if (!tag || typeof tag.Key !== 'string' || tag.Value === undefined)
+      if (!tag || typeof tag.Key !== 'string')
         throw this.error(`${name}[${String(i)}] must be {Key, Value}`)
-      if (typeof tag.Value === 'object' && tag.Value !== null)
+      const v = tag.Value
+      if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean')
         throw this.error(`${name}[${String(i)}].Value must be a string`)
-      out[tag.Key] = String(tag.Value)
+      out[tag.Key] = String(v)
     }
     return out
   }
