@@ -121,7 +121,7 @@ describe('AWS::Lambda::Function', () => {
     assert.equal(await invoke('zipped'), 'v2')
     const got = await h.clients.lambda.send(new GetFunctionCommand({ FunctionName: 'zipped' }))
     assert.equal(got.Configuration?.Timeout, 20)
-    assert.deepEqual(got.Configuration!.Environment, { Variables: { COLOUR: 'red' } })
+    assert.deepEqual(got.Configuration.Environment, { Variables: { COLOUR: 'red' } })
     assert.equal(got.Tags, undefined)
     assert.equal(await lambdaCodeChanged(ctx, updated, next), false)
   })
