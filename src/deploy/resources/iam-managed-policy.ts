@@ -6,7 +6,7 @@
  */
 import type { ProvisionContext, Provisioner, ResourceCreated } from '../model.js'
 import { iamId, iamPath } from './iam-id.js'
-import { PropReader, type Props } from './resource-props.js'
+import { PropReader, settle, type Props } from './resource-props.js'
 
 const TYPE = 'AWS::IAM::ManagedPolicy'
 
@@ -41,12 +41,12 @@ export const iamManagedPolicy: Provisioner = {
     'Users',
     'Groups',
   ],
-  create: (ctx, props) => Promise.resolve(record(ctx, props)),
+  create: (ctx, props) => settle(() => record(ctx, props)),
   update(ctx, current, before, after) {
     const generated =
       before.ManagedPolicyName === undefined && after.ManagedPolicyName === undefined
     const oldName = current.physicalId.slice(current.physicalId.lastIndexOf('/') + 1)
-    return Promise.resolve(record(ctx, after, generated ? oldName : undefined))
+    return settle(() => record(ctx, after, generated ? oldName : undefined))
   },
   delete: () => Promise.resolve(),
 }

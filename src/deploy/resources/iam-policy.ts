@@ -4,7 +4,7 @@
  * `iam-role.ts`). `Ref` and `Fn::GetAtt Id` are a generated id, as CloudFormation's.
  */
 import type { ProvisionContext, Provisioner, ResourceCreated } from '../model.js'
-import { PropReader, type Props } from './resource-props.js'
+import { PropReader, settle, type Props } from './resource-props.js'
 
 const TYPE = 'AWS::IAM::Policy'
 
@@ -18,14 +18,16 @@ function check(ctx: ProvisionContext, props: Props): void {
 export const iamPolicy: Provisioner = {
   type: TYPE,
   properties: ['PolicyName', 'PolicyDocument', 'Roles', 'Users', 'Groups'],
-  create(ctx, props): Promise<ResourceCreated> {
-    check(ctx, props)
-    const id = ctx.generatedName(128)
-    return Promise.resolve({ physicalId: id, attributes: { Id: id } })
-  },
-  update(ctx, current, _before, after) {
-    check(ctx, after)
-    return Promise.resolve(current)
-  },
+  create: (ctx, props) =>
+    settle((): ResourceCreated => {
+      check(ctx, props)
+      const id = ctx.generatedName(128)
+      return { physicalId: id, attributes: { Id: id } }
+    }),
+  update: (ctx, current, _before, after) =>
+    settle(() => {
+      check(ctx, after)
+      return current
+    }),
   delete: () => Promise.resolve(),
 }

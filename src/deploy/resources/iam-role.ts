@@ -7,7 +7,7 @@
  */
 import type { ProvisionContext, Provisioner, ResourceCreated } from '../model.js'
 import { iamId, iamPath } from './iam-id.js'
-import { PropReader, type Props } from './resource-props.js'
+import { PropReader, settle, type Props } from './resource-props.js'
 
 const TYPE = 'AWS::IAM::Role'
 
@@ -46,9 +46,10 @@ export const iamRole: Provisioner = {
     'Tags',
     'PermissionsBoundary',
   ],
-  create: (ctx, props) => Promise.resolve(record(ctx, props)),
+  create: (ctx, props) => settle(() => record(ctx, props)),
+  // A generated name stays the role's name across updates.
   update: (ctx, current, before, after) =>
-    Promise.resolve(
+    settle(() =>
       record(
         ctx,
         after,

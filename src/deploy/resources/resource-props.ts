@@ -153,3 +153,10 @@ export async function ignoreNotFound(p: Promise<unknown>): Promise<void> {
     if (!isNotFound(e)) throw e
   }
 }
+
+/** `f()` as a promise: what it throws becomes a rejection (for provisioners with no calls). */
+export function settle<T>(f: () => T): Promise<T> {
+  return new Promise((resolve) => {
+    resolve(f())
+  })
+}
