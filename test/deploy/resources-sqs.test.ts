@@ -61,6 +61,15 @@ describe('AWS::SQS::Queue', () => {
     const a = await attrs(q.physicalId)
     assert.equal(a.FifoQueue, 'true')
     assert.equal(a.ContentBasedDeduplication, 'true')
+    // The same FIFO queue written another way is updated in place, not replaced.
+    const same = await sqsQueue.update(
+      ctx,
+      q,
+      { FifoQueue: true, ContentBasedDeduplication: 'true' },
+      { FifoQueue: 'true', ContentBasedDeduplication: false },
+    )
+    assert.equal(same.physicalId, q.physicalId)
+    assert.equal((await attrs(q.physicalId)).ContentBasedDeduplication, 'false')
     await sqsQueue.delete(ctx, q, {})
   })
 

@@ -35,7 +35,6 @@ const ATTRIBUTES: Record<string, string> = {
   SqsManagedSseEnabled: 'true',
 }
 const JSON_ATTRIBUTES = new Set(['RedrivePolicy', 'RedriveAllowPolicy'])
-const REPLACING = ['QueueName', 'FifoQueue'] as const
 
 function attributes(p: PropReader, names: Iterable<string>): Record<string, string> {
   const out: Record<string, string> = {}
@@ -84,7 +83,13 @@ async function update(
   after: Props,
 ): Promise<ResourceCreated> {
   const wasGenerated = before.QueueName === undefined && after.QueueName === undefined
-  if (changed(before, after, REPLACING)) {
+  const was = new PropReader(ctx, TYPE, before)
+  const is = new PropReader(ctx, TYPE, after)
+  // Compared as SQS reads them: `FifoQueue: "true"` is `true`, and absent is `false`.
+  if (
+    was.string('QueueName') !== is.string('QueueName') ||
+    (was.boolean('FifoQueue') ?? false) !== (is.boolean('FifoQueue') ?? false)
+  ) {
     const next = await create(ctx, after)
     await remove(ctx, current)
     return next
