@@ -45,7 +45,10 @@ function handlerDir(answer: string): string {
 const handlerSource = (answer: string) =>
   `export const handler = async () => ({ answer: ${JSON.stringify(answer)}, pid: process.pid })\n`
 
-async function invoke(lambda: LambdaClient, name: string): Promise<{ answer: string; pid: number }> {
+async function invoke(
+  lambda: LambdaClient,
+  name: string,
+): Promise<{ answer: string; pid: number }> {
   const out = await lambda.send(new InvokeCommand({ FunctionName: name, Payload: '{}' }))
   assert.equal(out.FunctionError, undefined, Buffer.from(out.Payload ?? []).toString())
   return JSON.parse(Buffer.from(out.Payload!).toString()) as { answer: string; pid: number }
