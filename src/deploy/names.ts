@@ -33,7 +33,7 @@ export function stackNameOfFile(fileBaseName: string): string {
 
 export function randomSuffix(length = SUFFIX_LENGTH): string {
   let s = ''
-  for (let i = 0; i < length; i++) s += ALPHABET[randomInt(ALPHABET.length)]
+  for (let i = 0; i < length; i++) s += ALPHABET.charAt(randomInt(ALPHABET.length))
   return s
 }
 

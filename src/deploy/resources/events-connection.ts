@@ -10,7 +10,6 @@ import {
   DeleteConnectionCommand,
   DescribeConnectionCommand,
   UpdateConnectionCommand,
-  type CreateConnectionAuthRequestParameters,
 } from '@aws-sdk/client-eventbridge'
 import type { ProvisionContext, Provisioner, ResourceCreated } from '../model.js'
 import {
@@ -46,7 +45,7 @@ async function create(ctx: ProvisionContext, props: Props): Promise<ResourceCrea
         Description: str(ctx, props, 'Description'),
         AuthorizationType: requiredStr(ctx, props, 'AuthorizationType') as AuthorizationType,
         AuthParameters: (obj(ctx, props, 'AuthParameters') ??
-          {}) as CreateConnectionAuthRequestParameters,
+          {}),
         KmsKeyIdentifier: str(ctx, props, 'KmsKeyIdentifier'),
       }),
     ),

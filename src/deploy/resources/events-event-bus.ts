@@ -12,8 +12,6 @@ import {
   TagResourceCommand,
   UntagResourceCommand,
   UpdateEventBusCommand,
-  type DeadLetterConfig,
-  type LogConfig,
 } from '@aws-sdk/client-eventbridge'
 import type { ProvisionContext, Provisioner, ResourceCreated } from '../model.js'
 import {
@@ -33,8 +31,8 @@ function settings(ctx: ProvisionContext, props: Props) {
   return defined({
     Description: str(ctx, props, 'Description'),
     KmsKeyIdentifier: str(ctx, props, 'KmsKeyIdentifier'),
-    DeadLetterConfig: obj(ctx, props, 'DeadLetterConfig') as DeadLetterConfig | undefined,
-    LogConfig: obj(ctx, props, 'LogConfig') as LogConfig | undefined,
+    DeadLetterConfig: obj(ctx, props, 'DeadLetterConfig'),
+    LogConfig: obj(ctx, props, 'LogConfig'),
   })
 }
 
