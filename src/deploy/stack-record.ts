@@ -22,11 +22,7 @@ export const STACK_STATUSES = [
 export type StackStatus = (typeof STACK_STATUSES)[number]
 
 export type ResourceStatus =
-  | 'CREATE_COMPLETE'
-  | 'UPDATE_COMPLETE'
-  | 'CREATE_FAILED'
-  | 'UPDATE_FAILED'
-  | 'DELETE_FAILED'
+  'CREATE_COMPLETE' | 'UPDATE_COMPLETE' | 'CREATE_FAILED' | 'UPDATE_FAILED' | 'DELETE_FAILED'
 
 export type StackResource = {
   logicalId: string
@@ -56,6 +52,9 @@ export type StackRecord = {
   statusReason?: string
 }
 
+/** What a deploy writes: the server sets `id`, `createdAt` and `updatedAt`. */
+export type StackDraft = Omit<StackRecord, 'id' | 'createdAt' | 'updatedAt'>
+
 export const stackId = (region: string, account: string, name: string, uuid: string) =>
   `arn:aws:cloudformation:${region}:${account}:stack/${name}/${uuid}`
 
@@ -67,7 +66,10 @@ export function recordProblem(doc: unknown): string | undefined {
   if (typeof r.name !== 'string') return 'name must be a string.'
   if (typeof r.status !== 'string' || !(STACK_STATUSES as readonly string[]).includes(r.status))
     return `status must be one of ${STACK_STATUSES.join(', ')}.`
-  if (r.id !== undefined && (typeof r.id !== 'string' || !r.id.startsWith('arn:aws:cloudformation:')))
+  if (
+    r.id !== undefined &&
+    (typeof r.id !== 'string' || !r.id.startsWith('arn:aws:cloudformation:'))
+  )
     return 'id must be a CloudFormation stack ARN.'
   if (typeof r.templatePath !== 'string') return 'templatePath must be a string.'
   if (r.parameters === null || typeof r.parameters !== 'object' || Array.isArray(r.parameters))

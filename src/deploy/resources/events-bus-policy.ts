@@ -11,8 +11,22 @@ import {
   RemovePermissionCommand,
   type Condition,
 } from '@aws-sdk/client-eventbridge'
-import { TemplateError, type ProvisionContext, type Provisioner, type ResourceCreated } from '../model.js'
-import { changed, defined, ignoreGone, obj, replace, requiredStr, str, type Props } from './events-common.js'
+import {
+  TemplateError,
+  type ProvisionContext,
+  type Provisioner,
+  type ResourceCreated,
+} from '../model.js'
+import {
+  changed,
+  defined,
+  ignoreGone,
+  obj,
+  replace,
+  requiredStr,
+  str,
+  type Props,
+} from './events-common.js'
 
 type PolicyDoc = { Version?: string; Statement?: unknown }
 
@@ -22,7 +36,11 @@ async function put(ctx: ProvisionContext, props: Props): Promise<ResourceCreated
   const statement = obj(ctx, props, 'Statement')
   const { events } = ctx.clients
   if (statement) {
-    if (props.Action !== undefined || props.Principal !== undefined || props.Condition !== undefined)
+    if (
+      props.Action !== undefined ||
+      props.Principal !== undefined ||
+      props.Condition !== undefined
+    )
       throw new TemplateError(
         `${ctx.logicalId}: give either Statement, or Action and Principal (with Condition), not both.`,
         ctx.line,
@@ -58,7 +76,11 @@ async function put(ctx: ProvisionContext, props: Props): Promise<ResourceCreated
   return { physicalId: sid, attributes: {} }
 }
 
-async function remove(ctx: ProvisionContext, current: ResourceCreated, props: Props): Promise<void> {
+async function remove(
+  ctx: ProvisionContext,
+  current: ResourceCreated,
+  props: Props,
+): Promise<void> {
   await ignoreGone(
     ctx.clients.events.send(
       new RemovePermissionCommand({

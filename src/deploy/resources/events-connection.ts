@@ -44,8 +44,7 @@ async function create(ctx: ProvisionContext, props: Props): Promise<ResourceCrea
         Name: name,
         Description: str(ctx, props, 'Description'),
         AuthorizationType: requiredStr(ctx, props, 'AuthorizationType') as AuthorizationType,
-        AuthParameters: (obj(ctx, props, 'AuthParameters') ??
-          {}),
+        AuthParameters: obj(ctx, props, 'AuthParameters') ?? {},
         KmsKeyIdentifier: str(ctx, props, 'KmsKeyIdentifier'),
       }),
     ),

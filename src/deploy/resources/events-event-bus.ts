@@ -86,7 +86,9 @@ async function update(
     const policy = jsonText(ctx, after, 'Policy')
     if (policy === undefined)
       await ignoreGone(
-        events.send(new RemovePermissionCommand({ EventBusName: name, RemoveAllPermissions: true })),
+        events.send(
+          new RemovePermissionCommand({ EventBusName: name, RemoveAllPermissions: true }),
+        ),
       )
     else await events.send(new PutPermissionCommand({ EventBusName: name, Policy: policy }))
   }

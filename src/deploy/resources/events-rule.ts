@@ -14,7 +14,12 @@ import {
   RemoveTargetsCommand,
   type Target,
 } from '@aws-sdk/client-eventbridge'
-import { TemplateError, type ProvisionContext, type Provisioner, type ResourceCreated } from '../model.js'
+import {
+  TemplateError,
+  type ProvisionContext,
+  type Provisioner,
+  type ResourceCreated,
+} from '../model.js'
 import {
   changed,
   defined,
@@ -49,7 +54,10 @@ function targetsOf(ctx: ProvisionContext, props: Props): Target[] {
     throw new TemplateError(`${ctx.logicalId}: property Targets must be a list.`, ctx.line)
   return v.map((t: unknown, i) => {
     if (t === null || typeof t !== 'object' || Array.isArray(t))
-      throw new TemplateError(`${ctx.logicalId}: Targets[${String(i)}] must be an object.`, ctx.line)
+      throw new TemplateError(
+        `${ctx.logicalId}: Targets[${String(i)}] must be an object.`,
+        ctx.line,
+      )
     const target = t as Props
     if (typeof target.Id !== 'string' || typeof target.Arn !== 'string')
       throw new TemplateError(
@@ -101,13 +109,19 @@ async function create(ctx: ProvisionContext, props: Props): Promise<ResourceCrea
   return { physicalId: bus === 'default' ? name : `${bus}|${name}`, attributes: { Arn: arn } }
 }
 
-async function remove(ctx: ProvisionContext, current: ResourceCreated, props: Props): Promise<void> {
+async function remove(
+  ctx: ProvisionContext,
+  current: ResourceCreated,
+  props: Props,
+): Promise<void> {
   const { name } = parsePhysicalId(current.physicalId)
   const busName = str(ctx, props, 'EventBusName') ?? parsePhysicalId(current.physicalId).bus
   const { events } = ctx.clients
   let ids: string[]
   try {
-    const listed = await events.send(new ListTargetsByRuleCommand({ Rule: name, EventBusName: busName }))
+    const listed = await events.send(
+      new ListTargetsByRuleCommand({ Rule: name, EventBusName: busName }),
+    )
     ids = (listed.Targets ?? []).map((t) => t.Id ?? '')
   } catch (e) {
     if (isGone(e)) return
