@@ -121,19 +121,23 @@ export async function deployStack(input: DeployInput): Promise<DeployResult> {
     templatePath: input.templatePath,
     parameters: plan.parameters,
   }
-  await stacks.put({
-    ...base,
-    status: creating ? 'CREATE_IN_PROGRESS' : 'UPDATE_IN_PROGRESS',
-    resources: old?.resources ?? [],
-    outputs: old?.outputs ?? [],
-  })
+  const inProgress: StackStatus = creating ? 'CREATE_IN_PROGRESS' : 'UPDATE_IN_PROGRESS'
+  // Written again after each change, so that a deploy cut short leaves a record of what exists.
+  const checkpoint = () =>
+    stacks.put({
+      ...base,
+      status: inProgress,
+      resources: [...current.values()],
+      outputs: old?.outputs ?? [],
+    })
+  const current = new Map(existing)
+  await checkpoint()
   emit({
     status: creating ? 'CREATE_IN_PROGRESS' : 'UPDATE_IN_PROGRESS',
     type: STACK_TYPE,
     logicalId: plan.stackName,
   })
 
-  const current = new Map(existing)
   const lookup: CreatedLookup = (id) => current.get(id)
   const steps: Step[] = []
   let outputs: StackOutput[]
@@ -143,6 +147,7 @@ export async function deployStack(input: DeployInput): Promise<DeployResult> {
       if (step) {
         steps.push(step)
         current.set(r.logicalId, step.now)
+        await checkpoint()
       }
     }
     outputs = plan.outputs(lookup)

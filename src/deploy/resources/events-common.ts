@@ -88,6 +88,22 @@ export async function ignoreGone(p: Promise<unknown>): Promise<void> {
   }
 }
 
+/**
+ * A create made of several calls is all or nothing: when a later call fails, what the first
+ * made is deleted (best effort) and the failure is reported as it was.
+ */
+export async function undoOnFailure(
+  step: Promise<unknown>,
+  undo: () => Promise<void>,
+): Promise<void> {
+  try {
+    await step
+  } catch (e) {
+    await undo().catch(() => undefined)
+    throw e
+  }
+}
+
 /** Whether any of `keys` differs between the two property sets (deep compare). */
 export function changed(before: Props, after: Props, keys: readonly string[]): boolean {
   return keys.some((k) => !isDeepStrictEqual(before[k], after[k]))

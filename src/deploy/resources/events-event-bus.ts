@@ -24,6 +24,7 @@ import {
   requiredStr,
   str,
   tags,
+  undoOnFailure,
   type Props,
 } from './events-common.js'
 
@@ -48,7 +49,10 @@ async function create(ctx: ProvisionContext, props: Props): Promise<ResourceCrea
   )
   const policy = jsonText(ctx, props, 'Policy')
   if (policy !== undefined)
-    await ctx.clients.events.send(new PutPermissionCommand({ EventBusName: name, Policy: policy }))
+    await undoOnFailure(
+      ctx.clients.events.send(new PutPermissionCommand({ EventBusName: name, Policy: policy })),
+      () => remove(ctx, { physicalId: name, attributes: {} }),
+    )
   return { physicalId: name, attributes: attributes(name, out.EventBusArn ?? '', props) }
 }
 

@@ -25,6 +25,7 @@ import {
   defined,
   ignoreGone,
   isGone,
+  undoOnFailure,
   jsonText,
   nameOf,
   replace,
@@ -105,8 +106,11 @@ async function create(ctx: ProvisionContext, props: Props): Promise<ResourceCrea
   const name = nameOf(ctx, props, 'Name', MAX_NAME)
   const bus = busNameOf(str(ctx, props, 'EventBusName'))
   const arn = await putRule(ctx, props, name)
-  await putTargets(ctx, props, name)
-  return { physicalId: bus === 'default' ? name : `${bus}|${name}`, attributes: { Arn: arn } }
+  const physicalId = bus === 'default' ? name : `${bus}|${name}`
+  await undoOnFailure(putTargets(ctx, props, name), () =>
+    remove(ctx, { physicalId, attributes: {} }, props),
+  )
+  return { physicalId, attributes: { Arn: arn } }
 }
 
 async function remove(
