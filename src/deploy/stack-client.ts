@@ -96,11 +96,20 @@ export class StackClient {
       headers,
       ...(body === undefined ? {} : { body }),
     })
-    const res = await fetch(url, {
-      method,
-      headers: signed.headers,
-      ...(body === undefined ? {} : { body }),
-    })
+    let res: Response
+    try {
+      res = await fetch(url, {
+        method,
+        headers: signed.headers,
+        ...(body === undefined ? {} : { body }),
+      })
+    } catch (e) {
+      const cause = (e as { cause?: { code?: string; message?: string } }).cause
+      throw new Error(
+        `Cannot reach the server at ${this.endpoint}: ${cause?.code ?? cause?.message ?? String(e)}`,
+        { cause: e },
+      )
+    }
     const text = await res.text()
     if (!res.ok) {
       let code = res.headers.get('x-amzn-errortype') ?? `HTTP ${String(res.status)}`

@@ -65,7 +65,7 @@ export async function deploy(template: string, flags: DeployFlags, io: Out = std
   try {
     session = await openSession(flags)
   } catch (e) {
-    io.err(`Cannot reach the server: ${e instanceof Error ? e.message : String(e)}\n`)
+    io.err(`${e instanceof Error ? e.message : String(e)}\n`)
     return 1
   }
   const onEvent = (e: StackEvent) => {
