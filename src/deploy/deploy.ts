@@ -100,7 +100,6 @@ type Run = {
   clients: Clients
   provisioners: ReadonlyMap<string, Provisioner>
   emit: (e: StackEvent) => void
-  suffixes: Map<string, string>
 }
 
 const STACK_TYPE = 'AWS::CloudFormation::Stack'
@@ -114,7 +113,7 @@ export async function deployStack(input: DeployInput): Promise<DeployResult> {
   const problems = planProblems(plan, provisioners, existing)
   if (problems.length > 0) throw new DeployError(problems.join('\n'), 'validation')
 
-  const run: Run = { plan, clients: input.clients, provisioners, emit, suffixes: new Map() }
+  const run: Run = { plan, clients: input.clients, provisioners, emit }
   const creating = old === undefined
   const base = {
     name: plan.stackName,
@@ -189,8 +188,14 @@ class ResourceFailure extends Error {
   }
 }
 
+/**
+ * What a provisioner gets for one call. A generated name is the same however often that call
+ * asks (a suffix per call), and differs between calls: a replacement, and the replacement that
+ * rolls it back, get names of their own.
+ */
 function context(run: Run, logicalId: string, line: number | undefined): ProvisionContext {
   const { plan } = run
+  const suffix = randomSuffix()
   return {
     clients: run.clients,
     stackName: plan.stackName,
@@ -199,14 +204,7 @@ function context(run: Run, logicalId: string, line: number | undefined): Provisi
     region: plan.region,
     baseDir: plan.baseDir,
     line,
-    generatedName(maxLength) {
-      let suffix = run.suffixes.get(logicalId)
-      if (suffix === undefined) {
-        suffix = randomSuffix()
-        run.suffixes.set(logicalId, suffix)
-      }
-      return generatedName(plan.stackName, logicalId, maxLength, suffix)
-    },
+    generatedName: (maxLength) => generatedName(plan.stackName, logicalId, maxLength, suffix),
   }
 }
 
@@ -446,7 +444,6 @@ export async function deleteStack(input: DeleteInput): Promise<void> {
     clients: input.clients,
     provisioners: input.provisioners ?? defaultProvisioners,
     emit,
-    suffixes: new Map(),
   }
   const base = { ...record, status: 'DELETE_IN_PROGRESS' as const }
   await stacks.put(base)

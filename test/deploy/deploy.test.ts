@@ -10,6 +10,7 @@ import {
   DescribeConnectionCommand,
   DescribeEventBusCommand,
   DescribeRuleCommand,
+  ListArchivesCommand,
   ListTargetsByRuleCommand,
   ListTagsForResourceCommand,
 } from '@aws-sdk/client-eventbridge'
@@ -402,6 +403,50 @@ describe('deployStack', () => {
     assert.equal(await stacks.get('failing'), undefined)
   })
 
+  test('a replacement rolled back leaves one resource, as before, under a generated name', async () => {
+    const buses: FakeResource[] = [
+      { logicalId: 'BusA', type: 'AWS::Events::EventBus', props: () => ({ Name: 'moving-a' }) },
+      { logicalId: 'BusB', type: 'AWS::Events::EventBus', props: () => ({ Name: 'moving-b' }) },
+    ]
+    const archiveOn = (bus: string): FakeResource => ({
+      logicalId: 'Keep',
+      type: 'AWS::Events::Archive',
+      props: (r) => ({ SourceArn: r.att(bus, 'Arn') }),
+    })
+    const first = await deployStack({
+      plan: fakePlan('moving', [...buses, archiveOn('BusA')]),
+      clients,
+      stacks,
+      templatePath: '/tmp/moving.yaml',
+    })
+    const broken: FakeResource = {
+      logicalId: 'Broken',
+      type: 'AWS::Events::Rule',
+      line: 20,
+      props: () => ({ ScheduleExpression: 'cron(nonsense)' }),
+    }
+    await assert.rejects(
+      deployStack({
+        plan: fakePlan('moving', [...buses, archiveOn('BusB'), broken]),
+        clients,
+        stacks,
+        templatePath: '/tmp/moving.yaml',
+      }),
+      (e: DeployError) => e.rolledBack === true && e.failed?.logicalId === 'Broken',
+    )
+    const record = await stacks.get('moving')
+    assert.equal(record?.status, 'UPDATE_ROLLBACK_COMPLETE')
+    const name = findId(record, 'Keep')
+    assert.match(name, /^moving-Keep-[A-Z0-9]{13}$/)
+    const archive = await clients.events.send(new DescribeArchiveCommand({ ArchiveName: name }))
+    assert.equal(archive.EventSourceArn, findAttr(first.record, 'BusA', 'Arn'))
+    const all = await clients.events.send(new ListArchivesCommand({ NamePrefix: 'moving-' }))
+    assert.deepEqual(
+      all.Archives?.map((a) => a.ArchiveName),
+      [name],
+    )
+  })
+
   test('deleteStack deletes every resource but the retained ones, then the record', async () => {
     const plan = fakePlan('short', [
       {
@@ -442,4 +487,12 @@ function findId(
   id: string,
 ): string {
   return record.resources.find((r) => r.logicalId === id)!.physicalId
+}
+
+function findAttr(
+  record: { resources: { logicalId: string; attributes: Record<string, unknown> }[] },
+  id: string,
+  name: string,
+): unknown {
+  return record.resources.find((r) => r.logicalId === id)!.attributes[name]
 }
