@@ -47,6 +47,10 @@ function placeholderLookup(existing: ReadonlyMap<string, StackResource>): Create
       {
         get: (_t, key) => (typeof key === 'string' ? `${logicalId}.${key}` : undefined),
         has: () => true,
+        getOwnPropertyDescriptor: (_t, key) =>
+          typeof key === 'string'
+            ? { value: `${logicalId}.${key}`, configurable: true, enumerable: true }
+            : undefined,
       },
     )
     return { physicalId: logicalId, attributes }

@@ -164,6 +164,12 @@ describe('junction deploy', () => {
       Name: never-made
   Topic:
     Type: AWS::SNS::Topic
+  Late:
+    Type: AWS::Events::Rule
+    Properties:
+      EventBusName: !GetAtt Bus.Name
+      EventPattern: { source: [late] }
+      Tags: [{ Key: a, Value: b }]
 `,
     )
     const r = await junction('deploy', join(dir, 'topic.yaml'), '--stack-name', 'topics')
@@ -171,6 +177,10 @@ describe('junction deploy', () => {
     assert.match(
       r.stderr,
       /line 6: resource Topic has type AWS::SNS::Topic, which Junction does not support/,
+    )
+    assert.match(
+      r.stderr,
+      /line 8: resource Late \(AWS::Events::Rule\) has property Tags, which Junction does not support\. Supported properties: Name, Description, EventBusName,/,
     )
     assert.equal(r.stdout, '')
   })
