@@ -102,9 +102,5 @@ export interface Provisioner {
     after: Record<string, unknown>,
   ): Promise<ResourceCreated>
   /** Deletes it; a resource already gone is not an error. */
-  delete(
-    ctx: ProvisionContext,
-    current: ResourceCreated,
-    props: Record<string, unknown>,
-  ): Promise<void>
+  delete(ctx: ProvisionContext, current: ResourceCreated, props: Record<string, unknown>): Promise<void>
 }
