@@ -256,10 +256,10 @@ export async function createBus(options: BusOptions): Promise<Bus> {
   try {
     const entries = await store.config.load()
     archives.load(entries)
+    stacks.load(entries)
     replays.load(entries)
     schedules.load(entries)
     functionDirectory.load(entries)
-    stacks.load(entries)
   } catch (e) {
     await store.close().catch(() => undefined)
     throw e
