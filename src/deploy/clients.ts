@@ -9,7 +9,6 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge'
 import { LambdaClient } from '@aws-sdk/client-lambda'
 import { SchedulerClient } from '@aws-sdk/client-scheduler'
 import { SQSClient } from '@aws-sdk/client-sqs'
-import { defaultProvider } from '@aws-sdk/credential-provider-node'
 import type { AwsCredentialIdentity } from '@aws-sdk/types'
 import type { Clients } from './model.js'
 
@@ -24,27 +23,6 @@ export type Connection = {
 export const ANONYMOUS: AwsCredentialIdentity = {
   accessKeyId: 'junction-anonymous',
   secretAccessKey: 'junction-anonymous',
-}
-
-/** The region as the AWS CLI picks it: the flag, `AWS_REGION`, `AWS_DEFAULT_REGION`, us-east-1. */
-export function regionOf(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
-  return flag ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1'
-}
-
-/**
- * The credentials of the environment through the SDK's chain (`AWS_PROFILE` selects a profile
- * of the shared files), or {@link ANONYMOUS} when the chain finds none.
- */
-export async function environmentCredentials(): Promise<{
-  credentials: AwsCredentialIdentity
-  found: boolean
-}> {
-  try {
-    const credentials = await defaultProvider()()
-    return { credentials, found: true }
-  } catch {
-    return { credentials: ANONYMOUS, found: false }
-  }
 }
 
 export function createClients(c: Connection): Clients {

@@ -6,8 +6,8 @@
  * says (`GET /junction/whoami`).
  */
 import { accountOfAccessKey } from '../auth/caller.js'
-import { endpointOf } from '../cli/commands/client.js'
-import { createClients, environmentCredentials, regionOf } from './clients.js'
+import { endpointOf, regionOf, resolveCredentials } from '../cli/commands/client.js'
+import { ANONYMOUS, createClients } from './clients.js'
 import type { Clients } from './model.js'
 import { StackClient } from './stack-client.js'
 
@@ -22,10 +22,11 @@ export type Session = {
 }
 
 export async function openSession(flags: SessionFlags): Promise<Session> {
-  if (flags.profile !== undefined) process.env.AWS_PROFILE = flags.profile
   const endpoint = endpointOf(flags)
-  const region = regionOf(flags.region)
-  const { credentials } = await environmentCredentials()
+  const region = regionOf(flags)
+  // Without credentials anywhere (a server run with --auth off needs none) the server's default
+  // account applies.
+  const credentials = (await resolveCredentials(flags)) ?? ANONYMOUS
   const stacks = new StackClient(endpoint, region, credentials)
   const account = accountOfAccessKey(credentials.accessKeyId) ?? (await stacks.whoami()).Account
   return {

@@ -111,6 +111,8 @@ export type SignedInit = {
   signal?: AbortSignal
   /** The signing name the server's route expects (default `events`). */
   service?: Service
+  /** Sign with these instead of the caller's (the deploy command's clients have theirs). */
+  credentials?: Credentials
 }
 
 /**
@@ -131,7 +133,8 @@ export async function signedFetch(
     .join('&')
   const body = init.body ?? ''
   const headers: Record<string, string> = { ...init.headers }
-  const credentials = flags.account === undefined ? await resolveCredentials(flags) : undefined
+  const credentials =
+    init.credentials ?? (flags.account === undefined ? await resolveCredentials(flags) : undefined)
   const named = flags.account ?? (credentials ? undefined : process.env.AWS_ACCESS_KEY_ID)
   if (named !== undefined) headers.authorization = namingOnly(named, regionOf(flags))
   else if (credentials) {
