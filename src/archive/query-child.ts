@@ -1,13 +1,17 @@
 /**
  * @module
  * The process that runs one archive query (see `query.ts`). It opens the store file read-only
- * and never hands that connection to the query: the query runs on an empty in-memory database
- * whose only table, `events`, is a virtual table reading the one archive's rows. So a query sees
- * nothing else of the store (no other archive, no configuration, no secrets), and its process
- * can be killed at any point without harm to the store.
+ * and runs the query there, on a temporary view `events` of the one archive's rows, so SQLite
+ * reads the archive itself (a grouped count over a million events takes about a second; a
+ * virtual table fed from JavaScript took several) and extracts from each event's JSON only the
+ * fields the query uses. The query may see nothing else of the store (no other archive, no
+ * configuration, no secrets): it may not name the store's tables or schemas (the view shadows
+ * the event log's own `events` table, which only `main.events` would reach), and the program
+ * SQLite compiles for it may open no table but the two the view reads. The connection is
+ * read-only and the process can be killed at any point without harm to the store.
  */
 import Database from 'better-sqlite3'
-import { refusal } from './query-guard.js'
+import { refusal, words } from './query-guard.js'
 
 export type QueryRequest = { file: string; archive: number; sql: string; maxRows: number }
 export type QueryAnswer =
@@ -30,33 +34,73 @@ export const EVENT_COLUMNS = [
   'archived_at',
 ] as const
 
+/** Each column of `events` as SQL over the store's rows (`a`: archive_events, `e`: events). */
+const COLUMN_SQL: Record<(typeof EVENT_COLUMNS)[number], string> = {
+  seq: 'a.event_seq',
+  id: 'e.id',
+  time: "json_extract(e.body, '$.time')",
+  time_ms: 'a.time',
+  source: "json_extract(e.body, '$.source')",
+  detail_type: "json_extract(e.body, '$.detail-type')",
+  account: "json_extract(e.body, '$.account')",
+  region: "json_extract(e.body, '$.region')",
+  resources: "json_extract(e.body, '$.resources')",
+  detail: "json_extract(e.body, '$.detail')",
+  event: 'e.body',
+  archived_at: 'a.archived_at',
+}
+
+/** The tables the view reads: the only ones a query's program may open. */
+const VIEW_TABLES = ['archive_events', 'events']
+
+/** Why the query may not run against this store, or undefined. */
+function storeRefusal(store: Database.Database, sql: string): string | undefined {
+  const schema = store
+    .prepare<[], { name: string; tbl_name: string; rootpage: number }>(
+      'SELECT name, tbl_name, rootpage FROM sqlite_schema',
+    )
+    .all()
+  // `events` is the view; every other name of the store (and its schemas) is out of reach.
+  const forbidden = new Set(['main', 'temp', 'temporary', 'sqlite_schema', 'sqlite_master'])
+  for (const o of schema) if (o.name !== 'events') forbidden.add(o.name.toLowerCase())
+  for (const word of words(sql)) {
+    const w = word.toLowerCase()
+    if (forbidden.has(w) || w.startsWith('sqlite_') || w.startsWith('pragma_'))
+      return `The query may read only the table events; ${word} is not available.`
+  }
+  const allowed = new Set(
+    schema.filter((o) => VIEW_TABLES.includes(o.tbl_name)).map((o) => o.rootpage),
+  )
+  type Op = { opcode: string; p2: number; p3: number }
+  for (const op of store.prepare<[], Op>(`EXPLAIN ${sql}`).all())
+    if (
+      (op.opcode === 'OpenRead' || op.opcode === 'ReopenIdx') &&
+      (op.p3 !== 0 || !allowed.has(op.p2))
+    )
+      return 'The query may read only the table events.'
+  return undefined
+}
+
 export function runQuery(req: QueryRequest): QueryAnswer {
   const refused = refusal(req.sql)
   if (refused) return { ok: false, refused: true, message: refused }
   const store = new Database(req.file, { readonly: true, fileMustExist: true })
-  const db = new Database(':memory:')
   try {
-    const sourceSql = `SELECT a.event_seq AS seq, e.id AS id, json_extract(e.body, '$.time') AS time,
-              a.time AS time_ms, json_extract(e.body, '$.source') AS source,
-              json_extract(e.body, '$.detail-type') AS detail_type,
-              json_extract(e.body, '$.account') AS account,
-              json_extract(e.body, '$.region') AS region,
-              json_extract(e.body, '$.resources') AS resources,
-              json_extract(e.body, '$.detail') AS detail, e.body AS event,
-              a.archived_at AS archived_at
-         FROM archive_events a JOIN events e ON e.seq = a.event_seq
-        WHERE a.archive = ? ORDER BY a.time, a.event_seq`
-    db.table('events', {
-      columns: [...EVENT_COLUMNS],
-      // A statement per scan: a query may read the table twice at once (a self-join).
-      *rows() {
-        const scan = store.prepare<[number], Record<string, unknown>>(sourceSql)
-        for (const r of scan.iterate(req.archive)) yield r
-      },
-    })
+    const viewColumns = EVENT_COLUMNS.map((c) => `${COLUMN_SQL[c]} AS ${c}`).join(', ')
+    // The archive key is an integer from the store, never text from the request.
+    store.exec(`CREATE TEMP VIEW events AS SELECT ${viewColumns}
+         FROM main.archive_events a JOIN main.events e ON e.seq = a.event_seq
+        WHERE a.archive = ${String(Math.trunc(req.archive))} ORDER BY a.time, a.event_seq`)
+    let outOfReach: string | undefined
+    try {
+      outOfReach = storeRefusal(store, req.sql)
+    } catch (e) {
+      return { ok: false, refused: false, message: e instanceof Error ? e.message : String(e) }
+    }
+    if (outOfReach) return { ok: false, refused: true, message: outOfReach }
     let stmt: Database.Statement
     try {
-      stmt = db.prepare(req.sql)
+      stmt = store.prepare(req.sql)
     } catch (e) {
       return { ok: false, refused: false, message: e instanceof Error ? e.message : String(e) }
     }
@@ -77,14 +121,7 @@ export function runQuery(req: QueryRequest): QueryAnswer {
   } catch (e) {
     return { ok: false, refused: false, message: e instanceof Error ? e.message : String(e) }
   } finally {
-    // A scan SQLite left unfinished (a LIMIT, an aggregate) keeps the store connection busy;
-    // both connections only read, and the process ends right after answering.
-    for (const c of [db, store])
-      try {
-        c.close()
-      } catch {
-        // nothing to lose
-      }
+    store.close()
   }
 }
 

@@ -3,7 +3,8 @@
  * @module
  * The `junction` command line.
  */
-import { Command } from 'commander'
+import { Command, Option } from 'commander'
+import { readFileSync } from 'node:fs'
 import { clock, type ClockFlags } from './commands/clock.js'
 import { explainAccess, type ExplainAccessOptions } from './commands/explain-access.js'
 import { query, type QueryFlags } from './commands/query.js'
@@ -13,10 +14,37 @@ import { tail, type TailFlags } from './commands/tail.js'
 import { logs, type LogsFlags } from './commands/logs.js'
 import { testPattern } from './commands/test-pattern.js'
 
+const { version } = JSON.parse(
+  readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
+) as { version: string }
+
 const program = new Command()
 program
   .name('junction')
   .description('A self-hosted event bus that speaks the Amazon EventBridge API')
+  .version(version, '-V, --version', 'print the version')
+
+/**
+ * The options of every command that talks to a running server (see commands/client.ts), and
+ * `--account` for those that had it: it acts as that account on a server with `--auth off`.
+ */
+function clientOptions(c: Command, account?: string): Command {
+  c.option(
+    '--endpoint-url <url>',
+    'the server (else AWS_ENDPOINT_URL_EVENTBRIDGE, or _LAMBDA for logs; AWS_ENDPOINT_URL; JUNCTION_ENDPOINT; http://127.0.0.1:4010)',
+  )
+    .option('--profile <name>', 'sign as this profile of the AWS credentials and config files')
+    .option(
+      '--region <region>',
+      "region (else AWS_REGION, AWS_DEFAULT_REGION, the profile's region, us-east-1)",
+    )
+  if (account !== undefined)
+    c.option(
+      '--account <id>',
+      `${account} on a server running --auth off (the request goes unsigned; a server checking signatures refuses it)`,
+    )
+  return c
+}
 
 program
   .command('test-pattern')
@@ -100,50 +128,32 @@ program
     await serve(options)
   })
 
-program
-  .command('tail')
-  .description('Print the events ingested on a bus as they arrive, with the rules each matched')
-  .requiredOption('--bus <name>', 'bus name or ARN')
-  .option('--pattern <json>', 'only events matching this pattern (JSON text or @file)')
-  .option(
-    '--endpoint <url>',
-    'server URL',
-    process.env.JUNCTION_ENDPOINT ?? 'http://127.0.0.1:4010',
-  )
-  .option('--account <id>', 'account of the bus (default: the server default)')
-  .option('--region <region>', 'region of the bus (default: the server default)')
+clientOptions(
+  program
+    .command('tail')
+    .description('Print the events ingested on a bus as they arrive, with the rules each matched')
+    .requiredOption('--bus <name>', 'bus name or ARN')
+    .option('--pattern <json>', 'only events matching this pattern (JSON text or @file)'),
+  'the bus of this account',
+)
+  .addOption(new Option('--endpoint <url>', 'the older name of --endpoint-url').hideHelp())
   .action(async (options: TailFlags) => {
     process.exitCode = await tail(options)
   })
 
-program
-  .command('clock')
-  .description(
-    "Read a running server's clock, or move it forward (servers started with --clock manual)",
-  )
-  .argument('<action>', 'now, or advance')
-  .argument('[duration]', 'with advance: how far, e.g. 90m, 2h, 1h30m, 45s')
-  .option(
-    '--endpoint-url <url>',
-    'the server (else AWS_ENDPOINT_URL_EVENTBRIDGE, AWS_ENDPOINT_URL, http://127.0.0.1:4010)',
-  )
-  .action(async (action: string, duration: string | undefined, options: ClockFlags) => {
-    if (action !== 'now' && action !== 'advance')
-      throw new Error(`unknown clock action: ${action} (now or advance)`)
-    process.exitCode = await clock(action, duration, options)
-  })
-
-const clientOptions = (c: Command) =>
-  c
-    .option(
-      '--endpoint-url <url>',
-      'server URL (else AWS_ENDPOINT_URL; default http://127.0.0.1:4010)',
+clientOptions(
+  program
+    .command('clock')
+    .description(
+      "Read a running server's clock, or move it forward (servers started with --clock manual)",
     )
-    .option(
-      '--account <id>',
-      'account of the archive (else AWS_ACCESS_KEY_ID, else the server default)',
-    )
-    .option('--region <region>', 'region of the archive (else AWS_REGION, else the server default)')
+    .argument('<action>', 'now, or advance')
+    .argument('[duration]', 'with advance: how far, e.g. 90m, 2h, 1h30m, 45s'),
+).action(async (action: string, duration: string | undefined, options: ClockFlags) => {
+  if (action !== 'now' && action !== 'advance')
+    throw new Error(`unknown clock action: ${action} (now or advance)`)
+  process.exitCode = await clock(action, duration, options)
+})
 
 clientOptions(
   program
@@ -155,6 +165,7 @@ clientOptions(
     .requiredOption('--archive <name>', 'the archive')
     .option('--format <format>', 'table, json or csv', 'table')
     .option('--timeout <ms>', 'interrupt the query after this long (default 10000)'),
+  'the archive of this account',
 ).action(async (sql: string, options: QueryFlags) => {
   process.exitCode = await query(sql, options)
 })
@@ -170,6 +181,7 @@ clientOptions(
     .option('--speed <n>', '1 (as the events came), 10 (ten times faster), … or max (default)')
     .option('--filter-arn <arn...>', 'only these rules receive the events')
     .option('--wait', 'print progress until the replay ends; exit 0 only if it completed'),
+  'the archive of this account',
 ).action(async (options: ReplayFlags) => {
   process.exitCode = await replay(options)
 })
@@ -180,6 +192,7 @@ clientOptions(
     .description("Print a function's log lines (START, END, REPORT and its output)")
     .argument('<function>', 'function name or ARN')
     .option('--follow', 'keep printing new lines until interrupted'),
+  'the function of this account',
 ).action(async (fn: string, options: Omit<LogsFlags, 'function'>) => {
   process.exitCode = await logs({ ...options, function: fn })
 })

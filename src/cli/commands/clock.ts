@@ -6,9 +6,9 @@
  */
 import { CLOCK_PATH } from '../../api/clock-route.js'
 import { parseDuration } from '../../duration.js'
-import { endpointOf } from './client.js'
+import { endpointOf, errorText, signedFetch, type ClientFlags } from './client.js'
 
-export type ClockFlags = { endpointUrl?: string }
+export type ClockFlags = Omit<ClientFlags, 'account'>
 
 /** Prints the server's time; exit code 0, or 2 when the server refused or could not be reached. */
 export async function clock(
@@ -22,17 +22,17 @@ export async function clock(
   if (action === 'advance') {
     if (duration === undefined) throw new Error('junction clock advance needs a duration, e.g. 90m')
     const advanceMillis = parseDuration(duration)
-    res = await fetch(url, {
+    res = await signedFetch(flags, url, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ advanceMillis }),
     })
-  } else res = await fetch(url)
-  const body = (await res.json()) as { now?: string; manual?: boolean; message?: string }
+  } else res = await signedFetch(flags, url)
   if (!res.ok) {
-    process.stderr.write(`${body.message ?? `the server answered ${String(res.status)}`}\n`)
+    process.stderr.write(`${await errorText(res)}\n`)
     return 2
   }
+  const body = (await res.json()) as { now?: string; manual?: boolean }
   out(`${body.now ?? ''}${body.manual ? ' (manual clock)' : ''}`)
   return 0
 }

@@ -4,10 +4,10 @@
  * the function wrote), the recent ones and, with `--follow`, new ones as they come, from the
  * server's `GET /2015-03-31/functions/{name}/logs` stream. The server and the caller are found as
  * for the other client commands (`client.ts`), `AWS_ENDPOINT_URL_LAMBDA` first as the AWS CLI
- * reads it.
+ * reads it; the request is signed for Lambda (service `lambda`), as the Lambda API's are.
  */
 
-import { callerHeaders, endpointOf, errorText, type ClientFlags } from './client.js'
+import { endpointOf, errorText, signedFetch, type ClientFlags } from './client.js'
 
 export type LogsFlags = ClientFlags & {
   function: string
@@ -22,19 +22,17 @@ export async function logs(
 ): Promise<number> {
   const url = new URL(
     `/2015-03-31/functions/${encodeURIComponent(flags.function)}/logs`,
-    flags.endpointUrl ?? process.env.AWS_ENDPOINT_URL_LAMBDA ?? endpointOf(flags),
+    endpointOf(flags, 'lambda'),
   )
   if (flags.follow) url.searchParams.set('follow', 'true')
   let res: Response
   try {
-    res = await fetch(url, {
-      headers: callerHeaders(flags),
+    res = await signedFetch(flags, url, {
+      service: 'lambda',
       ...(flags.signal ? { signal: flags.signal } : {}),
     })
   } catch (e) {
-    process.stderr.write(
-      `cannot reach ${url.origin}: ${e instanceof Error ? e.message : String(e)}\n`,
-    )
+    process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`)
     return 2
   }
   if (!res.ok || !res.body) {

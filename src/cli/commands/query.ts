@@ -1,9 +1,11 @@
 /**
  * @module
  * `junction query --archive NAME "SELECT …"`: read-only SQL over an archive's events through
- * the server's `POST /junction/query`, printed as a table, JSON or CSV.
+ * the server's `POST /junction/query`, printed as a table, JSON or CSV. The server and the
+ * caller are found as for the other client commands (`client.ts`); the request is signed.
  */
-import { callerHeaders, endpointOf, errorText, type ClientFlags } from './client.js'
+import { QUERY_PATH } from '../../api/archive-query.js'
+import { endpointOf, errorText, signedFetch, type ClientFlags } from './client.js'
 
 export type QueryFlags = ClientFlags & { archive: string; format?: string; timeout?: string }
 
@@ -20,9 +22,9 @@ export async function query(
   if (flags.account !== undefined) body.account = flags.account
   if (flags.region !== undefined) body.region = flags.region
   if (flags.timeout !== undefined) body.timeoutMs = Number(flags.timeout)
-  const res = await fetch(new URL('/junction/query', endpointOf(flags)), {
+  const res = await signedFetch(flags, new URL(QUERY_PATH, endpointOf(flags)), {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...callerHeaders(flags) },
+    headers: { 'content-type': 'application/json' },
     body: JSON.stringify(body),
   })
   if (!res.ok) {

@@ -1,17 +1,18 @@
 /**
  * @module
  * `junction tail --bus NAME [--pattern P]`: prints the events ingested on a bus as they arrive,
- * one JSON line each (`{"event":…,"rules":[…]}`), from the server's `/tail` stream.
+ * one JSON line each (`{"event":…,"rules":[…]}`), from the server's `/tail` stream. The server
+ * and the caller are found as for the other client commands (`client.ts`); the stream's request
+ * is signed, so a server checking signatures lets the caller tail its own account's buses.
  */
-import { errorText } from './client.js'
+import { endpointOf, errorText, signedFetch, type ClientFlags } from './client.js'
 import { textArgument } from './test-pattern.js'
 
-export type TailFlags = {
+export type TailFlags = ClientFlags & {
   bus: string
   pattern?: string
-  endpoint: string
-  account?: string
-  region?: string
+  /** The older name of `endpointUrl` (`--endpoint`), still accepted. */
+  endpoint?: string
   /** Stops tailing (for tests; the command itself runs until interrupted). */
   signal?: AbortSignal
 }
@@ -20,12 +21,12 @@ export async function tail(
   flags: TailFlags,
   out: (line: string) => void = (l) => process.stdout.write(`${l}\n`),
 ): Promise<number> {
-  const url = new URL('/tail', flags.endpoint)
+  const url = new URL('/tail', flags.endpointUrl ?? flags.endpoint ?? endpointOf(flags))
   url.searchParams.set('bus', flags.bus)
   if (flags.pattern !== undefined) url.searchParams.set('pattern', textArgument(flags.pattern))
   if (flags.account !== undefined) url.searchParams.set('account', flags.account)
   if (flags.region !== undefined) url.searchParams.set('region', flags.region)
-  const res = await fetch(url, flags.signal ? { signal: flags.signal } : {})
+  const res = await signedFetch(flags, url, flags.signal ? { signal: flags.signal } : {})
   if (!res.ok || !res.body) {
     process.stderr.write(`${await errorText(res)}\n`)
     return 2
