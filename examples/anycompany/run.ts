@@ -1,7 +1,8 @@
 /**
  * @module
- * `npm run example:anycompany [-- --once] [-- --trickle SECONDS] [-- --page-port N]`: the
- * founding brief's pipeline across four accounts, on one Junction, end to end.
+ * `npm run example:anycompany [-- --once] [-- --trickle SECONDS] [-- --page-port N] [-- --keep]`:
+ * the founding brief's pipeline across four accounts, on one Junction, end to end. Its data,
+ * server log and report live in a temporary directory, removed at a clean exit unless `--keep`.
  *
  * 1. Starts Junction with `--auth sigv4` and a manual clock, and a credentials file with a key
  *    pair for each account; deploys a.yaml, central.yaml, b.yaml and c.yaml with `junction
@@ -16,6 +17,7 @@
  *    `--trickle` seconds (default 3; 0: none), and the clock moves a minute every 10 widgets,
  *    with C's new report printed.
  */
+import { rmSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { ACCOUNTS } from './lib/accounts.js'
 import { startPipeline } from './lib/pipeline.js'
@@ -29,6 +31,7 @@ async function main(): Promise<number> {
       once: { type: 'boolean', default: false },
       trickle: { type: 'string', default: '3' },
       'page-port': { type: 'string', default: '0' },
+      keep: { type: 'boolean', default: false },
     },
   })
   const trickle = Number(values.trickle)
@@ -45,6 +48,9 @@ async function main(): Promise<number> {
     if (stopping) return
     stopping = true
     await p.stop()
+    // Kept when something failed (its log says what), or when asked.
+    if (code === 0 && !values.keep) rmSync(p.dir, { recursive: true, force: true })
+    else say(`data, logs and report kept in ${p.dir}`)
     process.exit(code)
   }
   process.on('SIGINT', () => void shutdown(0))
