@@ -135,7 +135,7 @@ const client = <T>(Client: new (c: object) => T, profile: string) =>
 
 before(async () => {
   example = startExample(['--trickle', '0'])
-  pageUrl = (await waitForOutput(example, /B's live page: (http:\S+)/, 50_000))[1]!
+  pageUrl = (await waitForOutput(example, /B's live page: (http:\S+)/, 120_000))[1]!
   const m = await waitForOutput(example, /Junction: (http:\S+)\s+credentials: (\S+)/, 1000)
   endpoint = m[1]!
   credentials = m[2]!

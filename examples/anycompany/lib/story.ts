@@ -9,7 +9,7 @@ import { publishWidgets } from '../service-a/publish.js'
 import { FIXED_BATCH, liveWidget } from '../service-a/widgets.js'
 
 export type Say = (line?: string) => void
-const WAIT_MS = 30_000
+const WAIT_MS = 60_000
 
 /** A publishes the fixed batch; waits for B, C and central to agree with it, and prints. */
 export async function firstBatch(p: Pipeline, say: Say): Promise<void> {
