@@ -257,6 +257,14 @@ export async function createBus(options: BusOptions): Promise<Bus> {
     replays.load(entries)
     schedules.load(entries)
     functionDirectory.load(entries)
+    // Local code directories are watched again: a change replaces the function's instances.
+    functionDirectory.watchLocalCode({
+      changed: (fn) => {
+        functionRunner.updated(fn)
+      },
+      log,
+      now: () => clock.now(),
+    })
   } catch (e) {
     await store.close().catch(() => undefined)
     throw e
@@ -414,6 +422,7 @@ export async function createBus(options: BusOptions): Promise<Bus> {
       await scheduler.settled()
       await scheduleRunner.settled()
       await dispatcher.stop(timeoutMs)
+      functionDirectory.close()
       await functionRunner.close(timeoutMs)
       await store.close()
     },

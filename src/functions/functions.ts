@@ -3,12 +3,17 @@
  * The functions and event source mappings the Lambda API keeps: in memory, written through to
  * the {@link ConfigStore} (kinds `function` and `event-source-mapping`), loaded once at start.
  * Also the {@link FunctionDirectory} the event side reads: lookups by ARN, the resource policy's
- * answer for an invoker, the mappings and their changes.
+ * answer for an invoker, the mappings and their changes. Functions whose code is a local
+ * directory have it watched once {@link Functions.watchLocalCode} is called: a change gives the
+ * function a new `CodeSha256` and `RevisionId`, so its instances are replaced.
  */
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
+import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto'
 import { join } from 'node:path'
+import type { Logger } from 'pino'
 import type { Scope } from '../model.js'
 import type { ConfigEntry, ConfigStore } from '../store/ports.js'
+import { hashDirectory } from './code-dir.js'
+import { CodeWatches } from './code-watch.js'
 import type { FunctionDirectory, InvokePrincipal } from './directory.js'
 import type { EventSourceMapping, FunctionRecord, PolicyStatement } from './model.js'
 
@@ -17,7 +22,19 @@ export const functionArn = (s: Scope, name: string) =>
 
 export const functionKey = (s: Scope, name: string) => `${s.account}/${s.region}/${name}`
 
+export type LocalCodeOptions = {
+  /** The function's record after its directory changed: stop its instances. */
+  changed(fn: FunctionRecord): void
+  log: Logger
+  now(): number
+  /** @default 300 */
+  debounceMs?: number
+}
+
 export class Functions implements FunctionDirectory {
+  private watches: CodeWatches | undefined
+  /** Per function key: the last directory change being recorded, so they never overlap. */
+  private readonly recording = new Map<string, Promise<void>>()
   private readonly functions = new Map<string, FunctionRecord>()
   private readonly byArnMap = new Map<string, FunctionRecord>()
   private readonly esms = new Map<string, EventSourceMapping>()
@@ -59,6 +76,70 @@ export class Functions implements FunctionDirectory {
   async put(fn: FunctionRecord): Promise<void> {
     await this.store.apply([{ op: 'put', kind: 'function', key: fn.key, doc: fn }])
     this.remember(fn)
+    this.syncWatch(fn)
+  }
+
+  /**
+   * Watches the directories of functions with local code, now and as they are created, changed
+   * and deleted. Called once, after {@link Functions.load}; {@link Functions.close} stops it.
+   */
+  watchLocalCode(options: LocalCodeOptions): void {
+    this.watches = new CodeWatches({
+      ...(options.debounceMs === undefined ? {} : { debounceMs: options.debounceMs }),
+      changed: (key, dir) => {
+        const previous = this.recording.get(key) ?? Promise.resolve()
+        const next = previous
+          .then(() => this.codeChanged(key, dir, options))
+          .catch((e: unknown) => {
+            options.log.warn({ err: e, dir }, 'could not record a change of local function code')
+          })
+          .finally(() => {
+            if (this.recording.get(key) === next) this.recording.delete(key)
+          })
+        this.recording.set(key, next)
+      },
+      failed: (key, dir, error) => {
+        options.log.warn(
+          { err: error, function: key, dir },
+          'local function code is no longer watched',
+        )
+      },
+    })
+    for (const fn of this.functions.values()) this.syncWatch(fn)
+  }
+
+  /** Stops watching local code (the bus is stopping). */
+  close(): void {
+    this.watches?.close()
+    this.watches = undefined
+  }
+
+  private async codeChanged(key: string, dir: string, options: LocalCodeOptions): Promise<void> {
+    const before = this.functions.get(key)
+    if (!before?.localCode || before.codeDir !== dir) return
+    const digest = await hashDirectory(dir)
+    // Read again: the function may have been changed or deleted while the files were hashed.
+    const fn = this.functions.get(key)
+    if (!fn?.localCode || fn.codeDir !== dir) return
+    const next: FunctionRecord = {
+      ...fn,
+      codeSha256: digest.sha256,
+      codeSize: digest.size,
+      revisionId: randomUUID(),
+      lastModified: options.now(),
+    }
+    await this.put(next)
+    options.changed(next)
+    options.log.info(
+      { function: fn.arn, dir, codeSha256: digest.sha256 },
+      `function ${fn.name}: code changed in ${dir}; its instances restart`,
+    )
+  }
+
+  private syncWatch(fn: FunctionRecord): void {
+    if (!this.watches) return
+    if (fn.localCode && this.functions.get(fn.key) === fn) this.watches.watch(fn.key, fn.codeDir)
+    else this.watches.unwatch(fn.key)
   }
 
   /**
@@ -69,6 +150,7 @@ export class Functions implements FunctionDirectory {
     await this.store.apply([{ op: 'delete', kind: 'function', key: fn.key }])
     this.functions.delete(fn.key)
     this.byArnMap.delete(fn.arn)
+    this.watches?.unwatch(fn.key)
   }
 
   allowsInvoke(fn: FunctionRecord, who: InvokePrincipal): boolean {

@@ -51,8 +51,13 @@ export type FunctionRecord = {
   /** Base64 SHA-256 of the zip, as Lambda reports `CodeSha256`. */
   codeSha256: string
   codeSize: number
-  /** The unpacked code: an absolute directory under the data directory. */
+  /**
+   * The unpacked code: an absolute directory under the data directory, or with `localCode` the
+   * user's own directory, used in place and watched.
+   */
   codeDir: string
+  /** The code is a local directory (`S3Bucket: "hot-reload"`), not an uploaded zip. */
+  localCode?: true
   /** Changes on every update (Lambda's RevisionId). */
   revisionId: string
   /** Epoch ms; Lambda shows it as `2026-12-04T09:00:00.000+0000`. */

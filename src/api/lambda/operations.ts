@@ -9,6 +9,7 @@ import { execFileSync } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import type { IncomingHttpHeaders } from 'node:http'
 import { CodeError, storeCode } from '../../functions/code.js'
+import { codeDirectoryProblem, hashDirectory, HOT_RELOAD_BUCKET } from '../../functions/code-dir.js'
 import type { AsyncInvoker } from '../../functions/directory.js'
 import { functionArn, functionKey, type Functions } from '../../functions/functions.js'
 import type { EventSourceMapping, FunctionRecord, PolicyStatement } from '../../functions/model.js'
@@ -393,18 +394,39 @@ function apply(fn: FunctionRecord, s: Settings): FunctionRecord {
   return next
 }
 
-async function readCode(r: LambdaRequest, code: Json | undefined, name: string, scope: Scope) {
+/**
+ * The package: `ZipFile` (unpacked under the data directory) or, as LocalStack mounts code,
+ * `S3Bucket: "hot-reload"` with `S3Key` an absolute local directory, used in place and watched.
+ */
+async function readCode(
+  r: LambdaRequest,
+  code: Json | undefined,
+  name: string,
+  scope: Scope,
+): Promise<{ sha256: string; size: number; dir: string; local: boolean }> {
+  const bucket = str(code?.S3Bucket, 'S3Bucket')
+  if (bucket === HOT_RELOAD_BUCKET) {
+    const dir = str(code?.S3Key, 'S3Key')
+    if (dir === undefined)
+      throw invalidParameter(
+        `With S3Bucket "${HOT_RELOAD_BUCKET}", S3Key must be the absolute path of the code directory.`,
+      )
+    const problem = await codeDirectoryProblem(dir)
+    if (problem !== undefined) throw invalidParameter(problem)
+    return { ...(await hashDirectory(dir)), dir, local: true }
+  }
   const zip = str(code?.ZipFile, 'ZipFile')
   if (zip === undefined)
     throw invalidParameter(
-      'Please provide the function code as Code.ZipFile (S3 and images are not supported here).',
+      `Please provide the function code as Code.ZipFile, or a local directory as S3Bucket "${HOT_RELOAD_BUCKET}" with S3Key its absolute path (other S3 buckets and images are not supported here).`,
     )
   try {
-    return await storeCode(
+    const stored = await storeCode(
       r.functions.directory.codeRoot,
       { ...scope, name },
       Buffer.from(zip, 'base64'),
     )
+    return { ...stored, local: false }
   } catch (e) {
     if (e instanceof CodeError) throw new LambdaError(e.code, e.message)
     throw e
@@ -458,6 +480,7 @@ export const createFunction: LambdaOperation = async (r) => {
       codeSha256: code.sha256,
       codeSize: code.size,
       codeDir: code.dir,
+      ...(code.local ? { localCode: true as const } : {}),
       revisionId: randomUUID(),
       lastModified: r.now,
       policy: [],
@@ -470,6 +493,20 @@ export const createFunction: LambdaOperation = async (r) => {
 
 export const getFunction: LambdaOperation = (r) => {
   const fn = target(r)
+  if (fn.localCode) {
+    // No package to download: the code is the directory itself.
+    return {
+      status: 200,
+      body: {
+        Configuration: configuration(fn),
+        Code: { RepositoryType: 'S3', Location: `file://${fn.codeDir}` },
+        ...(Object.keys(fn.tags).length > 0 ? { Tags: fn.tags } : {}),
+        ...(fn.reservedConcurrency === undefined
+          ? {}
+          : { Concurrency: { ReservedConcurrentExecutions: fn.reservedConcurrency } }),
+      },
+    }
+  }
   const hex = Buffer.from(fn.codeSha256, 'base64').toString('hex')
   const path = `/2015-03-31/functions/${encodeURIComponent(fn.name)}/code-package/${hex}.zip`
   const token = r.functions.directory.codeToken(fn, hex)
@@ -534,6 +571,9 @@ export const updateFunctionCode: LambdaOperation = async (r) => {
     revisionId: randomUUID(),
     lastModified: r.now,
   }
+  // From a zip the local directory is no longer watched (Functions.put stops the watch).
+  if (code.local) next.localCode = true
+  else delete next.localCode
   await r.functions.directory.put(next)
   r.functions.runner.updated(next)
   return { status: 200, body: configuration(next) }
