@@ -13,7 +13,7 @@ export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', 
 const CLI = join(REPO_ROOT, 'src', 'cli', 'main.ts')
 
 /** `node --import tsx src/cli/main.ts …`: the command line, run from the sources. */
-const junctionArgs = (args: string[], cli = CLI) => ['--import', 'tsx', cli, ...args]
+const junctionArgs = (args: string[]) => ['--import', 'tsx', CLI, ...args]
 
 export type Server = { url: string; child: ChildProcess; stop(): Promise<void> }
 
@@ -26,28 +26,23 @@ export async function startServer(o: {
   credentials: string
   logFile: string
   port?: number
-  /** The CLI's entry file (default: this repository's src/cli/main.ts). */
-  cli?: string
 }): Promise<Server> {
   const child = spawn(
     process.execPath,
-    junctionArgs(
-      [
-        'serve',
-        '--port',
-        String(o.port ?? 0),
-        '--data',
-        o.dataDir,
-        '--auth',
-        'sigv4',
-        '--credentials',
-        o.credentials,
-        '--clock',
-        'manual',
-        '--allow-manual-clock',
-      ],
-      o.cli,
-    ),
+    junctionArgs([
+      'serve',
+      '--port',
+      String(o.port ?? 0),
+      '--data',
+      o.dataDir,
+      '--auth',
+      'sigv4',
+      '--credentials',
+      o.credentials,
+      '--clock',
+      'manual',
+      '--allow-manual-clock',
+    ]),
     { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
   )
   const log = createWriteStream(o.logFile)

@@ -2,8 +2,7 @@
  * @module
  * The AnyCompany pipeline brought up on one Junction: the server (signed requests only, manual
  * clock), every account's template deployed with that account's credentials, service B's web
- * service, and the clients each account acts through. `run.ts` drives it and prints; the e2e
- * test reads the same handles.
+ * service, and the clients each account acts through. `story.ts` runs the widgets through it.
  */
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge'
 import { GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs'
@@ -47,18 +46,10 @@ export type PipelineOptions = {
   say?: (line: string) => void
   /** Port of B's page; 0 (default) for any free one. */
   pagePort?: number
-  /** Deploys one account's template; the default runs `junction deploy`. */
-  deploy?: (
-    account: AccountName,
-    template: string,
-    parameters: Record<string, string>,
-    env: NodeJS.ProcessEnv,
-  ) => Promise<string>
-  /** The server; the default starts `junction serve`. */
-  startServer?: typeof startServer
 }
 
-const byDeploy = (
+/** `junction deploy TEMPLATE --stack-name … --parameter-overrides K=V …`, as the account of `env`. */
+const deploy = (
   account: AccountName,
   template: string,
   parameters: Record<string, string>,
@@ -86,7 +77,7 @@ export async function startPipeline(o: PipelineOptions = {}): Promise<Pipeline> 
   const logFile = join(dir, 'junction.log')
   const reportFile = join(dir, 'report.json')
   const keys = writeCredentials(credentialsFile)
-  const server = await (o.startServer ?? startServer)({
+  const server = await startServer({
     dataDir,
     credentials: credentialsFile,
     logFile,
@@ -112,14 +103,15 @@ export async function startPipeline(o: PipelineOptions = {}): Promise<Pipeline> 
       b: {},
       c: { REPORT_FILE: reportFile },
     }
-    const deploy = o.deploy ?? byDeploy
     const names = Object.keys(ACCOUNTS) as AccountName[]
     const outputs = await Promise.all(
       names.map((n) => deploy(n, join(EXAMPLE_DIR, ACCOUNTS[n].template), parameters[n], env(n))),
     )
     names.forEach((n, i) => {
       say(`deployed ${ACCOUNTS[n].template} as ${ACCOUNTS[n].role} (${ACCOUNTS[n].id}):`)
-      for (const line of outputs[i]!.trimEnd().split('\n')) say(`  ${line}`)
+      // What `junction deploy` printed, but its *_IN_PROGRESS lines: each is followed by its end.
+      for (const line of outputs[i]!.trimEnd().split('\n'))
+        if (!/^\S+_IN_PROGRESS /.test(line)) say(`  ${line}`)
     })
 
     const events = (account: AccountName) => new EventBridgeClient(clientConfig(account))
