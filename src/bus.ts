@@ -35,6 +35,7 @@ import { RuleScheduler } from './schedule/rule-scheduler.js'
 import { scheduleInvocation, scheduleRoute, SCHEDULE_TARGET_ID } from './schedule/invocation.js'
 import { ScheduleRunner } from './schedule/schedule-runner.js'
 import { Schedules } from './schedule/schedules.js'
+import { Stacks } from './deploy/stack-store.js'
 import { Functions } from './functions/functions.js'
 import { createProcessRunner } from './functions/runtime/index.js'
 import { createMemoryStore } from './store/memory/index.js'
@@ -251,9 +252,11 @@ export async function createBus(options: BusOptions): Promise<Bus> {
       log.error({ err: e, replay }, 'replay failed')
     },
   })
+  const stacks = new Stacks(store.config)
   try {
     const entries = await store.config.load()
     archives.load(entries)
+    stacks.load(entries)
     replays.load(entries)
     schedules.load(entries)
     functionDirectory.load(entries)
@@ -318,6 +321,7 @@ export async function createBus(options: BusOptions): Promise<Bus> {
     archives,
     replays,
     schedules,
+    stacks,
     functions: {
       directory: functionDirectory,
       runner: functionRunner,

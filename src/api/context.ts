@@ -15,6 +15,7 @@ import type { Input } from './validate.js'
 import type { AsyncInvoker } from '../functions/directory.js'
 import type { Functions } from '../functions/functions.js'
 import type { FunctionRunner } from '../functions/runner.js'
+import type { Stacks } from '../deploy/stack-store.js'
 
 export type Services = {
   registry: Registry
@@ -32,6 +33,8 @@ export type Services = {
   schedules: Schedules
   /** Lambda's functions: the registry, what runs them, and asynchronous invocations. */
   functions?: { directory: Functions; runner: FunctionRunner; async: AsyncInvoker }
+  /** The records of `junction deploy`'s stacks (`/junction/stacks`). */
+  stacks?: Stacks
   /** Read-only SQL over an archive's events (the SQLite store only). */
   queryArchive?: (archiveKey: number, sql: string, options?: QueryOptions) => Promise<QueryResult>
   limits: {

@@ -34,6 +34,7 @@ import {
   serveCodePackage,
 } from './lambda/handler.js'
 import { CLOCK_PATH, handleClock, type ClockRouteDeps } from './clock-route.js'
+import { handleStacks, isStacksPath } from './stacks-route.js'
 import {
   answerSqs,
   answerSqsError,
@@ -157,6 +158,33 @@ export function createRequestListener(deps: HttpDeps) {
         if (!res.headersSent) res.writeHead(500)
         res.end()
       })
+      return
+    }
+    if (isStacksPath(path) && deps.services.stacks && deps.ready()) {
+      const stackDeps = {
+        stacks: deps.services.stacks,
+        exclusive: <T>(fn: () => Promise<T>) => deps.services.registry.exclusive(fn),
+        now: () => deps.services.clock.now(),
+      }
+      void readBytes(req, res)
+        .then((bytes) => {
+          // Signed callers act as their own account only (the caller is their key's account).
+          const caller = authorize(deps, req, bytes, 'events')
+          if (isAuthFailure(caller)) {
+            answerJsonError(res, authError(caller))
+            return
+          }
+          return handleStacks(stackDeps, caller, req, path, bytes.toString('utf8'), res)
+        })
+        .catch((e: unknown) => {
+          if (e instanceof BusError) {
+            answerJsonError(res, e)
+            return
+          }
+          deps.log.error({ err: e }, 'stacks call failed')
+          if (!res.headersSent) res.writeHead(500)
+          res.end()
+        })
       return
     }
     if (req.method === 'POST' && path === QUERY_PATH) {

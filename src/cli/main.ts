@@ -12,6 +12,8 @@ import { replay, type ReplayFlags } from './commands/replay.js'
 import { serve, type ServeFlags } from './commands/serve.js'
 import { tail, type TailFlags } from './commands/tail.js'
 import { logs, type LogsFlags } from './commands/logs.js'
+import { deploy, type DeployFlags } from './commands/deploy.js'
+import { stacks, type StacksFlags } from './commands/stacks.js'
 import { testPattern } from './commands/test-pattern.js'
 
 const { version } = JSON.parse(
@@ -195,6 +197,38 @@ clientOptions(
   'the function of this account',
 ).action(async (fn: string, options: Omit<LogsFlags, 'function'>) => {
   process.exitCode = await logs({ ...options, function: fn })
+})
+
+const stackOptions = (c: Command) =>
+  c
+    .option(
+      '--endpoint-url <url>',
+      'server URL (else AWS_ENDPOINT_URL; default http://127.0.0.1:4010)',
+    )
+    .option('--region <region>', 'region (else AWS_REGION, AWS_DEFAULT_REGION, us-east-1)')
+    .option('--profile <profile>', 'the credentials of this profile of the AWS shared files')
+
+stackOptions(
+  program
+    .command('deploy')
+    .description(
+      'Deploy a CloudFormation or SAM template as a stack (exit 1: rolled back, 2: invalid)',
+    )
+    .argument('<template>', 'the template file (YAML or JSON)')
+    .option('--stack-name <name>', "the stack (default: the template file's base name)")
+    .option('--parameter-overrides <pairs...>', 'template parameters, Key=Value ...')
+    .option('--delete', 'delete the stack and its resources instead'),
+).action(async (template: string, options: DeployFlags) => {
+  process.exitCode = await deploy(template, options)
+})
+
+stackOptions(
+  program
+    .command('stacks')
+    .description('List the deployed stacks: name, status, last update, resources')
+    .option('--output <format>', 'table or json', 'table'),
+).action(async (options: StacksFlags) => {
+  process.exitCode = await stacks(options)
 })
 
 program.parseAsync().catch((e: unknown) => {

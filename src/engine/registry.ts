@@ -59,6 +59,8 @@ export class Registry {
         case 'function':
         case 'event-source-mapping':
           break // read by functions/functions.ts
+        case 'stack':
+          break // read by deploy/stack-store.ts
       }
     }
     return r

@@ -27,6 +27,7 @@ export type ConfigKind =
   | 'event-source-mapping'
   | 'schedule'
   | 'schedule-group'
+  | 'stack'
 
 export type ConfigEntry = { kind: ConfigKind; key: string; doc: unknown }
 

@@ -1,0 +1,70 @@
+/**
+ * @module
+ * The AWS SDK v3 clients `junction deploy` provisions with, all pointed at one server and
+ * signed with the credentials of the environment (the SDK's default chain: environment
+ * variables, `AWS_PROFILE` in the shared files, …). Without any credentials (a server run with
+ * `--auth off` needs none) a placeholder key is used and the server's default account applies.
+ */
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge'
+import { LambdaClient } from '@aws-sdk/client-lambda'
+import { SchedulerClient } from '@aws-sdk/client-scheduler'
+import { SQSClient } from '@aws-sdk/client-sqs'
+import { defaultProvider } from '@aws-sdk/credential-provider-node'
+import type { AwsCredentialIdentity } from '@aws-sdk/types'
+import type { Clients } from './model.js'
+
+/** Where the server is and as whom to call it. */
+export type Connection = {
+  endpoint: string
+  region: string
+  credentials: AwsCredentialIdentity
+}
+
+/** A key the server reads as "no particular account" (auth off: its default account applies). */
+export const ANONYMOUS: AwsCredentialIdentity = {
+  accessKeyId: 'junction-anonymous',
+  secretAccessKey: 'junction-anonymous',
+}
+
+/** The region as the AWS CLI picks it: the flag, `AWS_REGION`, `AWS_DEFAULT_REGION`, us-east-1. */
+export function regionOf(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  return flag ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1'
+}
+
+/**
+ * The credentials of the environment through the SDK's chain (`AWS_PROFILE` selects a profile
+ * of the shared files), or {@link ANONYMOUS} when the chain finds none.
+ */
+export async function environmentCredentials(): Promise<{
+  credentials: AwsCredentialIdentity
+  found: boolean
+}> {
+  try {
+    const credentials = await defaultProvider()()
+    return { credentials, found: true }
+  } catch {
+    return { credentials: ANONYMOUS, found: false }
+  }
+}
+
+export function createClients(c: Connection): Clients {
+  const config = {
+    endpoint: c.endpoint,
+    region: c.region,
+    credentials: c.credentials,
+    maxAttempts: 2,
+  }
+  return {
+    events: new EventBridgeClient(config),
+    sqs: new SQSClient(config),
+    lambda: new LambdaClient(config),
+    scheduler: new SchedulerClient(config),
+  }
+}
+
+export function destroyClients(clients: Clients): void {
+  clients.events.destroy()
+  clients.sqs.destroy()
+  clients.lambda.destroy()
+  clients.scheduler.destroy()
+}
