@@ -225,8 +225,13 @@ async function provision(
   } catch (e) {
     return fail(run, r, verb, e)
   }
-  if (prev && isDeepStrictEqual(prev.properties, props)) return undefined
   const ctx = context(run, r.logicalId, r.line)
+  if (
+    prev &&
+    isDeepStrictEqual(prev.properties, props) &&
+    !(await p.changedOutside?.(ctx, prev, props).catch(() => true))
+  )
+    return undefined
   run.emit({ status: `${verb}_IN_PROGRESS`, type: r.type, logicalId: r.logicalId })
   let made: ResourceCreated
   try {

@@ -101,6 +101,20 @@ export interface Provisioner {
     before: Record<string, unknown>,
     after: Record<string, unknown>,
   ): Promise<ResourceCreated>
+  /**
+   * Whether the resource differs from its properties in a way they do not show (a function's
+   * zip changed behind the same path); then it is updated although its properties compare
+   * equal.
+   */
+  changedOutside?(
+    ctx: ProvisionContext,
+    current: ResourceCreated,
+    props: Record<string, unknown>,
+  ): Promise<boolean>
   /** Deletes it; a resource already gone is not an error. */
-  delete(ctx: ProvisionContext, current: ResourceCreated, props: Record<string, unknown>): Promise<void>
+  delete(
+    ctx: ProvisionContext,
+    current: ResourceCreated,
+    props: Record<string, unknown>,
+  ): Promise<void>
 }

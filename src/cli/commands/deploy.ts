@@ -9,7 +9,8 @@
 import { basename, resolve } from 'node:path'
 import { deleteStack, deployStack, DeployError, type StackEvent } from '../../deploy/deploy.js'
 import { destroyClients } from '../../deploy/clients.js'
-import { TemplateError, type StackPlan } from '../../deploy/model.js'
+import { TemplateError } from '../../deploy/model.js'
+import { loadTemplate, planStack } from '../../deploy/template/index.js'
 import { stackNameOfFile, stackNameProblem } from '../../deploy/names.js'
 import { openSession, type SessionFlags } from '../../deploy/stack-session.js'
 
@@ -24,16 +25,6 @@ const std: Out = {
   out: (t) => process.stdout.write(t),
   err: (t) => process.stderr.write(t),
 }
-
-/** The template side (src/deploy/template/), loaded when a template is deployed. */
-type TemplateSide = {
-  loadTemplate(path: string): unknown
-  planStack(
-    t: unknown,
-    o: { parameters: Record<string, string>; stackName: string; account: string; region: string },
-  ): StackPlan
-}
-const TEMPLATE_MODULE = '../../deploy/template/index.js'
 
 /** `K=V` pairs, each its own argument or several in one separated by spaces. */
 export function parseOverrides(args: readonly string[]): Record<string, string> {
@@ -78,9 +69,8 @@ export async function deploy(template: string, flags: DeployFlags, io: Out = std
       return 0
     }
     const parameters = parseOverrides(flags.parameterOverrides ?? [])
-    const side = (await import(TEMPLATE_MODULE)) as TemplateSide
     const templatePath = resolve(template)
-    const plan = side.planStack(side.loadTemplate(templatePath), {
+    const plan = planStack(loadTemplate(templatePath), {
       parameters,
       stackName,
       account: session.account,

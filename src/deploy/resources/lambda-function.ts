@@ -204,6 +204,7 @@ async function remove(ctx: ProvisionContext, current: ResourceCreated): Promise<
 
 export const lambdaFunction: Provisioner = {
   type: TYPE,
+  changedOutside: lambdaCodeChanged,
   properties: [
     'FunctionName',
     'Code',
