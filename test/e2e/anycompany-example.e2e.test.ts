@@ -63,17 +63,23 @@ const MORE: Widget[] = [
 ]
 
 type Example = { child: ChildProcess; output: () => string; exited: Promise<number | null> }
+const started: Example[] = []
 
 function startExample(args: string[]): Example {
   const child = spawn(process.execPath, ['--import', 'tsx', RUN, ...args], {
     cwd: repoRoot,
     stdio: ['ignore', 'pipe', 'pipe'],
+    // Its own process group, as in a terminal: Ctrl-C (and the cleanup) reach the server and
+    // the function instances it started too.
+    detached: true,
   })
   let out = ''
   child.stdout.on('data', (c: Buffer) => (out += c.toString()))
   child.stderr.on('data', (c: Buffer) => (out += c.toString()))
   const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)))
-  return { child, output: () => out, exited }
+  const ex = { child, output: () => out, exited }
+  started.push(ex)
+  return ex
 }
 
 async function waitForOutput(
@@ -144,7 +150,7 @@ before(async () => {
 
 after(async () => {
   await browser?.close()
-  if (example.child.exitCode === null) example.child.kill('SIGKILL')
+  for (const ex of started) if (ex.child.exitCode === null) process.kill(-ex.child.pid!, 'SIGKILL')
 })
 
 test('B and C count exactly the valid widgets A sent; the invalid ones wait in central with reasons', async () => {
@@ -267,8 +273,10 @@ test("C's scheduled report counts widgets per warehouse per day as sent, when th
 })
 
 test('Ctrl-C stops the example cleanly', async () => {
-  example.child.kill('SIGINT')
+  process.kill(-example.child.pid!, 'SIGINT')
   assert.equal(await example.exited, 0)
+  await assert.rejects(fetch(new URL('/health', endpoint)), 'the server stopped with it')
+  await assert.rejects(fetch(pageUrl), "and B's page")
 })
 
 test('--once sends the batch, prints the counts and the report, and exits 0', async () => {
