@@ -254,6 +254,15 @@ test("C's scheduled report counts widgets per warehouse per day as sent, when th
     AWS_ACCESS_KEY_ID: keysOf(credentials, 'c').accessKeyId,
     AWS_SECRET_ACCESS_KEY: keysOf(credentials, 'c').secretAccessKey,
   }
+  // B has the widgets the previous test sent; C gets them by another rule, so wait for them too.
+  const c = client(EventBridgeClient, 'c')
+  const archived = async () =>
+    (await c.send(new DescribeArchiveCommand({ ArchiveName: 'valid-widgets' }))).EventCount
+  const archivedBy = Date.now() + 20_000
+  while ((await archived()) !== valid.length + MORE.length) {
+    assert.ok(Date.now() < archivedBy, "C's archive did not get the widgets sent since")
+    await new Promise((r) => setTimeout(r, 150))
+  }
   const before = (JSON.parse(readFileSync(reportFile, 'utf8')) as { asOf: string }).asOf
   execSync(`${JSON.stringify(process.execPath)} --import tsx src/cli/main.ts clock advance 1m`, {
     cwd: repoRoot,
