@@ -29,9 +29,10 @@ export default tseslint.config(
       '@typescript-eslint/no-non-null-assertion': 'off',
     },
   },
-  // The bootstraps functions run in: plain JavaScript outside the TypeScript project.
+  // The bootstraps functions run in, and the example's functions: plain JavaScript outside the
+  // TypeScript project.
   {
-    files: ['runtimes/**/*.mjs'],
+    files: ['runtimes/**/*.mjs', 'examples/**/*.mjs'],
     ...tseslint.configs.disableTypeChecked,
     languageOptions: {
       ...tseslint.configs.disableTypeChecked.languageOptions,

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs what the test suite drives and is not an npm package: the real AWS CLI v2 and boto3
 # (Debian's `awscli` and `python3-boto3`, used as /usr/bin/aws and /usr/bin/python3; the first
-# `aws` and `python3` on PATH may be other versions) and nats-server. `npm test` runs this first,
-# so a missing client is installed, never skipped. Needs root or sudo on a machine without them.
+# `aws` and `python3` on PATH may be other versions), nats-server, and Debian's `chromium` (the
+# browser playwright-core drives in the AnyCompany example's test; Playwright's own download is
+# not used). `npm test` runs this first, so a missing client is installed, never skipped. Needs
+# root or sudo on a machine without them.
 set -euo pipefail
 
 missing() {
@@ -10,6 +12,7 @@ missing() {
   [ -x /usr/bin/aws ] || need+=(awscli)
   /usr/bin/python3 -c 'import boto3' >/dev/null 2>&1 || need+=(python3-boto3)
   command -v nats-server >/dev/null 2>&1 || [ -x /usr/sbin/nats-server ] || need+=(nats-server)
+  command -v chromium >/dev/null 2>&1 || need+=(chromium)
   echo "${need[@]}"
 }
 
@@ -33,4 +36,4 @@ if [ -n "$need" ]; then
   fi
 fi
 nats=$(command -v nats-server || echo /usr/sbin/nats-server)
-echo "test clients: $(/usr/bin/aws --version 2>&1 | cut -d' ' -f1), boto3 $(/usr/bin/python3 -c 'import boto3; print(boto3.__version__)'), $("$nats" --version)"
+echo "test clients: $(/usr/bin/aws --version 2>&1 | cut -d' ' -f1), boto3 $(/usr/bin/python3 -c 'import boto3; print(boto3.__version__)'), $("$nats" --version), $(chromium --version 2>/dev/null | head -1)"
