@@ -26,6 +26,9 @@ export const ANONYMOUS: AwsCredentialIdentity = {
 }
 
 export function createClients(c: Connection): Clients {
+  // The SDK warns on every run that it will need Node 22; Junction supports Node 20, and the
+  // warning would bury the deploy's own lines.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
   const config = {
     endpoint: c.endpoint,
     region: c.region,
