@@ -28,7 +28,8 @@ if [ -n "$need" ]; then
   fi
   $SUDO apt-get update -qq
   # shellcheck disable=SC2086
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $need >/dev/null
+  # Waits for another apt-get (an unattended upgrade, say) instead of failing on its lock.
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get -o DPkg::Lock::Timeout=300 install -y -qq $need >/dev/null
   still=$(missing)
   if [ -n "$still" ]; then
     echo "test clients: still missing after apt-get: $still" >&2
