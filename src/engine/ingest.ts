@@ -55,16 +55,7 @@ export type Routed = {
   timeMs?: number
 }
 
-/** A tick waiting for the commit it shares with the ticks due with it. */
-type PendingTick = {
-  event: StoredEvent
-  jobs: DeliveryJob[]
-  tick: { ruleArn: string; tick: number }
-}
-
 export class Ingest {
-  private ticks: (PendingTick & { resolve: () => void; reject: (e: unknown) => void })[] = []
-
   constructor(private readonly deps: IngestDeps) {}
 
   /** PutEvents. Throws BusError (whole request) for the size limit; per-entry errors are results. */
@@ -201,7 +192,7 @@ export class Ingest {
       jobs.push(job)
       items.push({ job, event, envelope })
     }
-    await this.commitTick({ event, jobs, tick: { ruleArn: rule.arn, tick } })
+    await deps.store.append([event], jobs, { ticks: [{ ruleArn: rule.arn, tick }] })
     if (items.length > 0) deps.deliver(items)
     deps.metrics.triggeredRules.inc({ EventBusName: rule.busName, RuleName: rule.name })
     if (deps.tail.size === 0) return
@@ -227,38 +218,8 @@ export class Ingest {
       attempts: 0,
       dueAt: event.ingestedAt,
     }
-    await this.commitTick({ event, jobs: [job], tick: { ruleArn: scheduleArn, tick } })
+    await deps.store.append([event], [job], { ticks: [{ ruleArn: scheduleArn, tick }] })
     deps.deliver([{ job, event }])
-  }
-
-  /**
-   * Stores a tick's event and jobs with the tick. Ticks due at the same instant (ten thousand
-   * rules on `cron(0 * * * ? *)`) are taken in one pass of the scheduler's timer, each up to
-   * here; they are committed together in one write after that pass, instead of one write (and
-   * one message to the writer thread) each. A failed commit fails every tick in it; each is
-   * tried again by its scheduler.
-   */
-  private commitTick(tick: PendingTick): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.ticks.push({ ...tick, resolve, reject })
-      if (this.ticks.length === 1) queueMicrotask(() => void this.flushTicks())
-    })
-  }
-
-  private async flushTicks(): Promise<void> {
-    const batch = this.ticks
-    this.ticks = []
-    try {
-      await this.deps.store.append(
-        batch.map((t) => t.event),
-        batch.flatMap((t) => t.jobs),
-        { ticks: batch.map((t) => t.tick) },
-      )
-    } catch (e) {
-      for (const t of batch) t.reject(e)
-      return
-    }
-    for (const t of batch) t.resolve()
   }
 
   /**
