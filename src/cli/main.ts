@@ -205,7 +205,10 @@ const stackOptions = (c: Command) =>
       '--endpoint-url <url>',
       'server URL (else AWS_ENDPOINT_URL; default http://127.0.0.1:4010)',
     )
-    .option('--region <region>', 'region (else AWS_REGION, AWS_DEFAULT_REGION, us-east-1)')
+    .option(
+      '--region <region>',
+      'region (else AWS_REGION, AWS_DEFAULT_REGION, the profile region, us-east-1)',
+    )
     .option('--profile <profile>', 'the credentials of this profile of the AWS shared files')
 
 stackOptions(
