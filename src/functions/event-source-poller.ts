@@ -18,6 +18,7 @@ import type { Clock } from '../clock.js'
 import type { LiveQueue } from '../queue/live-queue.js'
 import type { Queues, ReceivedMessage } from '../queue/queues.js'
 import { parseArn } from '../arns.js'
+import { createMatcher } from '../pattern/index.js'
 import type { FunctionDirectory } from './directory.js'
 import type { EventSourceMapping } from './model.js'
 import type { FunctionRunner } from './runner.js'
@@ -200,8 +201,15 @@ export class EventSourcePoller {
     received: ReceivedMessage[],
     signal: AbortSignal,
   ): Promise<boolean> {
+    const { wanted, dropped } = filtered(q, m, received)
+    // What no filter matches is deleted unprocessed, as Lambda does for SQS sources.
+    if (dropped.length > 0)
+      await this.deps.queues.deleteMessages(
+        q,
+        dropped.map((msg) => msg.receiptHandle),
+      )
     let ok = true
-    for (const { batch, payload } of splitBySize(q, received))
+    for (const { batch, payload } of splitBySize(q, wanted))
       if (!(await this.invoke(q, m, batch, payload, signal))) ok = false
     return ok
   }
@@ -240,6 +248,41 @@ export class EventSourcePoller {
       if (done.length > 0) await deps.queues.deleteMessages(q, done)
       return failed.size === 0
     }
+  }
+}
+
+/**
+ * The messages one of the mapping's filters matches, and the others. A filter is an event
+ * pattern over the message's record in the event (`body`, `attributes`, `messageAttributes`, …),
+ * with a body that is a JSON object seen as that object, so that `{"body":{"kind":["order"]}}`
+ * reads a field of it; any other body is its text.
+ */
+function filtered(
+  q: LiveQueue,
+  m: EventSourceMapping,
+  messages: ReceivedMessage[],
+): { wanted: ReceivedMessage[]; dropped: ReceivedMessage[] } {
+  if (m.filters === undefined) return { wanted: messages, dropped: [] }
+  const matcher = createMatcher()
+  m.filters.forEach((pattern, i) => {
+    matcher.add(String(i), pattern)
+  })
+  const wanted: ReceivedMessage[] = []
+  const dropped: ReceivedMessage[] = []
+  const records = sqsEvent(q, messages).Records as { body: string }[]
+  records.forEach((record, i) => {
+    const seen: Record<string, unknown> = { ...record, body: jsonObjectOrText(record.body) }
+    ;(matcher.matches(seen).length > 0 ? wanted : dropped).push(messages[i]!)
+  })
+  return { wanted, dropped }
+}
+
+function jsonObjectOrText(body: string): unknown {
+  try {
+    const v: unknown = JSON.parse(body)
+    return v !== null && typeof v === 'object' && !Array.isArray(v) ? v : body
+  } catch {
+    return body
   }
 }
 

@@ -83,6 +83,11 @@ export type EventSourceMapping = {
   reportBatchItemFailures: boolean
   /** ScalingConfig.MaximumConcurrency (2–1,000); absent = unbounded (the server's limit). */
   maximumConcurrency?: number
+  /**
+   * FilterCriteria's patterns (event-pattern text): a message goes to the function only when one
+   * of them matches its record; the others are deleted unprocessed. Absent: every message.
+   */
+  filters?: string[]
   /** Epoch ms. */
   lastModified: number
 }

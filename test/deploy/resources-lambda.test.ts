@@ -269,13 +269,37 @@ describe('AWS::Lambda::Permission, EventSourceMapping, EventInvokeConfig', () =>
     assert.deepEqual(got.FunctionResponseTypes ?? [], [])
     await lambdaEventSourceMapping.delete(ctx, m, next)
     await assert.rejects(read(), { name: 'ResourceNotFoundException' })
-    await assert.rejects(
-      lambdaEventSourceMapping.create(ctx, {
-        ...props,
-        FilterCriteria: { Filters: [{ Pattern: '{}' }] },
-      }),
-      /FilterCriteria is not supported/,
+    // FilterCriteria: a pattern string as CloudFormation takes it, one written as an object,
+    // then removed by an update without it.
+    const filtered = await lambdaEventSourceMapping.create(ctx, {
+      ...props,
+      FilterCriteria: {
+        Filters: [
+          { Pattern: '{"body":{"kind":["order"]}}' },
+          { Pattern: { body: { kind: ['refund'] } } },
+        ],
+      },
+    })
+    const withFilters = await h.clients.lambda.send(
+      new GetEventSourceMappingCommand({ UUID: filtered.physicalId }),
     )
+    assert.deepEqual(withFilters.FilterCriteria?.Filters, [
+      { Pattern: '{"body":{"kind":["order"]}}' },
+      { Pattern: '{"body":{"kind":["refund"]}}' },
+    ])
+    await lambdaEventSourceMapping.update(ctx, filtered, props, props)
+    const without = await h.clients.lambda.send(
+      new GetEventSourceMappingCommand({ UUID: filtered.physicalId }),
+    )
+    assert.equal(without.FilterCriteria, undefined)
+    await assert.rejects(
+      lambdaEventSourceMapping.update(ctx, filtered, props, {
+        ...props,
+        FilterCriteria: { Filters: [{ Pattern: '{"body":' }] },
+      }),
+      /Invalid filter pattern definition/,
+    )
+    await lambdaEventSourceMapping.delete(ctx, filtered, props)
   })
 
   test('an event invoke config is put, replaced on update and deleted', async () => {

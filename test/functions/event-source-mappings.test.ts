@@ -337,3 +337,39 @@ test('closing the bus does not wait past its timeout for an invocation that neve
   await bus.close(300)
   assert.ok(Date.now() - started < 3000)
 })
+
+test('FilterCriteria: only messages a filter matches reach the function; the others are deleted', async () => {
+  const s = await setup({
+    filters: [
+      '{"body":{"kind":["order"],"total":[{"numeric":[">",100]}]}}',
+      '{"body":["ping"]}',
+      '{"messageAttributes":{"urgent":{"stringValue":["yes"]}}}',
+    ],
+  })
+  await pause()
+  await s.bus.queues.send(
+    s.q,
+    [
+      { body: '{"kind":"order","total":250}' }, // a JSON body's field matches
+      { body: '{"kind":"order","total":50}' }, // too small
+      { body: '{"kind":"refund","total":250}' }, // another kind
+      { body: 'ping' }, // a text body matches as text
+      { body: '"ping"' }, // a JSON string is not an object: its text is "ping" with quotes
+      { body: 'pong', attributes: { urgent: { dataType: 'String', stringValue: 'yes' } } },
+    ],
+    ACCOUNT,
+  )
+  await eventually(() => s.runner.calls.length >= 1, 'the invoke')
+  await eventually(
+    () =>
+      s.visible().ApproximateNumberOfMessages === '0' &&
+      s.visible().ApproximateNumberOfMessagesNotVisible === '0',
+    'every message deleted',
+  )
+  const bodies = s.runner.calls.flatMap((_, i) => s.records(i).map((r) => r.body)).sort()
+  assert.deepEqual(bodies, ['ping', 'pong', '{"kind":"order","total":250}'])
+  // Nothing filtered out comes back after the visibility timeout.
+  await s.bus.clock.advance(31_000)
+  await pause()
+  assert.equal(s.visible().ApproximateNumberOfMessages, '0')
+})

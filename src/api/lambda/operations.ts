@@ -13,6 +13,7 @@ import { codeDirectoryProblem, hashDirectory, HOT_RELOAD_BUCKET } from '../../fu
 import type { AsyncInvoker } from '../../functions/directory.js'
 import { functionArn, functionKey, type Functions } from '../../functions/functions.js'
 import type { EventSourceMapping, FunctionRecord, PolicyStatement } from '../../functions/model.js'
+import { checkPattern } from '../../pattern/index.js'
 import type { FunctionRunner } from '../../functions/runner.js'
 import type { Scope } from '../../model.js'
 import type { Queues } from '../../queue/queues.js'
@@ -904,7 +905,10 @@ type MappingSettings = Partial<
     EventSourceMapping,
     'batchSize' | 'maximumBatchingWindowInSeconds' | 'enabled' | 'reportBatchItemFailures'
   >
-> & { maximumConcurrency?: number | null }
+> & { maximumConcurrency?: number | null; filters?: string[] | null }
+
+/** Lambda's quota of filters per event source mapping. */
+const MAX_FILTERS = 5
 
 function readMappingSettings(body: Json): MappingSettings {
   const batchSize = int(body.BatchSize, 'BatchSize')
@@ -932,7 +936,27 @@ function readMappingSettings(body: Json): MappingSettings {
     sc.check()
     s.maximumConcurrency = max ?? null
   }
+  if (body.FilterCriteria !== undefined) s.filters = readFilters(body.FilterCriteria)
   return s
+}
+
+/** FilterCriteria's patterns; null when it has none (which removes the mapping's filters). */
+function readFilters(raw: unknown): string[] | null {
+  const criteria = obj(raw)
+  if (!criteria) throw invalidParameter('FilterCriteria must be an object.')
+  const filters = criteria.Filters ?? []
+  if (!Array.isArray(filters)) throw invalidParameter('FilterCriteria.Filters must be a list.')
+  if (filters.length > MAX_FILTERS)
+    throw invalidParameter(
+      `The number of filters exceeds the limit of ${String(MAX_FILTERS)} per event source mapping.`,
+    )
+  const patterns = filters.map((f: unknown) => {
+    const pattern = obj(f)?.Pattern
+    if (typeof pattern !== 'string' || checkPattern(pattern) !== null)
+      throw invalidParameter('Invalid filter pattern definition.')
+    return pattern
+  })
+  return patterns.length === 0 ? null : patterns
 }
 
 /** Lambda's limits between batch size, window and queue type (SQS). */
@@ -971,6 +995,8 @@ function applyMapping(m: EventSourceMapping, s: MappingSettings): EventSourceMap
     next.reportBatchItemFailures = s.reportBatchItemFailures
   if (s.maximumConcurrency === null) delete next.maximumConcurrency
   else if (s.maximumConcurrency !== undefined) next.maximumConcurrency = s.maximumConcurrency
+  if (s.filters === null) delete next.filters
+  else if (s.filters !== undefined) next.filters = s.filters
   return next
 }
 

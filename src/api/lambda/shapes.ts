@@ -58,6 +58,9 @@ export function mapping(m: EventSourceMapping, state?: MappingState): Record<str
     ...(m.maximumConcurrency === undefined
       ? {}
       : { ScalingConfig: { MaximumConcurrency: m.maximumConcurrency } }),
+    ...(m.filters === undefined
+      ? {}
+      : { FilterCriteria: { Filters: m.filters.map((Pattern) => ({ Pattern })) } }),
     EventSourceMappingArn: `arn:aws:lambda:${m.region}:${m.account}:event-source-mapping:${m.uuid}`,
   }
 }

@@ -2,9 +2,9 @@
  * @module
  * AWS::Lambda::EventSourceMapping (from Junction's SQS queues) through
  * Create/Update/DeleteEventSourceMapping. `Ref` is the mapping's UUID; `Fn::GetAtt` gives `Id`
- * and `EventSourceMappingArn`. A new `EventSourceArn` replaces the mapping. `FilterCriteria` is
- * refused: Junction's mappings do not filter, and silently passing every message would differ
- * from AWS.
+ * and `EventSourceMappingArn`. A new `EventSourceArn` replaces the mapping. `FilterCriteria`'s
+ * patterns are sent as given (a pattern written as an object is sent as its JSON); without
+ * it, an update removes the mapping's filters.
  */
 import {
   CreateEventSourceMappingCommand,
@@ -19,11 +19,14 @@ const TYPE = 'AWS::Lambda::EventSourceMapping'
 
 function settings(ctx: ProvisionContext, props: Props) {
   const p = new PropReader(ctx, TYPE, props)
-  p.refuse(
-    'FilterCriteria',
-    "Junction's event source mappings do not filter messages; filter in the handler or with an EventBridge rule",
-  )
   const scaling = p.object('ScalingConfig')
+  const filters = p.object('FilterCriteria')?.Filters
+  const patterns = Array.isArray(filters)
+    ? filters.map((f: unknown) => {
+        const pattern = (f as { Pattern?: unknown } | null)?.Pattern
+        return { Pattern: typeof pattern === 'string' ? pattern : JSON.stringify(pattern) }
+      })
+    : []
   const max = scaling?.MaximumConcurrency
   return {
     FunctionName: p.requiredString('FunctionName'),
@@ -32,6 +35,7 @@ function settings(ctx: ProvisionContext, props: Props) {
     MaximumBatchingWindowInSeconds: p.number('MaximumBatchingWindowInSeconds') ?? 0,
     FunctionResponseTypes: (p.stringList('FunctionResponseTypes') ?? []) as FunctionResponseType[],
     ScalingConfig: max === undefined ? {} : { MaximumConcurrency: Number(max) },
+    FilterCriteria: { Filters: patterns },
   }
 }
 
