@@ -330,7 +330,7 @@ describe('functions with the AWS CLI', () => {
     await ok('lambda', 'delete-function-event-invoke-config', '--function-name', 'echo-python')
   })
 
-  test('event source mapping from a queue: create, get, list, update, delete', async () => {
+  test('event source mapping from a queue: create, get, list, update (filters too), delete', async () => {
     await ok('sqs', 'create-queue', '--queue-name', 'lambda-feed')
     const queueArn = `arn:aws:sqs:${REGION}:${ACCOUNT}:lambda-feed`
     const created = await ok<{ UUID: string; State: string; BatchSize: number }>(
@@ -357,6 +357,29 @@ describe('functions with the AWS CLI', () => {
     assert.deepEqual(
       listed.EventSourceMappings.map((m) => m.UUID),
       [created.UUID],
+    )
+    const filter = '{"Filters":[{"Pattern":"{\\"body\\":{\\"kind\\":[\\"order\\"]}}"}]}'
+    const filtered = await ok<{ FilterCriteria?: { Filters: { Pattern: string }[] } }>(
+      'lambda',
+      'update-event-source-mapping',
+      '--uuid',
+      created.UUID,
+      '--filter-criteria',
+      filter,
+    )
+    assert.deepEqual(filtered.FilterCriteria, {
+      Filters: [{ Pattern: '{"body":{"kind":["order"]}}' }],
+    })
+    await fails(
+      'InvalidParameterValueException',
+      'UpdateEventSourceMapping',
+      'Invalid filter pattern definition.',
+      'lambda',
+      'update-event-source-mapping',
+      '--uuid',
+      created.UUID,
+      '--filter-criteria',
+      '{"Filters":[{"Pattern":"{\\"body\\": 3}"}]}',
     )
     const updated = await ok(
       'lambda',
