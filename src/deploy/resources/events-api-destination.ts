@@ -10,17 +10,8 @@ import {
   UpdateApiDestinationCommand,
 } from '@aws-sdk/client-eventbridge'
 import type { ProvisionContext, Provisioner, ResourceCreated } from '../model.js'
-import {
-  changed,
-  defined,
-  ignoreGone,
-  int,
-  nameOf,
-  replace,
-  requiredStr,
-  str,
-  type Props,
-} from './events-common.js'
+import { defined, int, nameOf, replace, requiredStr, str } from './events-common.js'
+import { changed, ignoreNotFound, type Props } from './resource-props.js'
 
 const MAX_NAME = 64
 
@@ -44,7 +35,7 @@ async function create(ctx: ProvisionContext, props: Props): Promise<ResourceCrea
 }
 
 async function remove(ctx: ProvisionContext, current: ResourceCreated): Promise<void> {
-  await ignoreGone(
+  await ignoreNotFound(
     ctx.clients.events.send(new DeleteApiDestinationCommand({ Name: current.physicalId })),
   )
 }

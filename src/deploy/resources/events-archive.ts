@@ -11,18 +11,8 @@ import {
   UpdateArchiveCommand,
 } from '@aws-sdk/client-eventbridge'
 import type { ProvisionContext, Provisioner, ResourceCreated } from '../model.js'
-import {
-  changed,
-  defined,
-  ignoreGone,
-  int,
-  jsonText,
-  nameOf,
-  replace,
-  requiredStr,
-  str,
-  type Props,
-} from './events-common.js'
+import { defined, int, jsonText, nameOf, replace, requiredStr, str } from './events-common.js'
+import { changed, ignoreNotFound, type Props } from './resource-props.js'
 
 const MAX_NAME = 48
 
@@ -48,7 +38,7 @@ async function create(ctx: ProvisionContext, props: Props): Promise<ResourceCrea
 }
 
 async function remove(ctx: ProvisionContext, current: ResourceCreated): Promise<void> {
-  await ignoreGone(
+  await ignoreNotFound(
     ctx.clients.events.send(new DeleteArchiveCommand({ ArchiveName: current.physicalId })),
   )
 }

@@ -17,16 +17,8 @@ import {
   type Provisioner,
   type ResourceCreated,
 } from '../model.js'
-import {
-  changed,
-  defined,
-  ignoreGone,
-  obj,
-  replace,
-  requiredStr,
-  str,
-  type Props,
-} from './events-common.js'
+import { defined, obj, replace, requiredStr, str } from './events-common.js'
+import { changed, ignoreNotFound, type Props } from './resource-props.js'
 
 type PolicyDoc = { Version?: string; Statement?: unknown }
 
@@ -81,7 +73,7 @@ async function remove(
   current: ResourceCreated,
   props: Props,
 ): Promise<void> {
-  await ignoreGone(
+  await ignoreNotFound(
     ctx.clients.events.send(
       new RemovePermissionCommand({
         EventBusName: str(ctx, props, 'EventBusName') ?? 'default',

@@ -1,13 +1,10 @@
 /**
  * @module
  * What the EventBridge provisioners share: reading properties, turning an event pattern given
- * as an object into the JSON text the API takes, telling "already gone" apart from a real
- * failure, and replacing a resource whose name changed (as CloudFormation replaces).
+ * as an object into the JSON text the API takes, and replacing a resource whose name changed (as CloudFormation replaces).
  */
-import { isDeepStrictEqual } from 'node:util'
 import { TemplateError, type ProvisionContext, type ResourceCreated } from '../model.js'
-
-export type Props = Record<string, unknown>
+import type { Props } from './resource-props.js'
 
 /** A string property, or undefined; anything else is a template error naming it. */
 export function str(ctx: ProvisionContext, props: Props, key: string): string | undefined {
@@ -75,19 +72,6 @@ export function defined<T extends Record<string, unknown>>(o: T): T {
   return o
 }
 
-/** True for the error an API answers when the thing is already gone. */
-export function isGone(e: unknown): boolean {
-  return e instanceof Error && e.name === 'ResourceNotFoundException'
-}
-
-export async function ignoreGone(p: Promise<unknown>): Promise<void> {
-  try {
-    await p
-  } catch (e) {
-    if (!isGone(e)) throw e
-  }
-}
-
 /**
  * A create made of several calls is all or nothing: when a later call fails, what the first
  * made is deleted (best effort) and the failure is reported as it was.
@@ -102,11 +86,6 @@ export async function undoOnFailure(
     await undo().catch(() => undefined)
     throw e
   }
-}
-
-/** Whether any of `keys` differs between the two property sets (deep compare). */
-export function changed(before: Props, after: Props, keys: readonly string[]): boolean {
-  return keys.some((k) => !isDeepStrictEqual(before[k], after[k]))
 }
 
 /**

@@ -12,17 +12,8 @@ import {
   UpdateConnectionCommand,
 } from '@aws-sdk/client-eventbridge'
 import type { ProvisionContext, Provisioner, ResourceCreated } from '../model.js'
-import {
-  changed,
-  defined,
-  ignoreGone,
-  nameOf,
-  obj,
-  replace,
-  requiredStr,
-  str,
-  type Props,
-} from './events-common.js'
+import { defined, nameOf, obj, replace, requiredStr, str } from './events-common.js'
+import { changed, ignoreNotFound, type Props } from './resource-props.js'
 
 const MAX_NAME = 64
 
@@ -53,7 +44,7 @@ async function create(ctx: ProvisionContext, props: Props): Promise<ResourceCrea
 }
 
 async function remove(ctx: ProvisionContext, current: ResourceCreated): Promise<void> {
-  await ignoreGone(
+  await ignoreNotFound(
     ctx.clients.events.send(new DeleteConnectionCommand({ Name: current.physicalId })),
   )
 }

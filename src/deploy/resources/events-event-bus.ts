@@ -15,9 +15,7 @@ import {
 } from '@aws-sdk/client-eventbridge'
 import type { ProvisionContext, Provisioner, ResourceCreated } from '../model.js'
 import {
-  changed,
   defined,
-  ignoreGone,
   jsonText,
   obj,
   replace,
@@ -25,8 +23,8 @@ import {
   str,
   tags,
   undoOnFailure,
-  type Props,
 } from './events-common.js'
+import { changed, ignoreNotFound, type Props } from './resource-props.js'
 
 function settings(ctx: ProvisionContext, props: Props) {
   return defined({
@@ -61,7 +59,9 @@ function attributes(name: string, arn: string, props: Props): Record<string, unk
 }
 
 async function remove(ctx: ProvisionContext, current: ResourceCreated): Promise<void> {
-  await ignoreGone(ctx.clients.events.send(new DeleteEventBusCommand({ Name: current.physicalId })))
+  await ignoreNotFound(
+    ctx.clients.events.send(new DeleteEventBusCommand({ Name: current.physicalId })),
+  )
 }
 
 async function update(
@@ -89,7 +89,7 @@ async function update(
   if (changed(before, after, ['Policy'])) {
     const policy = jsonText(ctx, after, 'Policy')
     if (policy === undefined)
-      await ignoreGone(
+      await ignoreNotFound(
         events.send(
           new RemovePermissionCommand({ EventBusName: name, RemoveAllPermissions: true }),
         ),

@@ -20,18 +20,8 @@ import {
   type Provisioner,
   type ResourceCreated,
 } from '../model.js'
-import {
-  changed,
-  defined,
-  ignoreGone,
-  isGone,
-  undoOnFailure,
-  jsonText,
-  nameOf,
-  replace,
-  str,
-  type Props,
-} from './events-common.js'
+import { defined, undoOnFailure, jsonText, nameOf, replace, str } from './events-common.js'
+import { changed, ignoreNotFound, isNotFound, type Props } from './resource-props.js'
 
 const MAX_NAME = 64
 
@@ -128,14 +118,14 @@ async function remove(
     )
     ids = (listed.Targets ?? []).map((t) => t.Id ?? '')
   } catch (e) {
-    if (isGone(e)) return
+    if (isNotFound(e)) return
     throw e
   }
   if (ids.length > 0)
-    await ignoreGone(
+    await ignoreNotFound(
       events.send(new RemoveTargetsCommand({ Rule: name, EventBusName: busName, Ids: ids })),
     )
-  await ignoreGone(events.send(new DeleteRuleCommand({ Name: name, EventBusName: busName })))
+  await ignoreNotFound(events.send(new DeleteRuleCommand({ Name: name, EventBusName: busName })))
 }
 
 async function update(
