@@ -18,7 +18,7 @@ import type { Clock } from '../clock.js'
 import type { LiveQueue } from '../queue/live-queue.js'
 import type { Queues, ReceivedMessage } from '../queue/queues.js'
 import { parseArn } from '../arns.js'
-import { createMatcher } from '../pattern/index.js'
+import { createMatcher, type Matcher } from '../pattern/index.js'
 import type { FunctionDirectory } from './directory.js'
 import type { EventSourceMapping } from './model.js'
 import type { FunctionRunner } from './runner.js'
@@ -263,10 +263,7 @@ function filtered(
   messages: ReceivedMessage[],
 ): { wanted: ReceivedMessage[]; dropped: ReceivedMessage[] } {
   if (m.filters === undefined) return { wanted: messages, dropped: [] }
-  const matcher = createMatcher()
-  m.filters.forEach((pattern, i) => {
-    matcher.add(String(i), pattern)
-  })
+  const matcher = filterMatcher(m, m.filters)
   const wanted: ReceivedMessage[] = []
   const dropped: ReceivedMessage[] = []
   const records = sqsEvent(q, messages).Records as { body: string }[]
@@ -275,6 +272,19 @@ function filtered(
     ;(matcher.matches(seen).length > 0 ? wanted : dropped).push(messages[i]!)
   })
   return { wanted, dropped }
+}
+
+/** Each mapping's filters compiled once (a changed mapping is a new object). */
+const matchers = new WeakMap<EventSourceMapping, Matcher>()
+
+function filterMatcher(m: EventSourceMapping, filters: string[]): Matcher {
+  let matcher = matchers.get(m)
+  if (!matcher) {
+    matcher = createMatcher()
+    for (const [i, pattern] of filters.entries()) matcher.add(String(i), pattern)
+    matchers.set(m, matcher)
+  }
+  return matcher
 }
 
 function jsonObjectOrText(body: string): unknown {
