@@ -53,6 +53,11 @@ export type BusOptions = Omit<ServeConfig, 'host' | 'port' | 'logLevel'> & {
   random?: () => number
   /** Lambda functions: what events invoke (rule targets, event source mappings). */
   functions?: { directory: FunctionDirectory; runner: FunctionRunner }
+  /**
+   * A store the caller opened, used instead of the one `store` names (a store shared with other
+   * nodes opens asynchronously, with settings of its own). The bus closes it.
+   */
+  openedStore?: Store
 }
 
 /** The manual clock's controls (`--clock manual`), for the `/junction/clock` call. */
@@ -99,7 +104,8 @@ export async function createBus(options: BusOptions): Promise<Bus> {
       : undefined
   const health = { open: true }
   const store =
-    options.store === 'memory'
+    options.openedStore ??
+    (options.store === 'memory'
       ? createMemoryStore()
       : createSqliteStore({
           dataDir: options.dataDir,
@@ -109,7 +115,7 @@ export async function createBus(options: BusOptions): Promise<Bus> {
             health.open = false
             options.onFatal?.(e)
           },
-        })
+        }))
   let registry: Registry
   let queues: Queues
   try {
@@ -272,6 +278,17 @@ export async function createBus(options: BusOptions): Promise<Bus> {
     await store.close().catch(() => undefined)
     throw e
   }
+  // What other nodes sharing the store change is taken in as this node's own changes are.
+  store.config.watch?.((op) => {
+    registry.changed(op)
+    archives.changed(op)
+    replays.changed(op)
+    schedules.changed(op)
+    stacks.changed(op)
+    const fn = functionDirectory.changed(op)
+    if (fn && 'updated' in fn) functionRunner.updated(fn.updated)
+    else if (fn) functionRunner.removed(fn.removed)
+  })
   const dataFile = store.file
   const scheduler = new RuleScheduler({
     registry,

@@ -14,7 +14,7 @@ import { ruleArn } from '../arns.js'
 import type { Clock } from '../clock.js'
 import type { Registry } from '../engine/registry.js'
 import type { Archive, EventBus, Rule, Scope } from '../model.js'
-import type { ArchiveStore, ConfigEntry, ConfigStore } from '../store/ports.js'
+import type { ArchiveStore, ConfigEntry, ConfigOp, ConfigStore } from '../store/ports.js'
 
 /** The principal AWS shows as ManagedBy on an archive's rule. */
 export const ARCHIVE_RULE_MANAGER = 'prod.vhs.events.aws.internal'
@@ -53,6 +53,13 @@ export class Archives {
   /** Takes the archives out of the stored configuration (read once at start). */
   load(entries: ConfigEntry[]): void {
     for (const e of entries) if (e.kind === 'archive') this.archives.set(e.key, e.doc as Archive)
+  }
+
+  /** An archive another node stored or deleted (see `ConfigStore.watch`). */
+  changed(op: ConfigOp): void {
+    if (op.kind !== 'archive') return
+    if (op.op === 'put') this.archives.set(op.key, op.doc as Archive)
+    else this.archives.delete(op.key)
   }
 
   get(scope: Scope, name: string): Archive | undefined {

@@ -21,7 +21,7 @@ import type { Clock } from '../clock.js'
 import type { Ingest, Routed } from '../engine/ingest.js'
 import type { Registry } from '../engine/registry.js'
 import type { EventBus, Replay, ReplayState, Scope } from '../model.js'
-import type { ArchiveStore, ArchivedEvent, ConfigEntry, ConfigStore } from '../store/ports.js'
+import type { ArchiveStore, ArchivedEvent, ConfigEntry, ConfigOp, ConfigStore } from '../store/ports.js'
 
 /** Events replayed per commit when not paced. */
 const PAGE = 200
@@ -66,6 +66,16 @@ export class Replays {
 
   load(entries: ConfigEntry[]): void {
     for (const e of entries) if (e.kind === 'replay') this.replays.set(e.key, e.doc as Replay)
+  }
+
+  /**
+   * A replay another node stored (see `ConfigStore.watch`): its state as that node, which runs
+   * it, wrote it.
+   */
+  changed(op: ConfigOp): void {
+    if (op.kind !== 'replay') return
+    if (op.op === 'put') this.replays.set(op.key, op.doc as Replay)
+    else this.replays.delete(op.key)
   }
 
   /** Resumes the replays a stop or crash interrupted. */

@@ -5,7 +5,7 @@
  * runs inside `Registry.exclusive`, so there is one writer at a time; reads see the last write.
  */
 import type { Scope } from '../model.js'
-import type { ConfigEntry, ConfigStore } from '../store/ports.js'
+import type { ConfigEntry, ConfigOp, ConfigStore } from '../store/ports.js'
 import type { StackRecord } from './stack-record.js'
 
 const keyOf = (scope: Scope, name: string) => `${scope.account}/${scope.region}/${name}`
@@ -18,6 +18,13 @@ export class Stacks {
   /** Takes the stacks out of the stored configuration (read once at start). */
   load(entries: ConfigEntry[]): void {
     for (const e of entries) if (e.kind === 'stack') this.records.set(e.key, e.doc as StackRecord)
+  }
+
+  /** A stack record another node stored or deleted (see `ConfigStore.watch`). */
+  changed(op: ConfigOp): void {
+    if (op.kind !== 'stack') return
+    if (op.op === 'put') this.records.set(op.key, op.doc as StackRecord)
+    else this.records.delete(op.key)
   }
 
   get(scope: Scope, name: string): StackRecord | undefined {

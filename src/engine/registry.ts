@@ -77,6 +77,52 @@ export class Registry {
     return run
   }
 
+  /**
+   * A change another node stored (see `ConfigStore.watch`): taken into memory as this node's own
+   * writes are, without writing it again. Idempotent: a delete of what is gone changes nothing.
+   */
+  changed(op: ConfigOp): void {
+    const put = op.op === 'put'
+    switch (op.kind) {
+      case 'bus':
+        if (put) this.buses.set(op.key, op.doc as EventBus)
+        else this.buses.delete(op.key)
+        return
+      case 'rule': {
+        const old = this.rules.get(op.key)
+        if (old) this.unindexRule(old)
+        if (put) {
+          const rule = op.doc as Rule
+          this.rules.set(op.key, rule)
+          this.indexRule(rule)
+          for (const fn of this.ruleWatchers) fn(op.key, rule)
+        } else if (old) {
+          this.rules.delete(op.key)
+          for (const fn of this.ruleWatchers) fn(op.key, undefined)
+        }
+        return
+      }
+      case 'targets':
+        if (put) this.targets.set(op.key, op.doc as Target[])
+        else this.targets.delete(op.key)
+        return
+      case 'tags':
+        if (put) this.tags.set(op.key, op.doc as Record<string, string>)
+        else this.tags.delete(op.key)
+        return
+      case 'connection':
+        if (put) this.connections.set(op.key, op.doc as Connection)
+        else this.connections.delete(op.key)
+        return
+      case 'api-destination':
+        if (put) this.destinations.set(op.key, op.doc as ApiDestination)
+        else this.destinations.delete(op.key)
+        return
+      default:
+        return // other kinds belong to archive/, schedule/, functions/, deploy/
+    }
+  }
+
   // ── buses ──────────────────────────────────────────────────────────────────
 
   /** A bus by name; `default` exists in every account and region without being created. */

@@ -11,7 +11,7 @@ import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypt
 import { join } from 'node:path'
 import type { Logger } from 'pino'
 import type { Scope } from '../model.js'
-import type { ConfigEntry, ConfigStore } from '../store/ports.js'
+import type { ConfigEntry, ConfigOp, ConfigStore } from '../store/ports.js'
 import { hashDirectory } from './code-dir.js'
 import { CodeWatches } from './code-watch.js'
 import type { FunctionDirectory, InvokePrincipal } from './directory.js'
@@ -56,6 +56,33 @@ export class Functions implements FunctionDirectory {
         this.esms.set(m.uuid, m)
       }
     }
+  }
+
+  /**
+   * A function or event source mapping another node stored or deleted (see
+   * `ConfigStore.watch`). Says which function changed or went, for its instances to restart
+   * or stop.
+   */
+  changed(op: ConfigOp): { updated: FunctionRecord } | { removed: string } | undefined {
+    if (op.kind === 'event-source-mapping') {
+      if (op.op === 'put') this.esms.set(op.key, op.doc as EventSourceMapping)
+      else if (!this.esms.delete(op.key)) return undefined
+      this.mappingsChanged()
+      return undefined
+    }
+    if (op.kind !== 'function') return undefined
+    if (op.op === 'put') {
+      const fn = op.doc as FunctionRecord
+      this.remember(fn)
+      this.syncWatch(fn)
+      return { updated: fn }
+    }
+    const old = this.functions.get(op.key)
+    if (!old) return undefined
+    this.functions.delete(op.key)
+    this.byArnMap.delete(old.arn)
+    this.watches?.unwatch(op.key)
+    return { removed: old.arn }
   }
 
   get(scope: Scope, name: string): FunctionRecord | undefined {

@@ -81,6 +81,20 @@ export class Schedules {
     }
   }
 
+  /** A schedule or group another node stored or deleted (see `ConfigStore.watch`). */
+  changed(op: ConfigOp): void {
+    if (op.kind === 'schedule-group') {
+      if (op.op === 'put') this.groups.set(op.key, op.doc as ScheduleGroup)
+      else this.groups.delete(op.key)
+      return
+    }
+    if (op.kind !== 'schedule') return
+    const schedule = op.op === 'put' ? (op.doc as Schedule) : undefined
+    if (schedule) this.schedules.set(op.key, schedule)
+    else if (!this.schedules.delete(op.key)) return
+    for (const fn of this.watchers) fn(op.key, schedule)
+  }
+
   /** Calls `fn` after each stored change: the schedule as it now is, or undefined once gone. */
   watch(fn: (arn: string, schedule: Schedule | undefined) => void): void {
     this.watchers.push(fn)

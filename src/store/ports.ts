@@ -43,6 +43,12 @@ export type ConfigStore = {
   load(): Promise<ConfigEntry[]>
   /** Applies the operations atomically. */
   apply(ops: ConfigOp[]): Promise<void>
+  /**
+   * Changes that other writers made after `load` (other nodes sharing the store), in the order
+   * they took effect, each once; the caller's own `apply`s are not reported. Stores that only one
+   * process writes (memory, SQLite) have no such changes and leave this out. Returns a stop.
+   */
+  watch?(listener: (op: ConfigOp) => void): () => void
 }
 
 /** A job with the event it delivers, as paged in from the store. */
