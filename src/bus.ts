@@ -5,7 +5,8 @@
  */
 import { mkdtempSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
-import { tmpdir } from 'node:os'
+import { hostname, tmpdir } from 'node:os'
+import { randomUUID } from 'node:crypto'
 import { join } from 'node:path'
 import type { AddressInfo } from 'node:net'
 import { pino, type Logger } from 'pino'
@@ -18,6 +19,7 @@ import { createAuthenticator } from './auth/caller.js'
 import { ManualClock, systemClock, type Clock } from './clock.js'
 import { checkConfig, type ServeConfig } from './config.js'
 import { CredentialsFile } from './auth/credentials.js'
+import { Leadership } from './cluster/leadership.js'
 import { Dispatcher } from './delivery/dispatcher.js'
 import { createApiDestinationAdapter } from './delivery/targets/api-destination.js'
 import { createEventBusAdapter } from './delivery/targets/event-bus.js'
@@ -411,11 +413,34 @@ export async function createBus(options: BusOptions): Promise<Bus> {
   dispatcher.start()
   archives.start()
   await replays.start()
-  await scheduler.start()
-  if (scheduler.size > 0) log.info({ rules: scheduler.size }, 'scheduled rules running')
-  await scheduleRunner.start()
+  // Schedules fire on one node: where one process owns the store, this one; where nodes share
+  // it, the node that holds the `schedules` lease, for as long as it holds it.
+  const startSchedules = async () => {
+    await scheduler.start()
+    if (scheduler.size > 0) log.info({ rules: scheduler.size }, 'scheduled rules running')
+    await scheduleRunner.start()
+    if (scheduleRunner.size > 0) log.info({ schedules: scheduleRunner.size }, 'schedules running')
+  }
+  const leadership =
+    store.leases &&
+    new Leadership({
+      leases: store.leases,
+      name: 'schedules',
+      holder: `${hostname()}/${String(process.pid)}/${randomUUID().slice(0, 8)}`,
+      log,
+      onGain: () => {
+        startSchedules().catch((e: unknown) => {
+          log.error({ err: e }, 'could not start the schedules')
+        })
+      },
+      onLose: () => {
+        scheduler.stop()
+        scheduleRunner.stop()
+      },
+    })
+  if (leadership) leadership.start()
+  else await startSchedules()
   functionEvents.start()
-  if (scheduleRunner.size > 0) log.info({ schedules: scheduleRunner.size }, 'schedules running')
 
   return {
     services,
@@ -435,6 +460,7 @@ export async function createBus(options: BusOptions): Promise<Bus> {
       // Long polls end now (empty, as when their wait runs out) rather than hold the stop.
       queues.close()
       await functionEvents.stop(timeoutMs)
+      await leadership?.stop()
       scheduler.stop()
       scheduleRunner.stop()
       await drained(timeoutMs)

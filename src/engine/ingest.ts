@@ -5,6 +5,7 @@
  * Only then are EventIds returned and the jobs handed to the dispatcher.
  */
 import { randomUUID } from 'node:crypto'
+import { tickEventId } from './tick-id.js'
 import { busArn, busNameOf, parseArn } from '../arns.js'
 import { decidePutEvents } from '../auth/policy.js'
 import { BusError } from '../errors.js'
@@ -157,7 +158,7 @@ export class Ingest {
    */
   async fireSchedule(rule: Rule, tick: number): Promise<void> {
     const { deps } = this
-    const id = randomUUID()
+    const id = tickEventId(rule.arn, rule.scheduleSince ?? 0, tick)
     const fields: EnvelopeFields = {
       id,
       detailType: 'Scheduled Event',

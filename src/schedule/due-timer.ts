@@ -46,6 +46,12 @@ export class DueTimer<E extends DueEntry> {
     this.timer = undefined
   }
 
+  /** Starts again after {@link stop}, with nothing in it (entries are woken anew). */
+  resume(): void {
+    this.stopped = false
+    this.heap.clear()
+  }
+
   /** One timer for the earliest entry; on the ManualClock it fires when time reaches it. */
   arm(): void {
     if (this.stopped) return
@@ -141,6 +147,12 @@ export class TickLoop<E extends TickEntry> {
   stop(): void {
     this.stopped = true
     this.due.stop()
+  }
+
+  /** Starts again after {@link stop} (the caller tracks its entries anew). */
+  resume(): void {
+    this.stopped = false
+    this.due.resume()
   }
 
   private wakeOf(entry: E): number | undefined {

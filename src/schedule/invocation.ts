@@ -13,6 +13,7 @@
  *   `<aws.scheduler.attempt-number>` (1 for the first) at each attempt ({@link scheduleRoute}).
  */
 import { randomUUID } from 'node:crypto'
+import { tickEventId } from '../engine/tick-id.js'
 import { envelopeText, envelopeTime } from '../engine/envelope.js'
 import { DEFAULT_RETRY_POLICY, type Rule, type StoredEvent, type Target } from '../model.js'
 import type { Schedule } from './schedules.js'
@@ -30,7 +31,7 @@ export const isBusTarget = (arn: string) => /^arn:aws[^:]*:events:[^:]*:[^:]*:ev
 
 /** The tick's invocation as a stored event (its `text` is what the target receives). */
 export function scheduleInvocation(schedule: Schedule, tick: number, now: number): StoredEvent {
-  const id = randomUUID()
+  const id = tickEventId(schedule.arn, schedule.since, tick)
   const raw = (schedule.target.Input as string | undefined) ?? DEFAULT_INPUT
   const input = raw
     .replaceAll('<aws.scheduler.schedule-arn>', schedule.arn)

@@ -64,6 +64,10 @@ type Entry = {
 
 export class RuleScheduler {
   private readonly entries = new Map<string, Entry>()
+  private running = false
+  /** Counts starts and stops, so that a start overtaken by a stop gives up. */
+  private runs = 0
+  private watching = false
   private readonly loop: TickLoop<Entry>
   /** The latest fired tick per rule, from the store at start; then kept up to date here. */
   private fired = new Map<string, number>()
@@ -101,13 +105,25 @@ export class RuleScheduler {
 
   /** Reads which ticks have fired, fires those missed within the grace period, and starts. */
   async start(): Promise<void> {
+    // Started again after a stop (this node leads the schedules again): the store says which
+    // ticks the nodes fired meanwhile.
+    this.running = true
+    const run = ++this.runs
+    for (const arn of [...this.entries.keys()]) this.untrack(arn)
+    this.loop.resume()
     this.fired = await this.deps.store.scheduleTicks()
+    // Stopped (or stopped and started again) while the ticks were read.
+    if (run !== this.runs) return
     for (const rule of this.deps.registry.scheduledRules()) this.track(rule)
-    this.deps.registry.watchRules((arn, rule) => {
-      this.untrack(arn)
-      if (rule) this.track(rule)
-      this.loop.due.arm()
-    })
+    if (!this.watching) {
+      this.watching = true
+      this.deps.registry.watchRules((arn, rule) => {
+        if (!this.running) return
+        this.untrack(arn)
+        if (rule) this.track(rule)
+        this.loop.due.arm()
+      })
+    }
     this.loop.due.runDue()
   }
 
@@ -121,7 +137,10 @@ export class RuleScheduler {
     return this.loop.settled()
   }
 
+  /** Fires nothing more until started again; ticks being fired finish. */
   stop(): void {
+    this.running = false
+    this.runs++
     this.loop.stop()
   }
 

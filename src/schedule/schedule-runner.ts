@@ -66,6 +66,10 @@ type Entry = {
 
 export class ScheduleRunner {
   private readonly entries = new Map<string, Entry>()
+  private running = false
+  /** Counts starts and stops, so that a start overtaken by a stop gives up. */
+  private runs = 0
+  private watching = false
   private readonly loop: TickLoop<Entry>
   private fired = new Map<string, number>()
   private cancelPurge: (() => void) | undefined
@@ -104,14 +108,27 @@ export class ScheduleRunner {
         this.deps.log.error({ err: e }, 'could not drop completed schedules; will try again')
       })
     }
+    // Started again after a stop (this node leads the schedules again): the store says which
+    // ticks the nodes fired meanwhile.
+    this.running = true
+    const run = ++this.runs
+    for (const arn of [...this.entries.keys()]) this.untrack(arn)
+    this.loop.resume()
+    this.cancelPurge?.()
     purge()
     this.fired = await this.deps.store.scheduleTicks()
+    // Stopped (or stopped and started again) while the ticks were read.
+    if (run !== this.runs) return
     for (const s of this.deps.schedules.all()) this.track(s)
-    this.deps.schedules.watch((arn, schedule) => {
-      this.untrack(arn)
-      if (schedule) this.track(schedule)
-      this.loop.due.arm()
-    })
+    if (!this.watching) {
+      this.watching = true
+      this.deps.schedules.watch((arn, schedule) => {
+        if (!this.running) return
+        this.untrack(arn)
+        if (schedule) this.track(schedule)
+        this.loop.due.arm()
+      })
+    }
     this.loop.due.runDue()
   }
 
@@ -125,7 +142,10 @@ export class ScheduleRunner {
     return this.loop.settled()
   }
 
+  /** Fires nothing more until started again; ticks being fired finish. */
   stop(): void {
+    this.running = false
+    this.runs++
     this.cancelPurge?.()
     this.cancelPurge = undefined
     this.loop.stop()

@@ -193,12 +193,30 @@ export type ArchiveStore = {
   drop(archive: number): Promise<void>
 }
 
+/**
+ * Named leases that the nodes sharing a store compete for: one holder at a time, until it stops
+ * renewing (it died, or lost the store) and `ttlMs` has passed.
+ */
+export type LeaseStore = {
+  readonly ttlMs: number
+  /**
+   * Takes the lease for `holder` when nobody has it, renews it when `holder` has it; whether
+   * `holder` has it now. Throws when the store cannot be reached (the caller must then assume
+   * it has lost the lease).
+   */
+  hold(name: string, holder: string): Promise<boolean>
+  /** Gives the lease up when `holder` has it, for another node to take at once. */
+  release(name: string, holder: string): Promise<void>
+}
+
 export type Store = {
   readonly kind: 'memory' | 'sqlite'
   readonly config: ConfigStore
   readonly events: EventStore
   readonly queues: QueueStore
   readonly archives: ArchiveStore
+  /** Absent where one process owns the store (memory, SQLite): it holds every lease. */
+  readonly leases?: LeaseStore
   /** The SQLite file, for read-only queries over archives (absent for the memory store). */
   readonly file?: string
   close(): Promise<void>
