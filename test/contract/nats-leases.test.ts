@@ -106,7 +106,8 @@ test('leadership: one leader; when it loses the store another takes over, never 
     // has expired.
     await ncA.close()
     const start = Date.now()
-    while (!b.isLeader) {
+    const leads = (l: Leadership) => l.isLeader
+    while (!leads(b)) {
       assert.ok(Date.now() - start < 10_000, `b never took over: ${JSON.stringify(events)}`)
       await sleep(10)
     }
