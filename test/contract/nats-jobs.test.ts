@@ -224,6 +224,7 @@ test('a rescheduled job comes back when due with one more attempt; a dead letter
 test('schedule ticks: the latest per rule, read back by any node; what NATS does not hold is refused', async () => {
   const a = await node()
   const b = await node()
+  assert.deepEqual(await b.jobs.scheduleTicks(), new Map())
   const { events, jobs } = batch(1)
   await a.jobs.append(events, jobs, { ticks: [{ ruleArn: RULE, tick: 60_000 }] })
   await a.jobs.append([], [], { ticks: [{ ruleArn: RULE, tick: 120_000 }] })

@@ -1,18 +1,20 @@
 /**
  * @module
  * The job messages this node holds, by a local job id. JetStream knows a message by its stream
- * sequence, the dispatcher a job by a number; ids are handed out here, so they are unique in
- * this process (not across nodes, and not kept across restarts: a redelivered message gets a new
- * one). While a message is held, JetStream must not hand it to another node: every AckWait/3 each
+ * sequence, the dispatcher a job by a number; ids are handed out here from one counter for the
+ * process, so they are unique in it even with several stores (a log line's job id is never
+ * ambiguous), though not across nodes, nor kept across restarts: a redelivered message gets a
+ * new one. While a message is held, JetStream must not hand it to another node: every AckWait/3 each
  * one is marked as still being worked on.
  *
  * Single-threaded: the window adds messages, the store ends them; both on the event loop.
  */
 import type { JsMsg } from '@nats-io/jetstream'
 
+let lastId = 0
+
 export class JobLeases {
   private readonly held = new Map<number, JsMsg>()
-  private lastId = 0
   private keepAlive: ReturnType<typeof setInterval> | undefined
 
   /**
@@ -30,7 +32,7 @@ export class JobLeases {
 
   /** Holds a message; its job's local id. */
   add(msg: JsMsg): number {
-    const id = ++this.lastId
+    const id = ++lastId
     this.held.set(id, msg)
     this.keepAlive ??= setInterval(
       () => {
