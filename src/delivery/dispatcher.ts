@@ -17,7 +17,8 @@ import { renderInput } from '../transform/index.js'
 import { envelopeTime } from '../engine/envelope.js'
 import { decideRetry } from './retry.js'
 import type { InvocationResult, TargetAdapter } from './targets/adapter.js'
-import { DeliveryWindow, type Item } from './window.js'
+import type { Item, JobWindow, JobWindowFactory } from './job-window.js'
+import { DeliveryWindow } from './window.js'
 
 export type DispatcherLog = {
   error(obj: object, msg: string): void
@@ -46,6 +47,12 @@ export type DispatcherDeps = {
   maxWindow?: number
   random?: () => number
   /**
+   * Builds the window of jobs held in memory. By default a {@link DeliveryWindow} paging jobs in
+   * from `store` in due order (one node); several nodes sharing NATS JetStream pass the window of
+   * the jobs consumer they share.
+   */
+  window?: JobWindowFactory
+  /**
    * Jobs whose owner is not a rule (a Scheduler schedule): the rule and target to deliver with,
    * or undefined to look the job's rule up in the registry.
    */
@@ -59,7 +66,7 @@ export type DispatcherDeps = {
 export const DEFAULT_DELIVERY_WINDOW = 10_000
 
 export class Dispatcher {
-  private readonly window: DeliveryWindow
+  private readonly window: JobWindow
   /** Invocations running: the slots `maxInFlight` bounds. */
   private inFlight = 0
   /** Jobs started and not settled: running, or their outcome's write not committed yet. */
@@ -74,15 +81,17 @@ export class Dispatcher {
   constructor(private readonly deps: DispatcherDeps) {
     this.maxInFlight = deps.maxInFlight ?? 256
     this.random = deps.random ?? Math.random
-    this.window = new DeliveryWindow({
-      store: deps.store,
+    const windowDeps = {
       clock: deps.clock,
       log: deps.log,
       maxJobs: deps.maxWindow ?? DEFAULT_DELIVERY_WINDOW,
       onAdmit: () => {
         this.pumpSoon()
       },
-    })
+    }
+    this.window = deps.window
+      ? deps.window(windowDeps)
+      : new DeliveryWindow({ ...windowDeps, store: deps.store })
   }
 
   /** Starts paging in the jobs pending in the store (after a restart: the backlog). */

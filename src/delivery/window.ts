@@ -16,7 +16,6 @@
  * is turned away or leaves while it is outstanding is remembered, so that the page neither moves
  * H past a job it did not see nor brings back a job that has just left.
  */
-import type { Clock } from '../clock.js'
 import {
   compareJobKeys,
   type EventStore,
@@ -24,26 +23,13 @@ import {
   type PendingDelivery,
 } from '../store/ports.js'
 import { JobHeap } from './job-heap.js'
+import type { Item, JobWindow, JobWindowDeps } from './job-window.js'
 
-export type Item = PendingDelivery & {
-  envelope?: Record<string, unknown> | undefined
-  /**
-   * The store holds this job under the key it has here. False once it is delayed in memory only
-   * (throttled): it must then stay in the window, since a page would not find it where it is.
-   */
-  stored: boolean
-  /** A store write for this job's outcome that has not succeeded yet, and what follows it. */
-  unsaved?: { write: () => Promise<void>; then: () => void; failures: number } | undefined
-}
+export type { Item } from './job-window.js'
 
-export type WindowDeps = {
+export type WindowDeps = Omit<JobWindowDeps, 'log'> & {
   store: Pick<EventStore, 'due'>
-  clock: Clock
   log: { error(obj: object, msg: string): void }
-  /** Most jobs in memory at once (waiting, due and running). */
-  maxJobs: number
-  /** Jobs were admitted from a page. */
-  onAdmit: () => void
 }
 
 const BELOW: JobKey = { dueAt: -Infinity, id: 0 }
@@ -54,7 +40,7 @@ const justBelow = (k: JobKey): JobKey => ({ dueAt: k.dueAt, id: k.id - 1 })
 const keyOf = (k: JobKey): JobKey => ({ dueAt: k.dueAt, id: k.id })
 const minKey = (a: JobKey, b: JobKey): JobKey => (compareJobKeys(a, b) <= 0 ? a : b)
 
-export class DeliveryWindow {
+export class DeliveryWindow implements JobWindow {
   /** Every job in memory by id: waiting, due, running or waiting for its outcome's write. */
   private readonly jobs = new Map<number, Item>()
   /** The jobs not running, earliest first. */
