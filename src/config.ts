@@ -9,7 +9,16 @@ export type ServeConfig = {
   port: number
   /** Directory of the embedded store. */
   dataDir: string
-  store: 'sqlite' | 'memory'
+  store: 'sqlite' | 'memory' | 'nats'
+  /** With `store: nats`: the NATS servers, comma-separated. */
+  natsUrl?: string
+  /** With `store: nats`: copies of every stream and bucket (3 on a three-server cluster). */
+  natsReplicas?: number
+  /**
+   * With `store: nats`: how long a node may hold a delivery job without a sign of life before
+   * NATS gives it to another node (how soon a dead node's work moves on). @default 30 s
+   */
+  natsAckWaitMs?: number
   region: string
   /** Account for unsigned requests and access keys that do not name one. */
   defaultAccount: string
@@ -74,6 +83,10 @@ export function configFromEnv(env: NodeJS.ProcessEnv): ServeConfig {
   if (env.JUNCTION_PORT) c.port = parsePort(env.JUNCTION_PORT)
   if (env.JUNCTION_DATA) c.dataDir = env.JUNCTION_DATA
   if (env.JUNCTION_STORE) c.store = parseStore(env.JUNCTION_STORE)
+  if (env.JUNCTION_NATS_URL) c.natsUrl = env.JUNCTION_NATS_URL
+  if (env.JUNCTION_NATS_REPLICAS)
+    c.natsReplicas = parsePositive(env.JUNCTION_NATS_REPLICAS, 'NATS replicas')
+  if (env.JUNCTION_NATS_ACK_WAIT) c.natsAckWaitMs = parseDuration(env.JUNCTION_NATS_ACK_WAIT)
   if (env.JUNCTION_REGION) c.region = env.JUNCTION_REGION
   if (env.JUNCTION_ACCOUNT) c.defaultAccount = parseAccount(env.JUNCTION_ACCOUNT)
   if (env.JUNCTION_MAX_REQUEST_SIZE)
@@ -101,10 +114,17 @@ export function parseAuth(v: string): 'off' | 'sigv4' {
 
 /** Settings that only make sense together; throws an Error that says what to change. */
 export function checkConfig(
-  c: Pick<ServeConfig, 'auth' | 'clockKind' | 'allowManualClock'> & {
+  c: Pick<ServeConfig, 'auth' | 'clockKind' | 'allowManualClock' | 'store'> & {
     credentialsFile?: string | undefined
+    natsUrl?: string | undefined
   },
 ): void {
+  if (c.store === 'nats' && c.natsUrl === undefined)
+    throw new Error('--store nats needs --nats-url URL (nats://host:4222, several comma-separated)')
+  if (c.store === 'nats' && c.clockKind === 'manual')
+    throw new Error(
+      '--clock manual is one process\'s clock; nodes sharing a NATS store keep the real time',
+    )
   if (c.auth === 'sigv4' && c.credentialsFile === undefined)
     throw new Error('--auth sigv4 needs --credentials FILE (the identities and their secrets)')
   if (c.auth === 'sigv4' && c.clockKind === 'manual' && !c.allowManualClock)
@@ -124,8 +144,9 @@ export function parsePort(v: string): number {
   return n
 }
 
-export function parseStore(v: string): 'sqlite' | 'memory' {
-  if (v !== 'sqlite' && v !== 'memory') throw new Error(`invalid store: ${v} (sqlite or memory)`)
+export function parseStore(v: string): 'sqlite' | 'memory' | 'nats' {
+  if (v !== 'sqlite' && v !== 'memory' && v !== 'nats')
+    throw new Error(`invalid store: ${v} (sqlite, memory or nats)`)
   return v
 }
 

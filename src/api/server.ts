@@ -55,11 +55,15 @@ export type HttpDeps = {
   metrics: Metrics
   tail: TailHub
   log: Logger
-  /** False while starting and once stopping: /health answers 503. */
+  /** False while starting, once stopping, and while the store is out of reach: 503s. */
   ready: () => boolean
+  /** Why it is not ready, for the 503's message. @default 'The server is stopping.' */
+  whyNotReady?: () => string
   /** The server's clock, read and (when manual) moved by `/junction/clock`. */
   clock?: ClockRouteDeps['clock']
 }
+
+const notReady = (deps: HttpDeps) => deps.whyNotReady?.() ?? 'The server is stopping.'
 
 export function createRequestListener(deps: HttpDeps) {
   return (req: IncomingMessage, res: ServerResponse): void => {
@@ -75,7 +79,7 @@ export function createRequestListener(deps: HttpDeps) {
         }
         const text = JSON.stringify({
           __type: 'ServiceUnavailable',
-          message: 'The server is stopping.',
+          message: notReady(deps),
         })
         res.writeHead(503, {
           'content-type': JSON_TYPE,
@@ -104,7 +108,7 @@ export function createRequestListener(deps: HttpDeps) {
           'x-amzn-errortype': 'ServiceUnavailable',
           connection: 'close',
         })
-        res.end('{"Message":"The server is stopping."}')
+        res.end(JSON.stringify({ Message: notReady(deps) }))
         return
       }
       void readBytes(req, res).then(
@@ -347,7 +351,7 @@ function handleLambda(
   }
   if (!deps.ready()) {
     res.shouldKeepAlive = false
-    fail(503, 'ServiceException', 'The server is stopping.')
+    fail(503, 'ServiceException', notReady(deps))
     return
   }
   if (isCodePackage(req.method, path)) {

@@ -78,7 +78,22 @@ program
   .option('--host <host>', 'address to listen on (JUNCTION_HOST; default 127.0.0.1)')
   .option('--port <port>', 'port to listen on, 0 for any free port (JUNCTION_PORT; default 4010)')
   .option('--data <dir>', 'directory of the embedded store (JUNCTION_DATA; default ./.junction)')
-  .option('--store <kind>', 'sqlite (durable, default) or memory (JUNCTION_STORE)')
+  .option(
+    '--store <kind>',
+    'sqlite (durable, default), memory, or nats (one node of several sharing NATS JetStream) (JUNCTION_STORE)',
+  )
+  .option(
+    '--nats-url <urls>',
+    'with --store nats: the NATS servers, comma-separated (JUNCTION_NATS_URL)',
+  )
+  .option(
+    '--nats-replicas <n>',
+    'with --store nats: copies of every stream and bucket, 3 on a three-server cluster (JUNCTION_NATS_REPLICAS; default 1)',
+  )
+  .option(
+    '--nats-ack-wait <duration>',
+    "with --store nats: a dead node's delivery jobs go to another node after this long, e.g. 30s (JUNCTION_NATS_ACK_WAIT; default 30s)",
+  )
   .option('--region <region>', 'region for unsigned requests (JUNCTION_REGION; default us-east-1)')
   .option(
     '--account <id>',

@@ -1,6 +1,7 @@
 /**
  * @module
- * `junction serve`: the bus on the embedded store, until SIGTERM or SIGINT.
+ * `junction serve`: the bus on the embedded store (or, as one node of several, on NATS), until
+ * SIGTERM or SIGINT.
  */
 import { startServer } from '../../bus.js'
 import {
@@ -22,6 +23,9 @@ export type ServeFlags = {
   port?: string
   data?: string
   store?: string
+  natsUrl?: string
+  natsReplicas?: string
+  natsAckWait?: string
   region?: string
   account?: string
   maxRequestSize?: string
@@ -45,6 +49,10 @@ export function serveConfig(flags: ServeFlags, env: NodeJS.ProcessEnv): ServeCon
   if (flags.port !== undefined) c.port = parsePort(flags.port)
   if (flags.data !== undefined) c.dataDir = flags.data
   if (flags.store !== undefined) c.store = parseStore(flags.store)
+  if (flags.natsUrl !== undefined) c.natsUrl = flags.natsUrl
+  if (flags.natsReplicas !== undefined)
+    c.natsReplicas = parsePositive(flags.natsReplicas, 'NATS replicas')
+  if (flags.natsAckWait !== undefined) c.natsAckWaitMs = parseDuration(flags.natsAckWait)
   if (flags.region !== undefined) c.region = flags.region
   if (flags.account !== undefined) c.defaultAccount = parseAccount(flags.account)
   if (flags.maxRequestSize !== undefined)
