@@ -105,6 +105,8 @@ export async function createBus(options: BusOptions): Promise<Bus> {
       ? new CredentialsFile(options.credentialsFile, log)
       : undefined
   const health = { open: true }
+  if (options.store === 'nats' && !options.openedStore)
+    throw new Error('--store nats: distributed mode is not wired into serve yet')
   const store =
     options.openedStore ??
     (options.store === 'memory'

@@ -123,7 +123,7 @@ export function checkConfig(
     throw new Error('--store nats needs --nats-url URL (nats://host:4222, several comma-separated)')
   if (c.store === 'nats' && c.clockKind === 'manual')
     throw new Error(
-      '--clock manual is one process\'s clock; nodes sharing a NATS store keep the real time',
+      "--clock manual is one process's clock; nodes sharing a NATS store keep the real time",
     )
   if (c.auth === 'sigv4' && c.credentialsFile === undefined)
     throw new Error('--auth sigv4 needs --credentials FILE (the identities and their secrets)')

@@ -21,7 +21,13 @@ import type { Clock } from '../clock.js'
 import type { Ingest, Routed } from '../engine/ingest.js'
 import type { Registry } from '../engine/registry.js'
 import type { EventBus, Replay, ReplayState, Scope } from '../model.js'
-import type { ArchiveStore, ArchivedEvent, ConfigEntry, ConfigOp, ConfigStore } from '../store/ports.js'
+import type {
+  ArchiveStore,
+  ArchivedEvent,
+  ConfigEntry,
+  ConfigOp,
+  ConfigStore,
+} from '../store/ports.js'
 
 /** Events replayed per commit when not paced. */
 const PAGE = 200

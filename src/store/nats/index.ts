@@ -79,7 +79,10 @@ export async function openNatsParts(
     for await (const s of nc.status()) {
       if (s.type === 'disconnect') {
         reachable = false
-        options.log.warn({ server: s.server }, 'NATS connection lost; answering 503 until it is back')
+        options.log.warn(
+          { server: s.server },
+          'NATS connection lost; answering 503 until it is back',
+        )
       } else if (s.type === 'reconnect') {
         reachable = true
         options.log.info({ server: s.server }, 'NATS connection back')
