@@ -8,7 +8,11 @@ import { jetstreamManager } from '@nats-io/jetstream'
 import { connect, type NatsConnection } from '@nats-io/transport-node'
 import assert from 'node:assert/strict'
 import { afterEach, beforeEach, test } from 'node:test'
-import type { ArchiveCursor, StoredEvent } from '../../src/model.js'
+import { Replays } from '../../src/archive/replays.js'
+import { systemClock } from '../../src/clock.js'
+import type { Ingest } from '../../src/engine/ingest.js'
+import { Registry } from '../../src/engine/registry.js'
+import type { ArchiveCursor, Replay, StoredEvent } from '../../src/model.js'
 import { createMemoryStore } from '../../src/store/memory/index.js'
 import { archiveStream, openNatsArchiveStore } from '../../src/store/nats/archives.js'
 import type { NatsArchiveStore } from '../../src/store/nats/archives.js'
@@ -211,4 +215,65 @@ test('archived events survive a restart of nats-server', async () => {
   const info = await (await jetstreamManager(again.nc)).streams.info(archiveStream(2))
   assert.equal(info.config.storage, 'file')
   assert.equal(info.state.messages, 20)
+})
+
+test('a replay reads the archive a page at a time in arrival order, and resumes after its cursor', async () => {
+  const { jobs, archives } = await node()
+  const events = Array.from({ length: 450 }, (_, i) => ({
+    ...event(`r-${String(i)}`, 1000 + i),
+    text: `{"version":"0","id":"r-${String(i)}","resources":[],"detail":{}}`,
+  }))
+  // Times fall as events arrive: SQLite would replay them last to first.
+  await jobs.append(events, [], {
+    archived: events.map((_, i) => ({ archive: 11, event: i, time: 10_000 - i })),
+  })
+  const config = createMemoryStore().config
+  const registry = await Registry.load(config, () => 0)
+  const scope = { account: '111111111111', region: 'us-east-1' }
+  const bus = registry.bus(scope, 'default')!
+  const sent: string[] = []
+  let replays: Replays | undefined
+  // Commits a page's progress as ingest does; the first node stops after its first page.
+  const ingest = {
+    async replay(routed: { event: StoredEvent }[], _allows: unknown, extras: { config?: [] }) {
+      sent.push(...routed.map((r) => r.event.id))
+      await config.apply(extras.config ?? [])
+      if (sent.length === 200) void replays?.stop()
+    },
+  } as unknown as Ingest
+  const deps = {
+    archiveKey: () => 11,
+    registry,
+    ingest,
+    store: archives,
+    config,
+    clock: systemClock,
+  }
+  const replay: Replay = {
+    ...scope,
+    name: 'again',
+    arn: 'arn:aws:events:us-east-1:111111111111:replay/again',
+    archiveArn: 'arn:aws:events:us-east-1:111111111111:archive/a',
+    destinationArn: bus.arn,
+    eventStartTime: 0,
+    eventEndTime: 20_000,
+    state: 'STARTING',
+    replayStartTime: 0,
+    speed: 0,
+  }
+  replays = new Replays(deps)
+  await replays.begin(replay)
+  await replays.settled(replay.arn)
+  assert.equal(sent.length, 200)
+  // Another node takes over from what was committed.
+  replays = new Replays(deps)
+  replays.load(await config.load())
+  assert.equal(replays.get(scope, 'again')?.state, 'RUNNING')
+  await replays.start()
+  await replays.settled(replay.arn)
+  assert.equal(replays.get(scope, 'again')?.state, 'COMPLETED')
+  assert.deepEqual(
+    sent,
+    events.map((e) => e.id),
+  )
 })
