@@ -18,8 +18,12 @@
  *   after the jobs. Two nodes running the same schedule would both fire it: exactly-once ticks
  *   across nodes come with the scheduler's leader lease (one ticker at a time), not here.
  *
+ * - Archived events (`extras.archived`): published to their archive's stream (see
+ *   `archives.ts`) alongside the jobs, each with a message id of archive and event, so a retried
+ *   append archives nothing twice; `append` resolves once they are stored too.
+ *
  * @remarks Deliberately not here: reading jobs in due order (`due`: the consumer replaces
- * paging), archives (their entries in `append` are refused until archives move to NATS), and an
+ * paging), reading archives (`NatsArchiveStore`), and an
  * event log (an event no rule matched is not stored). A job waiting for its due time counts
  * against the consumer's MaxAckPending (a nak with delay keeps it pending): the retries waiting
  * at once, over all nodes, must stay below it or new jobs wait behind them.
@@ -35,6 +39,7 @@ import { Kvm, type KV } from '@nats-io/kv'
 import type { NatsConnection } from '@nats-io/transport-node'
 import type { JobWindowDeps } from '../../delivery/job-window.js'
 import type { DeliveryJob, StoredEvent } from '../../model.js'
+import { openNatsArchiveStore, type NatsArchiveStore } from './archives.js'
 import type {
   AppendExtras,
   ConfigStore,
@@ -85,6 +90,11 @@ export type NatsJobOptions = {
    * an append that carries some is refused.
    */
   config?: Pick<ConfigStore, 'apply'>
+  /**
+   * Where archived events of an append go.
+   * @default an archive store on the same connection, with the same replicas
+   */
+  archives?: Pick<NatsArchiveStore, 'write'>
   log?: { warn(obj: object, msg: string): void }
 }
 
@@ -120,6 +130,8 @@ export async function openNatsJobStore(
     history: 1,
   })
   const log = options.log ?? { warn: () => undefined }
+  const archives =
+    options.archives ?? (await openNatsArchiveStore(nc, { replicas: settings.replicas }))
   return new NatsJobStore({
     nc,
     js,
@@ -127,6 +139,7 @@ export async function openNatsJobStore(
     consumer,
     ticks,
     leases: new HeldJobs(settings.ackWaitMs, log),
+    archives,
     ...(options.config ? { config: options.config } : {}),
   })
 }
@@ -138,6 +151,7 @@ type Parts = {
   consumer: Consumer
   ticks: KV
   leases: HeldJobs
+  archives: Pick<NatsArchiveStore, 'write'>
   config?: Pick<ConfigStore, 'apply'>
 }
 
@@ -161,19 +175,18 @@ export class NatsJobStore implements EventStore {
     jobs: DeliveryJob[],
     extras: AppendExtras = {},
   ): Promise<void> {
-    if (extras.archived?.length)
-      throw new Error('Archives are not yet on NATS: an append cannot archive events there')
     const { config } = this.parts
     if (extras.config?.length && !config)
       throw new Error('This NATS job store was opened without a config store for appends')
     const byId = new Map(events.map((e) => [e.id, e]))
-    await Promise.all(
-      jobs.map((job) => {
+    await Promise.all([
+      ...jobs.map((job) => {
         const event = byId.get(job.eventId)
         if (!event) throw new Error(`job for event ${job.eventId}, which is not in the append`)
         return this.publish(job, event)
       }),
-    )
+      this.parts.archives.write(events, extras.archived ?? []),
+    ])
     if (extras.ticks?.length)
       await Promise.all(
         extras.ticks.map((t) => this.parts.ticks.put(token(t.ruleArn), String(t.tick))),
