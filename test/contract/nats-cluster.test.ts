@@ -191,7 +191,7 @@ async function assertAllStoredOnce(stream: string, run: PublishRun) {
   const firstStored = [...run.acks.values()].filter((a) => !a.duplicate)
   const seqs = new Set([...run.acks.values()].map((a) => a.seq))
   assert.equal(seqs.size, N, 'each msgID at its own sequence')
-  assert.equal(firstStored.length + run.duplicateRetries, N)
+  assert.equal(firstStored.length + run.duplicateRetries, N, 'no first attempt was a duplicate')
   const info = await waitFor(`info of ${stream}`, () => jsm.streams.info(stream))
   assert.equal(info.state.messages, N, 'no message lost, none stored twice')
 }

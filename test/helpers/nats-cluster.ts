@@ -24,7 +24,7 @@ export type ClusterServer = {
   stop(): Promise<void>
   /** SIGKILL, as a crash. */
   kill(): Promise<void>
-  /** Starts it again on the same ports, config and store. */
+  /** Starts it (the first time, or again after stop or kill) on its ports, config and store. */
   restart(): Promise<void>
 }
 
