@@ -42,16 +42,21 @@ export function freePort(): Promise<number> {
   })
 }
 
-export async function startNatsServer(
-  options: { port?: number; storeDir?: string } = {},
-): Promise<NatsServer> {
-  const port = options.port ?? (await freePort())
-  const storeDir = options.storeDir ?? mkdtempSync(join(tmpdir(), 'junction-nats-'))
-  const child = spawn(
-    natsServerBinary(),
-    ['-js', '-sd', storeDir, '-a', '127.0.0.1', '-p', String(port)],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  )
+/** A nats-server process that has logged "Server is ready". */
+export type NatsProcess = {
+  child: ChildProcess
+  /** Resolves when the process has exited, however it ended. */
+  exited: Promise<void>
+  /** Everything the server logged so far. */
+  output: () => string
+}
+
+/**
+ * Spawns nats-server with these arguments and resolves once it is ready to take clients; rejects
+ * with the server's log if it exits first or is not ready within 15 s (a port taken, a bad config).
+ */
+export async function spawnNatsServer(args: string[]): Promise<NatsProcess> {
+  const child = spawn(natsServerBinary(), args, { stdio: ['ignore', 'pipe', 'pipe'] })
   let out = ''
   const collect = (c: Buffer) => (out += c.toString())
   child.stdout.on('data', collect)
@@ -75,12 +80,29 @@ export async function startNatsServer(
       reject(new Error(`nats-server exited:\n${out}`))
     })
   })
+  return { child, exited, output: () => out }
+}
+
+export async function startNatsServer(
+  options: { port?: number; storeDir?: string } = {},
+): Promise<NatsServer> {
+  const port = options.port ?? (await freePort())
+  const storeDir = options.storeDir ?? mkdtempSync(join(tmpdir(), 'junction-nats-'))
+  const { child, exited, output } = await spawnNatsServer([
+    '-js',
+    '-sd',
+    storeDir,
+    '-a',
+    '127.0.0.1',
+    '-p',
+    String(port),
+  ])
   return {
     url: `nats://127.0.0.1:${String(port)}`,
     port,
     storeDir,
     child,
-    output: () => out,
+    output,
     async stop() {
       child.kill('SIGTERM')
       await exited
