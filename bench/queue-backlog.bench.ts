@@ -111,13 +111,13 @@ async function restart(dataDir: string): Promise<void> {
   const times: number[] = []
   for (let i = 0; i < 5; i++) {
     const t = performance.now()
-    running.bus.store.queues.page(q.record.id, 'visibility', h, 1000)
+    running.bus.store.queues!.page(q.record.id, 'visibility', h, 1000)
     times.push(performance.now() - t)
   }
   times.sort((a, b) => a - b)
   console.log(`page of 1,000 rows: median ${times[2]!.toFixed(1)} ms (of 5)`)
   const t = performance.now()
-  running.bus.store.queues.census(q.record.id, Date.now())
+  running.bus.store.queues!.census(q.record.id, Date.now())
   console.log(`census (the start's count): ${(performance.now() - t).toFixed(0)} ms`)
   await running.close()
 }

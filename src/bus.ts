@@ -40,9 +40,8 @@ import { Schedules } from './schedule/schedules.js'
 import { Stacks } from './deploy/stack-store.js'
 import { Functions } from './functions/functions.js'
 import { createProcessRunner } from './functions/runtime/index.js'
-import { createMemoryStore } from './store/memory/index.js'
 import type { Store } from './store/ports.js'
-import { createSqliteStore } from './store/sqlite/index.js'
+import { openStore, queuesUnavailable, type OpenedStore } from './store/open.js'
 
 export type BusOptions = Omit<ServeConfig, 'host' | 'port' | 'logLevel'> & {
   /** Junction's own URL, for functions' `AWS_ENDPOINT_URL` (startServer fills it once listening). */
@@ -105,27 +104,23 @@ export async function createBus(options: BusOptions): Promise<Bus> {
       ? new CredentialsFile(options.credentialsFile, log)
       : undefined
   const health = { open: true }
-  if (options.store === 'nats' && !options.openedStore)
-    throw new Error('--store nats: distributed mode is not wired into serve yet')
-  const store =
-    options.openedStore ??
-    (options.store === 'memory'
-      ? createMemoryStore()
-      : createSqliteStore({
-          dataDir: options.dataDir,
-          synchronous: options.sync,
-          onFatal(e) {
-            log.fatal({ err: e }, 'the store writer stopped; no event can be stored any more')
-            health.open = false
-            options.onFatal?.(e)
-          },
-        }))
+  const opened: OpenedStore = options.openedStore
+    ? { store: options.openedStore, reachable: () => true }
+    : await openStore({
+        ...options,
+        log,
+        onFatal(e) {
+          health.open = false
+          options.onFatal?.(e)
+        },
+      })
+  const { store } = opened
   let registry: Registry
   let queues: Queues
   try {
     registry = await Registry.load(store.config, () => clock.now())
     queues = await Queues.load({
-      store: store.queues,
+      store: store.queues ?? queuesUnavailable,
       events: store.events,
       clock,
       log,
@@ -139,7 +134,7 @@ export async function createBus(options: BusOptions): Promise<Bus> {
   const schedules = new Schedules(store.config, () => clock.now())
   // Packages beside the store's file; the memory store's go to a fresh temporary directory.
   const functionsRoot =
-    options.store === 'memory'
+    store.kind === 'memory'
       ? mkdtempSync(join(tmpdir(), 'junction-functions-'))
       : join(options.dataDir, 'functions')
   const functionDirectory = new Functions(store.config, functionsRoot)
@@ -201,6 +196,7 @@ export async function createBus(options: BusOptions): Promise<Bus> {
     metrics,
     log,
     maxWindow: options.deliveryWindow,
+    ...(opened.jobWindow ? { window: opened.jobWindow } : {}),
     ...(options.random ? { random: options.random } : {}),
     route: (arn, targetId) => {
       const fnRoute = functionEvents.route(arn, targetId)
@@ -211,7 +207,11 @@ export async function createBus(options: BusOptions): Promise<Bus> {
     },
     // Into the queue the target names; kept in the store until that queue exists.
     deadLetter: async (letter) => {
-      if (await queues.deadLetter(letter)) return 'queued'
+      if (await queues.deadLetter(letter)) {
+        // Where the queues are not in the job store's transaction (NATS), the job ends here.
+        if (store.kind === 'nats') await store.events.finish([letter.job.id])
+        return 'queued'
+      }
       await store.events.deadLetter(letter)
       return 'kept'
     },
@@ -379,7 +379,9 @@ export async function createBus(options: BusOptions): Promise<Bus> {
     metrics,
     tail,
     log,
-    ready: () => health.open,
+    ready: () => health.open && opened.reachable(),
+    whyNotReady: () =>
+      health.open ? 'The store is out of reach; try again.' : 'The server is stopping.',
     clock: clockControl,
   })
   const listener: typeof handle = (req, res) => {

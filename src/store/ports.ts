@@ -210,10 +210,11 @@ export type LeaseStore = {
 }
 
 export type Store = {
-  readonly kind: 'memory' | 'sqlite'
+  readonly kind: 'memory' | 'sqlite' | 'nats'
   readonly config: ConfigStore
   readonly events: EventStore
-  readonly queues: QueueStore
+  /** Absent with NATS, whose queues are an engine of their own (`store/nats/queues.ts`). */
+  readonly queues?: QueueStore
   readonly archives: ArchiveStore
   /** Absent where one process owns the store (memory, SQLite): it holds every lease. */
   readonly leases?: LeaseStore
@@ -221,3 +222,6 @@ export type Store = {
   readonly file?: string
   close(): Promise<void>
 }
+
+/** A store one process owns (memory, SQLite): its queues are messages the engine pages in. */
+export type LocalStore = Store & { readonly kind: 'memory' | 'sqlite'; readonly queues: QueueStore }

@@ -11,7 +11,7 @@ import type { QueueRecord, StoredMessage } from '../../src/queue/model.js'
 import { createMemoryStore } from '../../src/store/memory/index.js'
 import { MIGRATIONS } from '../../src/store/sqlite/migrations.js'
 import { createSqliteStore } from '../../src/store/sqlite/index.js'
-import type { EventStore, Store } from '../../src/store/ports.js'
+import type { EventStore, LocalStore as Store } from '../../src/store/ports.js'
 import { tempDir } from '../helpers/server.js'
 
 const BUS = 'arn:aws:events:us-east-1:111111111111:event-bus/default'

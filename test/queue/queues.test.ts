@@ -12,7 +12,7 @@ import { QueueError } from '../../src/queue/errors.js'
 import type { QueueWrite } from '../../src/queue/model.js'
 import { Queues, type SendResult } from '../../src/queue/queues.js'
 import { createMemoryStore } from '../../src/store/memory/index.js'
-import type { Store } from '../../src/store/ports.js'
+import type { LocalStore as Store } from '../../src/store/ports.js'
 import { createSqliteStore } from '../../src/store/sqlite/index.js'
 import { tempDir } from '../helpers/server.js'
 

@@ -19,10 +19,10 @@ import {
   type ArchivedEvent,
   type DeadLetter,
   type PendingDelivery,
-  type Store,
+  type LocalStore,
 } from '../ports.js'
 
-export function createMemoryStore(): Store {
+export function createMemoryStore(): LocalStore {
   const config = new Map<string, ConfigEntry>()
   const events = new Map<string, StoredEvent>()
   const jobs = new Map<number, DeliveryJob>()

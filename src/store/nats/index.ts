@@ -3,7 +3,7 @@
  * The NATS store: distributed mode's {@link Store}, shared by every node connected to the same
  * NATS (JetStream) servers. Configuration in a watched key-value bucket (`config.ts`), leases for
  * work one node does at a time (`leases.ts`), delivery jobs and dead letters in streams with one
- * shared consumer (`jobs.ts`).
+ * shared consumer (`jobs.ts`), archives in a stream each (`archives.ts`).
  *
  * One connection per node, which reconnects by itself for as long as it takes; while it is
  * down the store says so ({@link NatsStore.reachable}) and the server answers 503, which every
@@ -11,6 +11,7 @@
  */
 import { connect, type NatsConnection } from '@nats-io/transport-node'
 import type { Store } from '../ports.js'
+import { openNatsArchiveStore, type NatsArchiveStore } from './archives.js'
 import { NatsConfigStore } from './config.js'
 import { openNatsJobStore, type NatsJobStore } from './jobs.js'
 import { NatsLeaseStore } from './leases.js'
@@ -71,6 +72,7 @@ export async function openNatsParts(
   config: NatsConfigStore
   leases: NatsLeaseStore
   events: NatsJobStore
+  archives: NatsArchiveStore
   reachable: () => boolean
 }> {
   const replicas = options.replicas ?? 1
@@ -91,11 +93,13 @@ export async function openNatsParts(
   })()
   const config = await NatsConfigStore.open(nc, { replicas })
   const leases = await NatsLeaseStore.open(nc, { replicas })
+  const archives = await openNatsArchiveStore(nc, { replicas })
   const events = await openNatsJobStore(nc, {
     replicas,
     config,
+    archives,
     log: options.log,
     ...(options.ackWaitMs === undefined ? {} : { ackWaitMs: options.ackWaitMs }),
   })
-  return { config, leases, events, reachable: () => reachable && !nc.isClosed() }
+  return { config, leases, events, archives, reachable: () => reachable && !nc.isClosed() }
 }

@@ -20,7 +20,7 @@ import type {
   ConfigKind,
   DeadLetter,
   PendingDelivery,
-  Store,
+  LocalStore,
 } from '../ports.js'
 import { packAppend, packArchived } from './append-rows.js'
 import { lockDataDir } from './dir-lock.js'
@@ -57,7 +57,7 @@ const WRITER = new URL(
   import.meta.url,
 )
 
-export function createSqliteStore(options: SqliteStoreOptions): Store {
+export function createSqliteStore(options: SqliteStoreOptions): LocalStore {
   mkdirSync(options.dataDir, { recursive: true })
   const lock = lockDataDir(options.dataDir)
   const file = join(options.dataDir, 'junction.db')
