@@ -163,7 +163,7 @@ async function main() {
     dirs.push(dir)
     const n = await startServerProcess({
       dataDir: dir,
-      args: ['--store', 'nats', '--nats-url', nats.url, '--log-level', 'warn'],
+      args: ['--store', 'nats', '--nats-url', nats.url],
     })
     nodes.push(n)
     return n

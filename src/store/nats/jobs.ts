@@ -56,6 +56,7 @@ import {
   token,
 } from './codec.js'
 import { NatsJobWindow } from './job-window.js'
+import { publishDurably } from './publish.js'
 import { HeldJobs } from './held-jobs.js'
 import {
   DEAD_LETTERS_STREAM,
@@ -242,9 +243,12 @@ export class NatsJobStore implements EventStore {
   }
 
   async deadLetter(letter: DeadLetter): Promise<void> {
-    await this.parts.js.publish(deadLetterSubject(letter.dlqArn), encodeDeadLetter(letter), {
-      msgID: `${jobMessageId(letter.job)} dead`,
-    })
+    await publishDurably(
+      this.parts.js,
+      deadLetterSubject(letter.dlqArn),
+      encodeDeadLetter(letter),
+      { msgID: `${jobMessageId(letter.job)} dead` },
+    )
     await this.ack(letter.job.id)
   }
 
@@ -275,12 +279,11 @@ export class NatsJobStore implements EventStore {
   }
 
   private async publish(job: DeliveryJob, event: StoredEvent): Promise<void> {
-    await this.parts.js.publish(
+    await publishDurably(
+      this.parts.js,
       `${JOBS_SUBJECT_PREFIX}.${token(job.busArn)}`,
       encodeJob(job, event),
-      {
-        msgID: jobMessageId(job),
-      },
+      { msgID: jobMessageId(job) },
     )
   }
 
