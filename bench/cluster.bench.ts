@@ -12,13 +12,15 @@
  * 3. Put-to-delivered latency at a fixed rate (`--rate` events/s) through one node: events carry
  *    their send time; the sink notes their arrival.
  *
- * Options: `--duration S` (5), `--connections N` (16), `--rate N` (500), `--latency-seconds S` (5).
+ * Options: `--duration S` (5), `--connections N` (16), `--rate N` (500), `--latency-seconds S` (5),
+ * `--profile` (the one-node run alone, that node under `--cpu-prof`: its hottest functions).
  */
 import autocannon from 'autocannon'
 import { jetstream, jetstreamManager, RetentionPolicy, StorageType } from '@nats-io/jetstream'
 import { connect } from '@nats-io/transport-node'
 import { randomUUID } from 'node:crypto'
-import { rmSync } from 'node:fs'
+import { readdirSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { performance } from 'node:perf_hooks'
@@ -28,11 +30,13 @@ import { call, configure, SOURCE } from '../test/helpers/event-load.js'
 import { startNatsServer, type NatsServer } from '../test/helpers/nats.js'
 import { startServerProcess, tempDir, type ServerProcess } from '../test/helpers/server.js'
 import { numberArg as arg } from './args.js'
+import { summarizeProfile } from './cpu-profile.js'
 
 const duration = arg('duration', 5)
 const connections = arg('connections', 16)
 const rate = arg('rate', 500)
 const latencySeconds = arg('latency-seconds', 5)
+const profile = process.argv.includes('--profile')
 const ENTRIES = 10
 const ACCOUNT = '111111111111'
 const HEADERS = {
@@ -158,12 +162,16 @@ async function main() {
   const dirs: string[] = []
   const nodes: ServerProcess[] = []
   const sink = await startSink()
+  const profileDir = profile ? tempDir('junction-bench-prof-') : undefined
   const node = async () => {
     const dir = tempDir('junction-bench-node-')
     dirs.push(dir)
     const n = await startServerProcess({
       dataDir: dir,
       args: ['--store', 'nats', '--nats-url', nats.url],
+      ...(profileDir && nodes.length === 0
+        ? { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', profileDir] }
+        : {}),
     })
     nodes.push(n)
     return n
@@ -194,6 +202,12 @@ async function main() {
       `one node:  PutEvents ${fmt(one.eventsPerSec)} events/s (${(one.eventsPerSec / raw).toFixed(2)} of raw), errors ${String(one.errors)}; all delivered ${oneDrain.toFixed(1)} s after the load (${fmt(sink.state.delivered - base)} of ${fmt(one.events)})`,
     )
 
+    if (profileDir) {
+      await a.stop()
+      for (const f of readdirSync(profileDir).filter((x) => x.endsWith('.cpuprofile')))
+        for (const line of summarizeProfile(join(profileDir, f), 30)) console.log(line)
+      return
+    }
     const b = await node()
     await sleep(1000)
     base = sink.state.delivered

@@ -28,12 +28,20 @@ export function tempDir(prefix = 'junction-test-'): string {
 }
 
 export async function startServerProcess(
-  options: { dataDir?: string; port?: number; args?: string[]; env?: NodeJS.ProcessEnv } = {},
+  options: {
+    dataDir?: string
+    port?: number
+    args?: string[]
+    env?: NodeJS.ProcessEnv
+    /** Options for node itself (`--cpu-prof`, which NODE_OPTIONS refuses). */
+    nodeArgs?: string[]
+  } = {},
 ): Promise<ServerProcess> {
   const dataDir = options.dataDir ?? tempDir()
   const child = spawn(
     process.execPath,
     [
+      ...(options.nodeArgs ?? []),
       '--import',
       'tsx',
       join(repoRoot, 'src/cli/main.ts'),

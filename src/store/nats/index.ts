@@ -54,6 +54,9 @@ export async function connectNats(options: NatsStoreOptions): Promise<NatsConnec
       name: options.name ?? 'junction',
       // Once connected, never give up: the node answers 503 until NATS is back.
       maxReconnectAttempts: -1,
+      // Otherwise every request (each publish, each ack) builds two Error objects with stack
+      // traces up front, in case it fails: 18% of a node's CPU under load in bench:cluster.
+      noAsyncTraces: true,
       reconnectTimeWait: 500,
     })
   } catch (e) {
