@@ -9,6 +9,7 @@ import { clock, type ClockFlags } from './commands/clock.js'
 import { explainAccess, type ExplainAccessOptions } from './commands/explain-access.js'
 import { query, type QueryFlags } from './commands/query.js'
 import { replay, type ReplayFlags } from './commands/replay.js'
+import { migrate, type MigrateFlags } from './commands/migrate.js'
 import { serve, type ServeFlags } from './commands/serve.js'
 import { tail, type TailFlags } from './commands/tail.js'
 import { logs, type LogsFlags } from './commands/logs.js'
@@ -248,6 +249,18 @@ stackOptions(
 ).action(async (options: StacksFlags) => {
   process.exitCode = await stacks(options)
 })
+
+program
+  .command('migrate')
+  .description(
+    'Copy a stopped single-node store (SQLite) into an empty NATS store: configuration, schedule ticks, delivery jobs owed, archives',
+  )
+  .requiredOption('--data <dir>', 'the SQLite data directory (its server must be stopped)')
+  .requiredOption('--nats-url <urls>', 'the NATS servers, comma-separated')
+  .option('--nats-replicas <n>', 'copies of every stream and bucket (default 1)')
+  .action(async (options: MigrateFlags) => {
+    process.exitCode = await migrate(options)
+  })
 
 program.parseAsync().catch((e: unknown) => {
   process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`)

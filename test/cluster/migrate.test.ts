@@ -1,0 +1,101 @@
+/**
+ * `junction migrate`: a single-node SQLite deployment with a rule, an archive, and deliveries
+ * still owed (its target refused them) is stopped and copied into an empty NATS store; a node
+ * started on NATS then has the configuration, the archive's events, and delivers what was owed.
+ * A second copy into the same NATS is refused, and so is a copy while the SQLite server runs.
+ */
+import assert from 'node:assert/strict'
+import { execFile } from 'node:child_process'
+import { rmSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import { after, test } from 'node:test'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { call, closeEventLoad, configure, SOURCE, startSink } from '../helpers/event-load.js'
+import { startNatsServer, type NatsServer } from '../helpers/nats.js'
+import { startServerProcess, tempDir, type ServerProcess } from '../helpers/server.js'
+
+const MAIN = join(resolve(dirname(fileURLToPath(import.meta.url)), '..', '..'), 'src/cli/main.ts')
+const run = promisify(execFile)
+
+let nats: NatsServer | undefined
+const servers: ServerProcess[] = []
+const dirs: string[] = []
+
+after(async () => {
+  await closeEventLoad()
+  for (const s of servers)
+    if (s.child.exitCode === null && s.child.signalCode === null) await s.kill()
+  await nats?.stop()
+  for (const d of dirs) rmSync(d, { recursive: true, force: true })
+})
+
+async function migrate(data: string, url: string): Promise<{ code: number; out: string }> {
+  try {
+    const r = await run(process.execPath, [
+      '--import',
+      'tsx',
+      MAIN,
+      'migrate',
+      '--data',
+      data,
+      '--nats-url',
+      url,
+    ])
+    return { code: 0, out: r.stdout + r.stderr }
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string }
+    return { code: err.code, out: err.stdout + err.stderr }
+  }
+}
+
+test('a stopped SQLite store copied into NATS: configuration, archive and owed deliveries', async () => {
+  nats = await startNatsServer()
+  const data = tempDir('junction-migrate-')
+  dirs.push(data)
+  let accept = false
+  const sink = await startSink({ status: () => (accept ? 200 : 500) })
+  const single = await startServerProcess({ dataDir: data })
+  servers.push(single)
+  await configure(single.url, sink.url)
+  await call(single.url, 'CreateArchive', {
+    ArchiveName: 'everything',
+    EventSourceArn: 'arn:aws:events:us-east-1:111111111111:event-bus/default',
+  })
+  const ids: string[] = []
+  for (let i = 0; i < 20; i++) {
+    const out = await call(single.url, 'PutEvents', {
+      Entries: [{ Source: SOURCE, DetailType: 'crash', Detail: JSON.stringify({ seq: i }) }],
+    })
+    ids.push((out.Entries as { EventId: string }[])[0]!.EventId)
+  }
+  // Each was tried once and refused: all twenty are owed.
+  while ([...sink.counts.values()].length < 20) await sleep(20)
+
+  const running = await migrate(data, nats.url)
+  assert.equal(running.code, 1, 'refused while the server holds its data directory')
+  assert.match(running.out, /in use|locked|another/i)
+
+  await single.stop()
+  const first = await migrate(data, nats.url)
+  assert.equal(first.code, 0, first.out)
+  assert.match(first.out, /delivery jobs owed: 20\n/)
+  assert.match(first.out, /archive everything \(111111111111, us-east-1\): 20 events/)
+  const again = await migrate(data, nats.url)
+  assert.equal(again.code, 1)
+  assert.match(again.out, /already holds a configuration/)
+
+  accept = true
+  const node = await startServerProcess({
+    dataDir: tempDir('junction-migrated-'),
+    args: ['--store', 'nats', '--nats-url', nats.url],
+  })
+  servers.push(node)
+  const rules = (await call(node.url, 'ListRules', {})).Rules as { Name: string }[]
+  assert.ok(rules.some((r) => r.Name === 'crash-rule'))
+  const archive = await call(node.url, 'DescribeArchive', { ArchiveName: 'everything' })
+  assert.equal(archive.EventCount, 20)
+  // Owed deliveries wait for their retry time (backoff), then arrive.
+  assert.deepEqual(await sink.waitForDelivered(ids, 120_000), [])
+})
