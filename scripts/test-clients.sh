@@ -3,7 +3,8 @@
 # (Debian's `awscli` and `python3-boto3`, used as /usr/bin/aws and /usr/bin/python3; the first
 # `aws` and `python3` on PATH may be other versions), nats-server, and Debian's `chromium` (the
 # browser playwright-core drives in the AnyCompany example's test; Playwright's own download is
-# not used). `npm test` runs this first, so a missing client is installed, never skipped. Needs
+# not used), and the PostgreSQL and MariaDB servers whose throwaway instances the change capture
+# tests start. `npm test` runs this first, so a missing client is installed, never skipped. Needs
 # root or sudo on a machine without them.
 set -euo pipefail
 
@@ -13,6 +14,9 @@ missing() {
   /usr/bin/python3 -c 'import boto3' >/dev/null 2>&1 || need+=(python3-boto3)
   command -v nats-server >/dev/null 2>&1 || [ -x /usr/sbin/nats-server ] || need+=(nats-server)
   command -v chromium >/dev/null 2>&1 || need+=(chromium)
+  # change capture tests start throwaway database servers of their own (test/helpers)
+  [ -x /usr/lib/postgresql/15/bin/initdb ] || [ -x /usr/lib/postgresql/16/bin/initdb ] || need+=(postgresql)
+  [ -x /usr/sbin/mariadbd ] || command -v mariadb-install-db >/dev/null 2>&1 || need+=(mariadb-server)
   echo "${need[@]}"
 }
 
