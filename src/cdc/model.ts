@@ -9,6 +9,7 @@
  * The event shape (one event per row change, `source = junction.cdc.<name>`,
  * `detail-type = <schema>.<table>`) is written down in docs/cdc.md.
  */
+import type { Logger } from 'pino'
 
 /** Debezium's operation codes: create, update, delete, snapshot read, truncate. */
 export type ChangeOp = 'c' | 'u' | 'd' | 'r' | 't'
@@ -135,3 +136,21 @@ export type ChangeSource = {
   stop(): Promise<void>
   status(): SourceStatus
 }
+
+/** What a source needs from the server besides its sink. */
+export type SourceDeps = {
+  now(): number
+  log: Logger
+  /** The bus's event size limit in bytes (the oversize policy applies above it). */
+  maxEventBytes: number
+}
+
+/**
+ * Opens a source of one kind (not yet started). Each kind's module exports one:
+ * `openPostgresSource` (src/cdc/postgres/source.ts), `openMysqlSource` (src/cdc/mysql/source.ts).
+ */
+export type OpenSource = (
+  def: SourceDefinition,
+  sink: CaptureSink,
+  deps: SourceDeps,
+) => ChangeSource
