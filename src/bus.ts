@@ -40,6 +40,7 @@ import { Schedules } from './schedule/schedules.js'
 import { Stacks } from './deploy/stack-store.js'
 import { Functions } from './functions/functions.js'
 import { createProcessRunner } from './functions/runtime/index.js'
+import { withSharedCode } from './functions/shared-code.js'
 import type { Store } from './store/ports.js'
 import { openStore, queuesUnavailable, type OpenedStore } from './store/open.js'
 
@@ -137,14 +138,18 @@ export async function createBus(options: BusOptions): Promise<Bus> {
     store.kind === 'memory'
       ? mkdtempSync(join(tmpdir(), 'junction-functions-'))
       : join(options.dataDir, 'functions')
-  const functionDirectory = new Functions(store.config, functionsRoot)
-  const functionRunner = createProcessRunner({
+  const functionDirectory = new Functions(store.config, functionsRoot, store.code)
+  const processRunner = createProcessRunner({
     endpointUrl: options.endpointUrl ?? (() => ''),
     credentialsFor: (account) => credentials?.keyPairFor(account),
     maxInstances: options.functionConcurrency ?? 64,
     idleMs: options.functionIdleMs ?? 5 * 60_000,
     log,
   })
+  // Nodes sharing a store run each other's functions: packages come from the store.
+  const functionRunner = store.code
+    ? withSharedCode(processRunner, store.code, functionsRoot, log)
+    : processRunner
   const metrics = createMetrics()
   const organizationOf = (account: string) => credentials?.organizationOf(account)
   const tail = new TailHub()

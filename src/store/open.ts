@@ -86,6 +86,7 @@ export async function openStore(options: OpenStoreOptions): Promise<OpenedStore>
       events: parts.events,
       leases: parts.leases,
       archives: parts.archives,
+      code: parts.code,
       async close() {
         parts.events.close()
         parts.config.close()

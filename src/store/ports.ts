@@ -209,6 +209,18 @@ export type LeaseStore = {
   release(name: string, holder: string): Promise<void>
 }
 
+/**
+ * Functions' deployment packages, for nodes that share a store: a zip put by the node that took
+ * CreateFunction is there for every other node to unpack before it runs the function. Absent
+ * where one process owns the store (its own disk has every package).
+ */
+export type CodeStore = {
+  /** Stores the zip (durable when the promise resolves); its SHA-256, hex. */
+  put(zip: Buffer): Promise<string>
+  /** The zip with this SHA-256 (hex), or undefined when none was put. */
+  get(sha256Hex: string): Promise<Buffer | undefined>
+}
+
 export type Store = {
   readonly kind: 'memory' | 'sqlite' | 'nats'
   readonly config: ConfigStore
@@ -218,6 +230,8 @@ export type Store = {
   readonly archives: ArchiveStore
   /** Absent where one process owns the store (memory, SQLite): it holds every lease. */
   readonly leases?: LeaseStore
+  /** Absent where one process owns the store (memory, SQLite). */
+  readonly code?: CodeStore
   /** The SQLite file, for read-only queries over archives (absent for the memory store). */
   readonly file?: string
   close(): Promise<void>

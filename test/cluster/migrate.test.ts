@@ -2,11 +2,12 @@
  * `junction migrate`: a single-node SQLite deployment with a rule, an archive, and deliveries
  * still owed (its target refused them) is stopped and copied into an empty NATS store; a node
  * started on NATS then has the configuration, the archive's events, and delivers what was owed.
+ * A function's package travels too: the node runs it after the SQLite directory is gone.
  * A second copy into the same NATS is refused, and so is a copy while the SQLite server runs.
  */
 import assert from 'node:assert/strict'
-import { execFile } from 'node:child_process'
-import { rmSync } from 'node:fs'
+import { execFile, execFileSync } from 'node:child_process'
+import { readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
@@ -30,6 +31,18 @@ after(async () => {
   await nats?.stop()
   for (const d of dirs) rmSync(d, { recursive: true, force: true })
 })
+
+const LAMBDA_AUTH =
+  'AWS4-HMAC-SHA256 Credential=111111111111/20261205/us-east-1/lambda/aws4_request, SignedHeaders=host, Signature=0'
+
+/** A zip made by Python's zipfile (not by the code under test) holding one handler. */
+function handlerZip(source: string): string {
+  const work = tempDir('junction-fn-')
+  dirs.push(work)
+  writeFileSync(join(work, 'index.mjs'), source)
+  execFileSync('/usr/bin/python3', ['-m', 'zipfile', '-c', 'fn.zip', 'index.mjs'], { cwd: work })
+  return readFileSync(join(work, 'fn.zip')).toString('base64')
+}
 
 async function migrate(data: string, url: string): Promise<{ code: number; out: string }> {
   try {
@@ -70,6 +83,18 @@ test('a stopped SQLite store copied into NATS: configuration, archive and owed d
     })
     ids.push((out.Entries as { EventId: string }[])[0]!.EventId)
   }
+  const fn = await fetch(`${single.url}/2015-03-31/functions`, {
+    method: 'POST',
+    headers: { authorization: LAMBDA_AUTH, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      FunctionName: 'echo',
+      Runtime: 'nodejs20.x',
+      Role: 'arn:aws:iam::111111111111:role/any',
+      Handler: 'index.handler',
+      Code: { ZipFile: handlerZip('export const handler = async (e) => ({ echoed: e })\n') },
+    }),
+  })
+  assert.equal(fn.status, 201, await fn.text())
   // Each was tried once and refused: all twenty are owed.
   while ([...sink.counts.values()].length < 20) await sleep(20)
 
@@ -81,12 +106,15 @@ test('a stopped SQLite store copied into NATS: configuration, archive and owed d
   const first = await migrate(data, nats.url)
   assert.equal(first.code, 0, first.out)
   assert.match(first.out, /delivery jobs owed: 20\n/)
+  assert.match(first.out, /function packages: 1\n/)
   assert.match(first.out, /archive everything \(111111111111, us-east-1\): 20 events/)
   const again = await migrate(data, nats.url)
   assert.equal(again.code, 1)
   assert.match(again.out, /already holds a configuration/)
 
   accept = true
+  // The single node's machine is gone: what the nodes run comes from NATS alone.
+  rmSync(data, { recursive: true, force: true })
   const node = await startServerProcess({
     dataDir: tempDir('junction-migrated-'),
     args: ['--store', 'nats', '--nats-url', nats.url],
@@ -96,6 +124,13 @@ test('a stopped SQLite store copied into NATS: configuration, archive and owed d
   assert.ok(rules.some((r) => r.Name === 'crash-rule'))
   const archive = await call(node.url, 'DescribeArchive', { ArchiveName: 'everything' })
   assert.equal(archive.EventCount, 20)
+  const invoked = await fetch(`${node.url}/2015-03-31/functions/echo/invocations`, {
+    method: 'POST',
+    headers: { authorization: LAMBDA_AUTH, 'content-type': 'application/json' },
+    body: JSON.stringify({ n: 7 }),
+  })
+  assert.equal(invoked.status, 200)
+  assert.deepEqual(await invoked.json(), { echoed: { n: 7 } })
   // Owed deliveries wait for their retry time (backoff), then arrive.
   assert.deepEqual(await sink.waitForDelivered(ids, 120_000), [])
 })

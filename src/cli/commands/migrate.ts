@@ -1,8 +1,8 @@
 /**
  * @module
  * `junction migrate --data DIR --nats-url URL`: copies a single-node SQLite deployment into an
- * empty NATS store, for its nodes to start on: the configuration, the scheduled rules' last
- * ticks, the delivery jobs still owed (with their attempts and due times) and every archive's
+ * empty NATS store, for its nodes to start on: the configuration, functions' packages, the
+ * scheduled rules' last ticks, the delivery jobs still owed (with their attempts and due times) and every archive's
  * events. The SQLite store is only read; the server that owns it must be stopped (its data
  * directory is locked while it runs).
  *
@@ -10,6 +10,8 @@
  * second copy into the same NATS is refused because its configuration is not empty.
  */
 import type { ArchiveEntry, PendingDelivery } from '../../store/ports.js'
+import { readFile } from 'node:fs/promises'
+import type { FunctionRecord } from '../../functions/model.js'
 import type { Archive, DeliveryJob, StoredEvent } from '../../model.js'
 import { connectNats, openNatsParts } from '../../store/nats/index.js'
 import { createSqliteStore } from '../../store/sqlite/index.js'
@@ -62,6 +64,23 @@ export async function migrate(
     const config = await sqlite.config.load()
     for (const e of config) await nats.config.apply([{ op: 'put', ...e }])
     out(`configuration: ${String(config.length)} documents\n`)
+
+    // Functions' packages, for whichever node runs them (local code directories stay where they are).
+    let packages = 0
+    for (const e of config) {
+      const fn = e.doc as FunctionRecord
+      if (e.kind !== 'function' || fn.localCode) continue
+      const zip = await readFile(`${fn.codeDir}.zip`).catch(() => undefined)
+      if (!zip) {
+        out(
+          `function ${fn.name} (${fn.account}, ${fn.region}): package missing at ${fn.codeDir}.zip\n`,
+        )
+        continue
+      }
+      await nats.code.put(zip)
+      packages++
+    }
+    out(`function packages: ${String(packages)}\n`)
 
     const ticks = await sqlite.events.scheduleTicks()
     if (ticks.size > 0)
