@@ -256,7 +256,17 @@ export async function createBus(options: BusOptions): Promise<Bus> {
       log.error({ err: e }, 'archive retention purge failed; the next one tries again')
     },
   })
+  // This node among those sharing the store (lease holders' names).
+  const nodeId = `${hostname()}/${String(process.pid)}/${randomUUID().slice(0, 8)}`
+  const leases = store.leases
   const replays = new Replays({
+    ...(leases && {
+      claims: {
+        hold: (arn: string) => leases.hold(replayLease(arn), nodeId),
+        release: (arn: string) => leases.release(replayLease(arn), nodeId),
+        renewEveryMs: Math.max(50, Math.floor(leases.ttlMs / 3)),
+      },
+    }),
     archiveKey: (arn) => archives.byArn(arn)?.key,
     registry,
     ingest,
@@ -435,7 +445,7 @@ export async function createBus(options: BusOptions): Promise<Bus> {
     new Leadership({
       leases: store.leases,
       name: 'schedules',
-      holder: `${hostname()}/${String(process.pid)}/${randomUUID().slice(0, 8)}`,
+      holder: nodeId,
       log,
       onGain: () => {
         startSchedules().catch((e: unknown) => {
@@ -548,4 +558,9 @@ export async function startServer(
       return closing
     },
   }
+}
+
+/** A replay's lease name (lease names are key-value keys: no `:`). */
+function replayLease(arn: string): string {
+  return `replay.${Buffer.from(arn).toString('base64url')}`
 }
