@@ -12,43 +12,20 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { startNatsServer, type NatsServer } from '../helpers/nats.js'
-import { startServerProcess, tempDir, type ServerProcess } from '../helpers/server.js'
+import { natsNodes } from '../helpers/nats-nodes.js'
 
 const ACCOUNT = '111111111111'
 const AUTH = `AWS4-HMAC-SHA256 Credential=${ACCOUNT}/20261205/us-east-1/lambda/aws4_request, SignedHeaders=host, Signature=0`
 
-let nats: NatsServer
-const nodes: ServerProcess[] = []
-const dirs: string[] = []
+const cluster = natsNodes()
 
-before(async () => {
-  nats = await startNatsServer()
-})
+before(() => cluster.start())
 
+const scratch: string[] = []
 after(async () => {
-  for (const n of nodes)
-    if (n.child.exitCode === null && n.child.signalCode === null) await n.kill()
-  await nats.stop().catch(() => undefined)
-  for (const d of dirs) rmSync(d, { recursive: true, force: true })
+  await cluster.close()
+  for (const d of scratch) rmSync(d, { recursive: true, force: true })
 })
-
-async function node(): Promise<ServerProcess & { dir: string }> {
-  const dir = tempDir('junction-node-')
-  dirs.push(dir)
-  const n = await startServerProcess({
-    dataDir: dir,
-    args: ['--store', 'nats', '--nats-url', nats.url],
-  })
-  nodes.push(n)
-  return { ...n, dir }
-}
-
-/** The node dies and its disk with it: nothing it unpacked is left for the others. */
-async function lose(n: ServerProcess & { dir: string }): Promise<void> {
-  await n.kill()
-  rmSync(n.dir, { recursive: true, force: true })
-}
 
 async function lambda(url: string, method: string, path: string, body?: unknown) {
   const r = await fetch(`${url}${path}`, {
@@ -62,15 +39,15 @@ async function lambda(url: string, method: string, path: string, body?: unknown)
 /** A zip made by Python's zipfile (not by the code under test) holding one handler. */
 function packageOf(handlerSource: string): string {
   const work = mkdtempSync(join(tmpdir(), 'junction-fn-'))
-  dirs.push(work)
+  scratch.push(work)
   writeFileSync(join(work, 'index.mjs'), handlerSource)
   execFileSync('/usr/bin/python3', ['-m', 'zipfile', '-c', 'fn.zip', 'index.mjs'], { cwd: work })
   return readFileSync(join(work, 'fn.zip')).toString('base64')
 }
 
 test('a function created on a node that is gone runs on another, and a code update follows', async () => {
-  const a = await node()
-  const b = await node()
+  const a = await cluster.node()
+  const b = await cluster.node()
   const created = await lambda(a.url, 'POST', '/2015-03-31/functions', {
     FunctionName: 'greeter',
     Runtime: 'nodejs20.x',
@@ -79,7 +56,7 @@ test('a function created on a node that is gone runs on another, and a code upda
     Code: { ZipFile: packageOf('export const handler = async (e) => ({ hello: e.name, v: 1 })\n') },
   })
   assert.equal(created.status, 201, created.text)
-  await lose(a)
+  await cluster.lose(a)
 
   const invokeOnB = () =>
     lambda(b.url, 'POST', '/2015-03-31/functions/greeter/invocations', { name: 'widget' })
@@ -92,12 +69,12 @@ test('a function created on a node that is gone runs on another, and a code upda
   assert.equal(answer.status, 200, answer.text)
   assert.deepEqual(JSON.parse(answer.text), { hello: 'widget', v: 1 })
 
-  const c = await node()
+  const c = await cluster.node()
   const updated = await lambda(c.url, 'PUT', '/2015-03-31/functions/greeter/code', {
     ZipFile: packageOf('export const handler = async (e) => ({ hello: e.name, v: 2 })\n'),
   })
   assert.equal(updated.status, 200, updated.text)
-  await lose(c)
+  await cluster.lose(c)
   const deadline = Date.now() + 10_000
   for (;;) {
     answer = await invokeOnB()

@@ -5,7 +5,6 @@
  * replayed. A replay running on one node is cancelled through the other.
  */
 import assert from 'node:assert/strict'
-import { rmSync } from 'node:fs'
 import { after, before, test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import {
@@ -16,39 +15,20 @@ import {
   startSink,
   type Sink,
 } from '../helpers/event-load.js'
-import { startNatsServer, type NatsServer } from '../helpers/nats.js'
-import { startServerProcess, tempDir, type ServerProcess } from '../helpers/server.js'
+import { natsNodes } from '../helpers/nats-nodes.js'
 
 const BUS = `arn:aws:events:us-east-1:${ACCOUNT}:event-bus/default`
 const EVENTS = 40
 
-let nats: NatsServer
-const nodes: ServerProcess[] = []
-const dirs: string[] = []
+const cluster = natsNodes()
 
-before(async () => {
-  nats = await startNatsServer()
-})
+before(() => cluster.start())
 
 after(async () => {
   const loads = closeEventLoad()
-  for (const n of nodes)
-    if (n.child.exitCode === null && n.child.signalCode === null) await n.kill()
+  await cluster.close()
   await loads
-  await nats.stop().catch(() => undefined)
-  for (const d of dirs) rmSync(d, { recursive: true, force: true })
 })
-
-async function node(): Promise<ServerProcess> {
-  const dir = tempDir('junction-node-')
-  dirs.push(dir)
-  const n = await startServerProcess({
-    dataDir: dir,
-    args: ['--store', 'nats', '--nats-url', nats.url],
-  })
-  nodes.push(n)
-  return n
-}
 
 /**
  * An archive of the default bus holding `EVENTS` events one second apart (in the past), and a
@@ -103,8 +83,8 @@ async function state(url: string, name: string): Promise<string> {
 }
 
 test('a replay whose node is killed is adopted by another node and completes', async () => {
-  const a = await node()
-  const b = await node()
+  const a = await cluster.node()
+  const b = await cluster.node()
   const sink = await startSink()
   const { ids, ruleArn, from, to } = await archived(a.url, 'ledger', sink)
   await call(a.url, 'StartReplay', {
@@ -135,8 +115,8 @@ test('a replay whose node is killed is adopted by another node and completes', a
 })
 
 test('a replay running on one node is cancelled through another', async () => {
-  const a = await node()
-  const b = await node()
+  const a = await cluster.node()
+  const b = await cluster.node()
   const sink = await startSink()
   const { ruleArn, from, to } = await archived(a.url, 'slow', sink)
   await call(a.url, 'StartReplay', {

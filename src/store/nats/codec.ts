@@ -20,16 +20,18 @@ type JobBody = { job: StoredJob; event: StoredEvent }
 const encoder = new TextEncoder()
 const decoder = new TextDecoder()
 
+/** The job without its node-local id. */
+const storedJob = (job: DeliveryJob): StoredJob => ({
+  eventId: job.eventId,
+  busArn: job.busArn,
+  ruleArn: job.ruleArn,
+  targetId: job.targetId,
+  attempts: job.attempts,
+  dueAt: job.dueAt,
+})
+
 export function encodeJob(job: DeliveryJob, event: StoredEvent): Uint8Array {
-  const stored: StoredJob = {
-    eventId: job.eventId,
-    busArn: job.busArn,
-    ruleArn: job.ruleArn,
-    targetId: job.targetId,
-    attempts: job.attempts,
-    dueAt: job.dueAt,
-  }
-  return encoder.encode(JSON.stringify({ job: stored, event } satisfies JobBody))
+  return encoder.encode(JSON.stringify({ job: storedJob(job), event } satisfies JobBody))
 }
 
 export function decodeJob(data: Uint8Array): JobBody {
@@ -40,15 +42,7 @@ type BundleBody = { jobs: StoredJob[]; events: StoredEvent[] }
 
 /** Jobs with their events, each event once (every job's event must be in `events`). */
 export function encodeBundle(jobs: DeliveryJob[], events: StoredEvent[]): Uint8Array {
-  const stored = jobs.map((job): StoredJob => ({
-    eventId: job.eventId,
-    busArn: job.busArn,
-    ruleArn: job.ruleArn,
-    targetId: job.targetId,
-    attempts: job.attempts,
-    dueAt: job.dueAt,
-  }))
-  return encoder.encode(JSON.stringify({ jobs: stored, events } satisfies BundleBody))
+  return encoder.encode(JSON.stringify({ jobs: jobs.map(storedJob), events } satisfies BundleBody))
 }
 
 /** The jobs of a message, bundle or single job (as older messages and reschedules are). */
