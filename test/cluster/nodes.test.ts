@@ -18,6 +18,7 @@ import {
   report,
   runLoad,
   SOURCE,
+  sqs,
   startSink,
 } from '../helpers/event-load.js'
 import { startNatsServer, type NatsServer } from '../helpers/nats.js'
@@ -165,26 +166,6 @@ test('NATS down: the nodes answer 503 and recover by themselves when it returns'
 
 const QUEUE = 'crash-queue'
 const QUEUE_ARN = `arn:aws:sqs:us-east-1:${ACCOUNT}:${QUEUE}`
-
-/** An SQS call in the JSON protocol, as current SDKs make it. */
-async function sqs(
-  url: string,
-  action: string,
-  input: Record<string, unknown>,
-): Promise<Record<string, unknown>> {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/x-amz-json-1.0',
-      'x-amz-target': `AmazonSQS.${action}`,
-      authorization: `AWS4-HMAC-SHA256 Credential=${ACCOUNT}/20260101/us-east-1/sqs/aws4_request, SignedHeaders=host, Signature=x`,
-    },
-    body: JSON.stringify(input),
-  })
-  const text = await res.text()
-  if (res.status !== 200) throw new HttpError(res.status, text)
-  return JSON.parse(text) as Record<string, unknown>
-}
 
 /** A queue, and a rule on the default bus sending every load event to it. */
 async function configureQueue(url: string): Promise<string> {

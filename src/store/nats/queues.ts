@@ -47,7 +47,7 @@ import { deadLetterAttributes } from '../../queue/dead-letter-message.js'
 import { invalidParameter, QueueError } from '../../queue/errors.js'
 import { md5OfAttributes, md5OfBody } from '../../queue/md5.js'
 import { checkBody, messageSize } from '../../queue/message-rules.js'
-import type { QueueRecord } from '../../queue/model.js'
+import type { QueueRecord, StoredMessage } from '../../queue/model.js'
 import { withoutStatement, withPolicy, withStatement } from '../../queue/queue-policy.js'
 import {
   EVENTBRIDGE_SENDER,
@@ -612,6 +612,41 @@ export class NatsQueues implements QueueService<NatsQueue> {
       filter: subject,
       seq: before.state.last_seq + 1,
     })
+  }
+
+  // --- migration ------------------------------------------------------------------------------
+
+  /**
+   * `junction migrate`: a standard queue of another store, under its own id, with its attributes
+   * and tags. Messages follow with {@link NatsQueues.restoreMessages}.
+   */
+  async restore(record: QueueRecord): Promise<NatsQueue> {
+    await ensureQueueConsumer(this.jsm, record.id)
+    const key = token(queueArn(record, record.name))
+    const stored: StoredQueue = { record }
+    return this.remember(key, await this.kv.put(key, JSON.stringify(stored)), stored)
+  }
+
+  /**
+   * Messages copied from another store, keeping id, body, attributes, sender, send time and
+   * receive count. One hidden (delayed, or in flight) stays hidden until its time; the receive
+   * that took an in-flight one cannot delete it any more. Expired ones are left behind.
+   */
+  async restoreMessages(q: NatsQueue, messages: StoredMessage[]): Promise<number> {
+    const now = this.deps.clock.now()
+    const kept = messages.filter((m) => now - m.sentAt < q.settings.messageRetentionPeriod * 1000)
+    await Promise.all(
+      kept.map((m) => {
+        const meta: QueueMessageMeta = { id: m.id, senderId: m.senderId, sentAt: m.sentAt }
+        if (m.attributes) meta.attributes = m.attributes
+        if (m.traceHeader !== undefined) meta.traceHeader = m.traceHeader
+        if (m.sourceArn !== undefined) meta.sourceArn = m.sourceArn
+        if (m.receiveCount > 0) meta.receiveBase = m.receiveCount
+        if (m.visibleAt > now) meta.notBefore = m.visibleAt
+        return this.publish(q, meta, encodeQueueMessage(meta, m.body))
+      }),
+    )
+    return kept.length
   }
 
   // --- housekeeping ---------------------------------------------------------------------------
