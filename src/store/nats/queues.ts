@@ -15,7 +15,8 @@
  * - **Redrive**: a message whose receive would exceed maxReceiveCount is published to the
  *   dead-letter queue (keeping id, body, attributes, send time and count) and acked, instead of
  *   being returned.
- * - **Retention**: a receive drops (acks) the expired messages it meets; JetStream drops any
+ * - **Retention**: a receive drops (acks) the expired messages it meets, and a sweep every
+ *   minute purges each queue's expired prefix (`queue-retention.ts`); JetStream drops any
  *   message older than 14 days, SQS's longest retention.
  *
  * Standard queues only: FIFO queues are refused at CreateQueue.
@@ -68,6 +69,7 @@ import {
   type QueueMessageMeta,
 } from './queue-codec.js'
 import { DelayMover } from './queue-delays.js'
+import { expireBefore } from './queue-retention.js'
 import {
   DELAYS_CONSUMER,
   delayedSubject,
@@ -85,6 +87,7 @@ import {
 import { DEAD_LETTERS_STREAM, DEAD_LETTERS_SUBJECT_PREFIX } from './streams.js'
 
 const PURGE_INTERVAL_MS = 60_000
+const SWEEP_INTERVAL_MS = 60_000
 /** A message stays in flight at most this long after the receive that took it. */
 const MAX_INFLIGHT_MS = 43_200_000
 /** How long an ack or nak may take to be confirmed by the server. */
@@ -140,6 +143,7 @@ export class NatsQueues implements QueueService<NatsQueue> {
   private readonly waiting = new Set<AbortController>()
   private stopWatching: (() => void) | undefined
   private mover: DelayMover | undefined
+  private sweepTimer: (() => void) | undefined
   private closed = false
 
   private constructor(
@@ -177,6 +181,7 @@ export class NatsQueues implements QueueService<NatsQueue> {
     })
     await queues.mover.start()
     for (const q of queues.byArn.values()) await queues.drainDeadLetters(q)
+    queues.scheduleSweep()
     return queues
   }
 
@@ -651,9 +656,36 @@ export class NatsQueues implements QueueService<NatsQueue> {
 
   // --- housekeeping ---------------------------------------------------------------------------
 
+  /**
+   * Drops every queue's messages past its retention period, received or not (every node sweeps;
+   * a purge done twice removes nothing more).
+   */
+  async sweep(): Promise<void> {
+    const now = this.deps.clock.now()
+    for (const q of [...this.byArn.values()]) {
+      const sentBefore = now - q.settings.messageRetentionPeriod * 1000 + 1
+      await expireBefore(this.jsm, readySubject(q.record.id), sentBefore)
+      await expireBefore(this.jsm, delayedSubject(q.record.id), sentBefore)
+    }
+  }
+
+  private scheduleSweep(): void {
+    if (this.closed) return
+    this.sweepTimer = this.deps.clock.setTimer(SWEEP_INTERVAL_MS, () => {
+      this.sweep()
+        .catch((e: unknown) => {
+          this.deps.log.warn({ err: e }, 'queue retention sweep failed; the next one tries again')
+        })
+        .finally(() => {
+          this.scheduleSweep()
+        })
+    })
+  }
+
   /** Ends every long poll (with no messages), stops moving delayed messages and watching. */
   close(): void {
     this.closed = true
+    this.sweepTimer?.()
     for (const w of this.waiting) w.abort()
     this.mover?.stop()
     this.stopWatching?.()
