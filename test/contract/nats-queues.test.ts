@@ -308,6 +308,11 @@ test('two nodes: a queue created on one is usable on the other; no message goes 
   await until(() => qb.record.tags.env === 'test', 'the tag on node B')
   await nodeA.delete(qa)
   await until(() => nodeB.find(SCOPE, name) === undefined, 'the delete on node B')
+  // The name can be used again at once, for a new queue with no messages.
+  const again = await nodeB.create(SCOPE, name, {}, {})
+  assert.notEqual(again.record.id, qa.record.id)
+  await until(() => nodeA.find(SCOPE, name)?.record.id === again.record.id, 'the new queue on A')
+  assert.deepEqual(await nodeA.receive(again, { max: 10, waitSeconds: 0 }), [])
 })
 
 test('FIFO queues are refused with the reason', async () => {
