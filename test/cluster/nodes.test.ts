@@ -304,3 +304,60 @@ test('kill -9 of one node of three under load to a queue: every acknowledged eve
   assert.ok(load.acked.size > 0, 'no event was acknowledged')
   assert.deepEqual(missing, [], 'acknowledged events never reached the queue')
 })
+
+test('SQS: a delivery that fails for good on one node is dead-lettered to a queue another node reads', async () => {
+  await freshNats()
+  const a = await node()
+  const b = await node()
+  // The sink refuses every event with a status that is never retried.
+  const sink = await startSink({ status: () => 400 })
+  await configure(a.url, sink.url)
+  const path = await configureQueue(a.url)
+  const { Targets } = (await call(a.url, 'ListTargetsByRule', { Rule: 'crash-rule' })) as {
+    Targets: Record<string, unknown>[]
+  }
+  const put = await call(a.url, 'PutTargets', {
+    Rule: 'crash-rule',
+    Targets: [{ ...Targets[0], DeadLetterConfig: { Arn: QUEUE_ARN } }],
+  })
+  assert.equal(put.FailedEntryCount, 0)
+  // The queue rule sends every event to the queue too: take it away, only dead letters remain.
+  await call(a.url, 'RemoveTargets', { Rule: 'queue-rule', Ids: ['queue'] })
+  await sleep(300)
+  const out = await call(b.url, 'PutEvents', {
+    Entries: Array.from({ length: 5 }, (_, seq) => ({
+      Source: SOURCE,
+      DetailType: 'refused',
+      Detail: JSON.stringify({ seq }),
+    })),
+  })
+  const ids = (out.Entries as { EventId: string }[]).map((e) => e.EventId)
+  const letters = new Map<string, Record<string, { StringValue: string }>>()
+  for (let i = 0; letters.size < ids.length; i++) {
+    assert.ok(i < 30, `dead letters received: ${String(letters.size)} of ${String(ids.length)}`)
+    const url = i % 2 === 0 ? a.url : b.url
+    const got = await sqs(url, 'ReceiveMessage', {
+      QueueUrl: `${url}${path}`,
+      MaxNumberOfMessages: 10,
+      WaitTimeSeconds: 1,
+      MessageAttributeNames: ['All'],
+    })
+    for (const m of (got.Messages ?? []) as {
+      Body: string
+      MessageAttributes: Record<string, { StringValue: string }>
+    }[])
+      letters.set((JSON.parse(m.Body) as { id: string }).id, m.MessageAttributes)
+  }
+  assert.deepEqual([...letters.keys()].sort(), [...ids].sort())
+  for (const attributes of letters.values()) {
+    assert.equal(
+      attributes.RULE_ARN?.StringValue,
+      `arn:aws:events:us-east-1:${ACCOUNT}:rule/crash-rule`,
+    )
+    assert.ok(attributes.ERROR_CODE?.StringValue, 'an error code')
+  }
+  // Each delivery job ended with its dead letter: none is delivered again.
+  const tried = sink.requests
+  await sleep(1500)
+  assert.equal(sink.requests, tried)
+})
