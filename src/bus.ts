@@ -33,6 +33,7 @@ import { createMetrics, type Metrics } from './observe/metrics.js'
 import { TailHub } from './observe/tail.js'
 import { DEFAULT_MAX_PATTERN_LENGTH } from './pattern/index.js'
 import { Queues } from './queue/queues.js'
+import type { QueueService } from './queue/service.js'
 import { RuleScheduler } from './schedule/rule-scheduler.js'
 import { scheduleInvocation, scheduleRoute, SCHEDULE_TARGET_ID } from './schedule/invocation.js'
 import { ScheduleRunner } from './schedule/schedule-runner.js'
@@ -42,7 +43,8 @@ import { Functions } from './functions/functions.js'
 import { createProcessRunner } from './functions/runtime/index.js'
 import { withSharedCode } from './functions/shared-code.js'
 import type { Store } from './store/ports.js'
-import { openStore, queuesUnavailable, type OpenedStore } from './store/open.js'
+import { openStore, type OpenedStore } from './store/open.js'
+import { NatsQueues } from './store/nats/queues.js'
 
 export type BusOptions = Omit<ServeConfig, 'host' | 'port' | 'logLevel'> & {
   /** Junction's own URL, for functions' `AWS_ENDPOINT_URL` (startServer fills it once listening). */
@@ -76,7 +78,7 @@ export type Bus = {
   scheduler: RuleScheduler
   /** Fires EventBridge Scheduler's schedules. */
   schedules: ScheduleRunner
-  queues: Queues
+  queues: QueueService
   metrics: Metrics
   tail: TailHub
   store: Store
@@ -117,16 +119,24 @@ export async function createBus(options: BusOptions): Promise<Bus> {
       })
   const { store } = opened
   let registry: Registry
-  let queues: Queues
+  let queues: QueueService
   try {
     registry = await Registry.load(store.config, () => clock.now())
-    queues = await Queues.load({
-      store: store.queues ?? queuesUnavailable,
-      events: store.events,
-      clock,
-      log,
-      window: options.queueWindow,
-    })
+    if (opened.nats)
+      queues = await NatsQueues.open(
+        opened.nats.nc,
+        { events: store.events, clock, log },
+        { replicas: opened.nats.replicas },
+      )
+    else if (store.queues)
+      queues = await Queues.load({
+        store: store.queues,
+        events: store.events,
+        clock,
+        log,
+        window: options.queueWindow,
+      })
+    else throw new Error(`the ${store.kind} store given has no queues`)
   } catch (e) {
     // Release the store (and the data directory's lock) for whoever tries next.
     await store.close().catch(() => undefined)
@@ -214,7 +224,7 @@ export async function createBus(options: BusOptions): Promise<Bus> {
     deadLetter: async (letter) => {
       if (await queues.deadLetter(letter)) {
         // Where the queues are not in the job store's transaction (NATS), the job ends here.
-        if (store.kind === 'nats') await store.events.finish([letter.job.id])
+        if (!queues.finishesJobs) await store.events.finish([letter.job.id])
         return 'queued'
       }
       await store.events.deadLetter(letter)

@@ -123,8 +123,8 @@ export type EventStore = {
  *
  * The message reads answer synchronously and see only committed writes: the engine pages
  * messages in while it answers a receive, without letting another request in between (which
- * keeps its bookkeeping simple). A store that cannot answer synchronously (NATS, later) would
- * prefetch pages instead.
+ * keeps its bookkeeping simple). NATS, which cannot answer synchronously, has a queue engine of
+ * its own instead (`store/nats/queues.ts`, behind the same `QueueService`).
  *
  * @remarks Deliberately not here: reads by message attributes or body, and any read of a
  * message a write not yet committed touches; the engine tracks those itself.

@@ -16,7 +16,7 @@ import type { EventSourceMapping, FunctionRecord, PolicyStatement } from '../../
 import { checkPattern } from '../../pattern/index.js'
 import type { FunctionRunner } from '../../functions/runner.js'
 import type { Scope } from '../../model.js'
-import type { Queues } from '../../queue/queues.js'
+import type { QueueService } from '../../queue/service.js'
 import { Constraints, invalidParameter, LambdaError } from './errors.js'
 import { configuration, eventInvokeConfig, mapping } from './shapes.js'
 
@@ -30,7 +30,7 @@ export type LambdaRequest = {
   scope: Scope
   requestId: string
   functions: LambdaServices
-  queues: Queues
+  queues: QueueService
   now: number
   /** The path's `{FunctionName}`, `{StatementId}`, `{UUID}` or `{Resource}`, decoded. */
   params: { name?: string; sid?: string; uuid?: string; resource?: string }
