@@ -130,4 +130,204 @@ describe('MariaDB source', () => {
       sink.close()
     }
   })
+
+  test('a restart resumes exactly at the checkpoint: nothing lost, nothing repeated', async () => {
+    db.sql('CREATE TABLE resume (id INT PRIMARY KEY, note VARCHAR(10))')
+    const sink = newSink()
+    let source = await running(db, sink)
+    try {
+      for (let i = 1; i <= 5; i++) db.sql(`INSERT INTO resume VALUES (${i}, 'up')`)
+      await until(() => sink.count() === 5, 'five changes before the stop')
+      await source.stop()
+      // written while the source is down
+      for (let i = 6; i <= 10; i++) db.sql(`INSERT INTO resume VALUES (${i}, 'down')`)
+      db.sql("UPDATE resume SET note = 'both' WHERE id <= 2")
+      source = await running(db, sink)
+      db.sql('DELETE FROM resume WHERE id = 10')
+      await until(() => sink.count() >= 13, 'the changes written while stopped, and after')
+      await until(() => sink.checkpoint() === db.sql('SELECT @@gtid_binlog_pos'), 'checkpoint')
+      const all = sink.changes().filter((c) => c.detail.source.table === 'resume')
+      assert.equal(all.length, 13)
+      assert.equal(new Set(all.map((c) => c.id)).size, 13)
+      assert.deepEqual(
+        all.map((c) => `${c.detail.op}${String(c.detail.key!.id)}`),
+        ['c1', 'c2', 'c3', 'c4', 'c5', 'c6', 'c7', 'c8', 'c9', 'c10', 'u1', 'u2', 'd10'],
+      )
+    } finally {
+      await source.stop()
+      sink.close()
+    }
+  })
+
+  test('a snapshot reads the tables first, then streams from its position', async () => {
+    db.sql('CREATE DATABASE snap; CREATE TABLE snap.items (id INT PRIMARY KEY, v BIGINT)')
+    db.sql('INSERT INTO snap.items VALUES (1, 10), (2, 20), (3, 30)')
+    db.sql('UPDATE snap.items SET v = 21 WHERE id = 2; DELETE FROM snap.items WHERE id = 3')
+    const url = db.url.replace(/\/test$/, '/snap')
+    const sink = newSink()
+    const source = createMysqlSource(definition(url, { snapshot: true }), sink, deps())
+    await source.start()
+    try {
+      await until(() => source.status().state === 'streaming', 'streaming after the snapshot')
+      db.sql('INSERT INTO snap.items VALUES (4, 40)')
+      db.sql('UPDATE snap.items SET v = 11 WHERE id = 1')
+      await until(() => sink.count() === 4, 'two snapshot rows and two streamed changes')
+      const [r1, r2, c4, u1] = sink.changes()
+      assert.deepEqual(
+        [r1, r2].map((r) => [r!.detail.op, r!.detail.after, r!.detail.source.snapshot]),
+        [
+          ['r', { id: 1, v: '10' }, true],
+          ['r', { id: 2, v: '21' }, true],
+        ],
+      )
+      assert.equal(r1!.detailType, 'snap.items')
+      assert.deepEqual([c4!.detail.op, c4!.detail.after], ['c', { id: 4, v: '40' }])
+      assert.deepEqual([u1!.detail.op, u1!.detail.after], ['u', { id: 1, v: '11' }])
+      // every streamed change orders after every snapshot row
+      for (const r of [r1!, r2!]) {
+        for (const s of [c4!, u1!]) assert.ok(r.detail.source.version < s.detail.source.version)
+      }
+    } finally {
+      await source.stop()
+      sink.close()
+    }
+  })
+
+  test("the write-back target's writes (skip_replication) are not captured, unless asked", async () => {
+    db.sql('CREATE TABLE echo (id INT PRIMARY KEY, who VARCHAR(10))')
+    const sink = newSink()
+    const own = newSink()
+    const source = await running(db, sink)
+    const everything = await running(db, own, {
+      name: 'everything',
+      captureOwnWrites: true,
+    })
+    try {
+      db.sql("INSERT INTO echo VALUES (1, 'app')")
+      db.sql(
+        "SET SESSION skip_replication = 1; INSERT INTO echo VALUES (2, 'sink'); UPDATE echo SET who = 'sink' WHERE id = 1",
+      )
+      db.sql("INSERT INTO echo VALUES (3, 'app')")
+      await until(() => own.count() === 4, 'the source that captures everything')
+      await until(() => sink.count() === 2, 'the app writes')
+      await until(() => sink.checkpoint() === db.sql('SELECT @@gtid_binlog_pos'), 'checkpoint')
+      assert.deepEqual(
+        sink.changes().map((c) => c.detail.after),
+        [
+          { id: 1, who: 'app' },
+          { id: 3, who: 'app' },
+        ],
+      )
+    } finally {
+      await source.stop()
+      await everything.stop()
+      sink.close()
+      own.close()
+    }
+  })
+
+  test('a transaction larger than the limit is committed in parts, the checkpoint only at its end', async () => {
+    db.sql('CREATE TABLE big (id INT PRIMARY KEY, pad VARCHAR(100))')
+    const sink = newSink()
+    sink.delayMs = 5 // a slow store: the binlog connection is paused while commits wait
+    const source = await running(db, sink, {}, { maxTransactionChanges: 100 })
+    const checkpoints: (string | undefined)[] = []
+    const commit = sink.commit.bind(sink)
+    sink.commit = async (batch) => {
+      checkpoints.push(batch.checkpoint)
+      await commit(batch)
+    }
+    try {
+      const before = sink.checkpoint()
+      db.sql("BEGIN; INSERT INTO big SELECT seq, REPEAT('x', 100) FROM seq_1_to_1050; COMMIT")
+      await until(() => sink.count() === 1050, 'the whole transaction')
+      const parts = new Map<number, number>()
+      for (const c of sink.changes()) parts.set(c.commit, (parts.get(c.commit) ?? 0) + 1)
+      assert.deepEqual([...parts.values()], [...Array<number>(10).fill(100), 50])
+      // only the last part moves the checkpoint
+      assert.equal(checkpoints.filter((c) => c !== undefined).length, 1)
+      assert.equal(checkpoints[checkpoints.length - 1], db.sql('SELECT @@gtid_binlog_pos'))
+      assert.notEqual(before, sink.checkpoint())
+      const seqs = sink.changes().map((c) => c.detail.source.seq)
+      assert.deepEqual(seqs, [...Array(1050).keys()])
+    } finally {
+      await source.stop()
+      sink.close()
+    }
+  })
+
+  test('missing privileges and binlog settings stop the source with the fix', async () => {
+    db.sql("CREATE USER 'weak'@'127.0.0.1'; GRANT SELECT ON *.* TO 'weak'@'127.0.0.1'")
+    const weak = createMysqlSource(definition(db.url.replace('root@', 'weak@')), newSink(), deps())
+    await assert.rejects(weak.start(), /REPLICATION SLAVE.*GRANT/)
+    assert.equal(weak.status().state, 'failed')
+    assert.match(weak.status().error ?? '', /BINLOG MONITOR/)
+    await weak.stop()
+
+    db.sql(
+      "SET GLOBAL binlog_format = 'MIXED'; SET GLOBAL binlog_row_image = 'MINIMAL'; SET GLOBAL binlog_row_metadata = 'MINIMAL'",
+    )
+    try {
+      const source = createMysqlSource(definition(db.url), newSink(), deps())
+      const err = await source.start().then(
+        () => undefined,
+        (e: unknown) => e as Error,
+      )
+      assert.ok(err)
+      assert.match(err.message, /binlog_format is MIXED, not ROW: SET GLOBAL binlog_format = 'ROW'/)
+      assert.match(err.message, /binlog_row_image is MINIMAL, not FULL/)
+      assert.match(err.message, /binlog_row_metadata is MINIMAL, not FULL/)
+      await source.stop()
+    } finally {
+      db.sql(
+        "SET GLOBAL binlog_format = 'ROW'; SET GLOBAL binlog_row_image = 'FULL'; SET GLOBAL binlog_row_metadata = 'FULL'",
+      )
+    }
+  })
+})
+
+test('a server without the binary log is refused with the fix', async () => {
+  const db = await startMariaDb({ args: ['--skip-log-bin'] })
+  try {
+    const source = createMysqlSource(definition(db.url), newSink(), deps())
+    await assert.rejects(source.start(), /the binary log is off: start the server with log_bin/)
+    assert.equal(source.status().state, 'failed')
+    await source.stop()
+  } finally {
+    await db.destroy()
+  }
+})
+
+test('a server killed under a live source: the source reconnects and resumes from its checkpoint', async () => {
+  const db = await startMariaDb()
+  const sink = newSink()
+  try {
+    db.sql('CREATE TABLE crash (id INT PRIMARY KEY)')
+    const source = await running(db, sink, {}, { reconnectDelayMs: 100 })
+    try {
+      for (let i = 1; i <= 20; i++) db.sql(`INSERT INTO crash VALUES (${i})`)
+      await until(() => sink.count() >= 10, 'some changes before the kill')
+      await db.kill()
+      await until(() => source.status().state === 'reconnecting', 'the source to notice')
+      await db.start()
+      for (let i = 21; i <= 40; i++) db.sql(`INSERT INTO crash VALUES (${i})`)
+      await until(() => source.status().state === 'streaming', 'streaming again')
+      await until(
+        () => new Set(sink.changes().map((c) => c.detail.key!.id)).size === 40,
+        'every row captured',
+      )
+      // a row seen twice carries the same id both times
+      const ids = new Map<unknown, Set<string>>()
+      for (const c of sink.changes()) {
+        const key = c.detail.key!.id
+        ids.set(key, (ids.get(key) ?? new Set()).add(c.id))
+      }
+      for (const [key, set] of ids) assert.equal(set.size, 1, `row ${String(key)} has one id`)
+    } finally {
+      await source.stop()
+    }
+  } finally {
+    sink.close()
+    await db.destroy()
+  }
 })

@@ -73,10 +73,12 @@ export function createMysqlSource(
   let attempts = 0
   // an object, so checks after an await are not narrowed away by the compiler
   const run = { stopping: false }
+  const isStopping = () => run.stopping
   let retryTimer: NodeJS.Timeout | undefined
   let lagTimer: NodeJS.Timeout | undefined
   let connecting: Promise<void> | undefined
 
+  const isCurrent = (s: BinlogStream) => stream === s
   const closeCtrl = () => {
     ctrl?.destroy()
     ctrl = undefined
@@ -96,7 +98,7 @@ export function createMysqlSource(
       )
     }
     const checkpoint = sink.checkpoint() ?? (await firstPosition(c, info))
-    if (run.stopping) return
+    if (isStopping()) return
     const tables = new TableCache(() => {
       if (!ctrl) throw new Error('the control connection is closed')
       return ctrl
@@ -143,7 +145,8 @@ export function createMysqlSource(
     stream = s
     s.start()
     await ready
-    if (stream === s && !run.stopping) {
+    // a stop or a lost connection may have replaced it meanwhile
+    if (isCurrent(s) && !isStopping()) {
       state = 'streaming'
       error = undefined
     }
@@ -181,7 +184,7 @@ export function createMysqlSource(
     if (stream !== s) return
     stream = undefined
     await s.stop(1000)
-    if (run.stopping) return
+    if (isStopping()) return
     retry(err)
   }
 
@@ -202,9 +205,9 @@ export function createMysqlSource(
     deps.log.warn({ source: def.name, err: e.message, delay }, 'change capture source reconnecting')
     clearTimeout(retryTimer)
     retryTimer = setTimeout(() => {
-      if (run.stopping) return
+      if (isStopping()) return
       connecting = connect().catch((err2: unknown) => {
-        if (!run.stopping) retry(err2)
+        if (!isStopping()) retry(err2)
       })
     }, delay)
   }
