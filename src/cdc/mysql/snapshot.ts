@@ -30,6 +30,8 @@ export type SnapshotOptions = {
   maxEventBytes: number
   sourceKey: string
   now(): number
+  /** Polled between rows: a stop ends the snapshot (it starts over on the next start). */
+  shouldStop(): boolean
   onCommitted(changes: number): void
 }
 
@@ -74,6 +76,7 @@ export async function runSnapshot(o: SnapshotOptions): Promise<string> {
           )
           .stream({ highWaterMark: 256 })
         for await (const raw of query as AsyncIterable<Record<string, unknown>>) {
+          if (o.shouldStop()) throw new Error('the source was stopped during its snapshot')
           const after = encodeRow(info, raw)
           const key = keyOf(info, after)
           const n = seq++

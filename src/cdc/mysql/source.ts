@@ -77,6 +77,8 @@ export function createMysqlSource(
   let retryTimer: NodeJS.Timeout | undefined
   let lagTimer: NodeJS.Timeout | undefined
   let connecting: Promise<void> | undefined
+  /** The connection being set up waits for the binlog dump to start; a stop ends the wait. */
+  let settle: { resolve: () => void; reject: (err: Error) => void } | undefined
 
   const isCurrent = (s: BinlogStream) => stream === s
   const closeCtrl = () => {
@@ -103,7 +105,6 @@ export function createMysqlSource(
       if (!ctrl) throw new Error('the control connection is closed')
       return ctrl
     })
-    let settle: { resolve: () => void; reject: (err: Error) => void } | undefined
     const ready = new Promise<void>((resolve, reject) => (settle = { resolve, reject }))
     const s: BinlogStream = new BinlogStream(
       {
@@ -166,6 +167,7 @@ export function createMysqlSource(
         maxEventBytes: deps.maxEventBytes,
         sourceKey,
         now: () => deps.now(),
+        shouldStop: isStopping,
         onCommitted: (n) => (changesCaptured += n),
       })
     }
@@ -189,6 +191,7 @@ export function createMysqlSource(
   }
 
   function retry(err: unknown): void {
+    if (isStopping()) return
     const e = err instanceof Error ? err : new Error(String(err))
     const errno = (e as { errno?: number }).errno
     if (e instanceof SourceConfigError || (errno !== undefined && FATAL_ERRNOS.has(errno))) {
@@ -223,9 +226,16 @@ export function createMysqlSource(
   }
 
   async function pollLag(): Promise<void> {
+    const s = stream
+    if (!s || state !== 'streaming') return
+    // the server sends a heartbeat every second while idle: silence means a dead connection
+    if (Date.now() - s.lastEventAt > (options.silenceMs ?? 30_000)) {
+      void lost(s, new Error('the binlog connection went silent (no event, no heartbeat)'))
+      return
+    }
     const c = ctrl
-    const read = stream?.read
-    if (!c || !read || state !== 'streaming') return
+    const read = s.read
+    if (!c || !read) return
     const [logs] =
       await c.query<(RowDataPacket & { Log_name: string; File_size: number | string })[]>(
         'SHOW BINARY LOGS',
@@ -240,10 +250,6 @@ export function createMysqlSource(
       } else if (seen) behind += size
     }
     lagBytes = seen ? behind : undefined
-    const s = stream
-    if (s && Date.now() - s.lastEventAt > (options.silenceMs ?? 30_000)) {
-      void lost(s, new Error('the binlog connection went silent (no event, no heartbeat)'))
-    }
   }
 
   return {
@@ -267,6 +273,8 @@ export function createMysqlSource(
       clearInterval(lagTimer)
       const s = stream
       stream = undefined
+      settle?.reject(new Error('the source was stopped'))
+      settle = undefined
       await s?.stop()
       await connecting?.catch(() => undefined)
       closeCtrl()
