@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
+import pino from 'pino'
 import type { ChangeSource } from '../../src/cdc/model.js'
 import { createMysqlSource, type MysqlSourceOptions } from '../../src/cdc/mysql/source.js'
 import { startMariaDb, type MariaDbServer } from '../helpers/mariadb.js'
@@ -262,30 +263,59 @@ describe('MariaDB source', () => {
     }
   })
 
-  test('a transaction larger than the limit is committed in parts, the checkpoint only at its end', async () => {
+  test('a transaction larger than the limit is committed in parts; a slow store pauses the binlog', async () => {
     db.sql('CREATE TABLE big (id INT PRIMARY KEY, pad VARCHAR(100))')
     const sink = newSink()
-    sink.delayMs = 5 // a slow store: the binlog connection is paused while commits wait
-    const source = await running(db, sink, {}, { maxTransactionChanges: 100 })
+    const logs: string[] = []
+    const logged = {
+      ...deps(),
+      log: pino({ level: 'debug' }, { write: (line: string) => logs.push(line) }),
+    }
+    const source = createMysqlSource(definition(db.url), sink, logged, {
+      maxTransactionChanges: 100,
+    })
+    await source.start()
+    await until(() => source.status().state === 'streaming', 'streaming')
     const checkpoints: (string | undefined)[] = []
     const commit = sink.commit.bind(sink)
+    // the first part's commit waits until the source has paused its binlog connection
+    let held = true
     sink.commit = async (batch) => {
       checkpoints.push(batch.checkpoint)
+      if (held) {
+        held = false
+        await until(() => logs.some((l) => l.includes('binlog paused')), 'the binlog paused')
+      }
       await commit(batch)
     }
     try {
       const before = sink.checkpoint()
-      db.sql("BEGIN; INSERT INTO big SELECT seq, REPEAT('x', 100) FROM seq_1_to_1050; COMMIT")
-      await until(() => sink.count() === 1050, 'the whole transaction')
+      const singles = Array.from(
+        { length: 300 },
+        (_, i) => `INSERT INTO big VALUES (${2000 + i}, 'single');`,
+      ).join(' ')
+      db.sql(
+        `BEGIN; INSERT INTO big SELECT seq, REPEAT('x', 100) FROM seq_1_to_1050; COMMIT; ${singles}`,
+      )
+      await until(() => sink.count() === 1350, 'the big transaction and the small ones')
       const parts = new Map<number, number>()
-      for (const c of sink.changes()) parts.set(c.commit, (parts.get(c.commit) ?? 0) + 1)
+      for (const c of sink.changes().slice(0, 1050)) {
+        parts.set(c.commit, (parts.get(c.commit) ?? 0) + 1)
+      }
       assert.deepEqual([...parts.values()], [...Array<number>(10).fill(100), 50])
-      // only the last part moves the checkpoint
-      assert.equal(checkpoints.filter((c) => c !== undefined).length, 1)
-      assert.equal(checkpoints[checkpoints.length - 1], db.sql('SELECT @@gtid_binlog_pos'))
+      // of the big transaction's 11 commits only the last moves the checkpoint
+      assert.deepEqual(
+        checkpoints.slice(0, 11).map((c) => c !== undefined),
+        [...Array<boolean>(10).fill(false), true],
+      )
       assert.notEqual(before, sink.checkpoint())
-      const seqs = sink.changes().map((c) => c.detail.source.seq)
+      const seqs = sink
+        .changes()
+        .slice(0, 1050)
+        .map((c) => c.detail.source.seq)
       assert.deepEqual(seqs, [...Array(1050).keys()])
+      await until(() => sink.checkpoint() === db.sql('SELECT @@gtid_binlog_pos'), 'checkpoint')
+      assert.ok(logs.some((l) => l.includes('binlog resumed')))
     } finally {
       await source.stop()
       sink.close()

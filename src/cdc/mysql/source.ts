@@ -118,6 +118,7 @@ export function createMysqlSource(
         skipMarked,
         maxTransactionChanges,
         maxEventBytes: deps.maxEventBytes,
+        log: deps.log,
         sourceKey,
         onCommitted: ({ changes, tsMs }) => {
           changesCaptured += changes

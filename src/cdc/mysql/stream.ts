@@ -16,6 +16,7 @@
  */
 import ZongJi, { type AnyBinlogEvent, type ZongJiOptions } from '@vlasky/zongji'
 import type { ConnectionOptions } from 'mysql2'
+import type { Logger } from 'pino'
 import type { CaptureSink, Change, SourceDefinition } from '../model.js'
 import { buildChange } from './changes.js'
 import { inScope, type Scope } from './connection.js'
@@ -43,6 +44,7 @@ export type StreamOptions = {
   skipMarked: boolean
   maxTransactionChanges: number
   maxEventBytes: number
+  log: Logger
   /** `account/region/name`: what event ids are derived from. */
   sourceKey: string
   onCommitted(info: { changes: number; tsMs: number | undefined; checkpoint?: string }): void
@@ -183,6 +185,7 @@ export class BinlogStream {
     if (this.queue.length >= HIGH_WATER && !this.paused && this.z?.connection) {
       this.paused = true
       this.z.connection.pause()
+      this.o.log.debug({ source: this.o.def.name, queued: this.queue.length }, 'binlog paused')
     }
     if (this.busy) return
     this.busy = this.drain().finally(() => {
@@ -198,6 +201,7 @@ export class BinlogStream {
         else await this.handle(item.event)
         if (this.paused && this.queue.length === 0 && !this.isStopped()) {
           this.paused = false
+          this.o.log.debug({ source: this.o.def.name }, 'binlog resumed')
           this.z?.connection?.resume()
         }
       }
