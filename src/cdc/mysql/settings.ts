@@ -65,6 +65,21 @@ export async function checkServer(conn: Connection): Promise<ServerInfo> {
       )
     }
   }
+  // MySQL 8: zongji cannot decode compressed transactions or partial JSON updates.
+  const compression = await variable(conn, 'binlog_transaction_compression')
+  if (compression?.toUpperCase() === 'ON') {
+    problems.push(
+      'binlog_transaction_compression is ON: SET GLOBAL binlog_transaction_compression = OFF ' +
+        '(compressed transactions cannot be decoded)',
+    )
+  }
+  const valueOptions = await variable(conn, 'binlog_row_value_options')
+  if (valueOptions?.toUpperCase().includes('PARTIAL_JSON')) {
+    problems.push(
+      "binlog_row_value_options is PARTIAL_JSON: SET GLOBAL binlog_row_value_options = '' " +
+        '(partial JSON updates cannot be decoded)',
+    )
+  }
   const missing = await missingPrivileges(conn, flavor)
   if (missing.length > 0) {
     problems.push(

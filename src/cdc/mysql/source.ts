@@ -60,8 +60,7 @@ export function createMysqlSource(
   const baseDelay = options.reconnectDelayMs ?? 500
   const sourceKey = `${def.account}/${def.region}/${def.name}`
   // Capture the write-back target's own writes only when the definition asks for it.
-  const skipMarked =
-    (def as SourceDefinition & { captureOwnWrites?: boolean }).captureOwnWrites !== true
+  const skipMarked = def.captureOwnWrites !== true
 
   let state: SourceState = 'stopped'
   let error: string | undefined
@@ -195,7 +194,12 @@ export function createMysqlSource(
     if (isStopping()) return
     const e = err instanceof Error ? err : new Error(String(err))
     const errno = (e as { errno?: number }).errno
-    if (e instanceof SourceConfigError || (errno !== undefined && FATAL_ERRNOS.has(errno))) {
+    if (
+      e instanceof SourceConfigError ||
+      (errno !== undefined && FATAL_ERRNOS.has(errno)) ||
+      // zongji met an event it cannot decode (a server setting changed while streaming)
+      /zongji cannot decode/.test(e.message)
+    ) {
       state = 'failed'
       error = describe(e, errno)
       deps.log.error({ source: def.name, err: e }, 'change capture source failed')
