@@ -6,9 +6,9 @@
  * transaction committed in bounded parts.
  */
 import assert from 'node:assert/strict'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import pino from 'pino'
 import type { ChangeSource } from '../../src/cdc/model.js'
@@ -369,7 +369,7 @@ test('a server killed under a live source: the source reconnects and resumes fro
   const sink = newSink()
   try {
     db.sql('CREATE TABLE crash (id INT PRIMARY KEY)')
-    const source = await running(db, sink, {}, { reconnectDelayMs: 100 })
+    const source = await running(db, sink, {}, { reconnectDelayMs: 100, silenceMs: 3000 })
     try {
       for (let i = 1; i <= 20; i++) db.sql(`INSERT INTO crash VALUES (${i})`)
       await until(() => sink.count() >= 10, 'some changes before the kill')
@@ -389,6 +389,29 @@ test('a server killed under a live source: the source reconnects and resumes fro
         ids.set(key, (ids.get(key) ?? new Set()).add(c.id))
       }
       for (const [key, set] of ids) assert.equal(set.size, 1, `row ${String(key)} has one id`)
+
+      // a hung server (SIGSTOP: the socket stays open, nothing answers) sends no heartbeat:
+      // the source drops the connection and comes back once the server does
+      const pid = Number(readFileSync(join(dirname(db.dataDir), 'mysqld.pid'), 'utf8'))
+      process.kill(pid, 'SIGSTOP')
+      try {
+        await until(() => source.status().state === 'reconnecting', 'the silence to be noticed')
+      } finally {
+        process.kill(pid, 'SIGCONT')
+      }
+      db.sql('INSERT INTO crash VALUES (41)')
+      await until(
+        () => sink.changes().some((c) => c.detail.key!.id === 41),
+        'the row written after the hang',
+      )
+      // and a stop returns while the server hangs
+      process.kill(pid, 'SIGSTOP')
+      try {
+        await source.stop()
+        assert.equal(source.status().state, 'stopped')
+      } finally {
+        process.kill(pid, 'SIGCONT')
+      }
     } finally {
       await source.stop()
     }
