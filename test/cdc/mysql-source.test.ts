@@ -273,6 +273,8 @@ describe('MariaDB source', () => {
     }
     const source = createMysqlSource(definition(db.url), sink, logged, {
       maxTransactionChanges: 100,
+      lagPollMs: 100,
+      silenceMs: 3000,
     })
     await source.start()
     await until(() => source.status().state === 'streaming', 'streaming')
@@ -285,6 +287,9 @@ describe('MariaDB source', () => {
       if (held) {
         held = false
         await until(() => logs.some((l) => l.includes('binlog paused')), 'the binlog paused')
+        // longer than the silence after which a connection counts as lost: a wait the source
+        // imposed is no silence of the server
+        await new Promise((r) => setTimeout(r, 7000))
       }
       await commit(batch)
     }
@@ -316,6 +321,8 @@ describe('MariaDB source', () => {
       assert.deepEqual(seqs, [...Array(1050).keys()])
       await until(() => sink.checkpoint() === db.sql('SELECT @@gtid_binlog_pos'), 'checkpoint')
       assert.ok(logs.some((l) => l.includes('binlog resumed')))
+      assert.ok(!logs.some((l) => l.includes('reconnecting')), 'no reconnect')
+      assert.equal(sink.count(), 1350)
     } finally {
       await source.stop()
       sink.close()

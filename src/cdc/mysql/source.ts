@@ -234,7 +234,7 @@ export function createMysqlSource(
     const s = stream
     if (!s || state !== 'streaming') return
     // the server sends a heartbeat every second while idle: silence means a dead connection
-    if (Date.now() - s.lastEventAt > (options.silenceMs ?? 30_000)) {
+    if (s.silentFor(Date.now()) > (options.silenceMs ?? 30_000)) {
       void lost(s, new Error('the binlog connection went silent (no event, no heartbeat)'))
       return
     }

@@ -87,7 +87,7 @@ export class BinlogStream {
   private idleTimer: NodeJS.Timeout | undefined
   /** Where the stream has read up to in the binlog (committed, or idle at a heartbeat). */
   read: { file: string; pos: number } | undefined
-  lastEventAt = Date.now()
+  private lastEventAt = Date.now()
 
   constructor(
     private readonly o: StreamOptions,
@@ -171,6 +171,11 @@ export class BinlogStream {
     await this.busy
   }
 
+  /** How long the server has sent nothing, not counting time the source made it wait. */
+  silentFor(now: number): number {
+    return this.busy || this.paused ? 0 : now - this.lastEventAt
+  }
+
   private isStopped(): boolean {
     return this.stopped
   }
@@ -190,6 +195,7 @@ export class BinlogStream {
     if (this.busy) return
     this.busy = this.drain().finally(() => {
       this.busy = undefined
+      this.lastEventAt = Date.now()
     })
   }
 
