@@ -329,6 +329,43 @@ describe('MariaDB source', () => {
     }
   })
 
+  test('a change over the size limit follows the oversize policy', async () => {
+    db.sql('CREATE TABLE wide (id INT PRIMARY KEY, body TEXT)')
+    const small = { ...deps(), maxEventBytes: 2000 }
+    const sink = newSink()
+    const keyOnly = createMysqlSource(definition(db.url, { oversize: 'key-only' }), sink, small)
+    const failing = createMysqlSource(
+      definition(db.url, { name: 'strict', oversize: 'fail' }),
+      newSink(),
+      small,
+    )
+    await keyOnly.start()
+    await failing.start()
+    try {
+      await until(
+        () => keyOnly.status().state === 'streaming' && failing.status().state === 'streaming',
+        'both streaming',
+      )
+      db.sql("INSERT INTO wide VALUES (1, 'short'), (2, REPEAT('y', 5000))")
+      await until(() => sink.count() === 2, 'both rows')
+      const [fits, cut] = sink.changes()
+      assert.deepEqual(fits!.detail.after, { id: 1, body: 'short' })
+      assert.equal(fits!.detail.truncated, undefined)
+      assert.deepEqual(cut!.detail.key, { id: 2 })
+      assert.equal(cut!.detail.after, null)
+      assert.deepEqual(cut!.detail.truncated, ['id', 'body'])
+      await until(() => failing.status().state === 'failed', 'the strict source to stop')
+      assert.match(
+        failing.status().error ?? '',
+        /test\.wide \{"id":2\} .* exceeds the event size limit of 2000 bytes/,
+      )
+    } finally {
+      await keyOnly.stop()
+      await failing.stop()
+      sink.close()
+    }
+  })
+
   test('missing privileges and binlog settings stop the source with the fix', async () => {
     db.sql("CREATE USER 'weak'@'127.0.0.1'; GRANT SELECT ON *.* TO 'weak'@'127.0.0.1'")
     const weak = createMysqlSource(definition(db.url.replace('root@', 'weak@')), newSink(), deps())
