@@ -11,7 +11,7 @@
  */
 import { createHash } from 'node:crypto'
 import { GtidSet, MariadbGtidPosition } from '@vlasky/zongji'
-import type { Flavor } from './settings.js'
+import { SourceConfigError, type Flavor } from './settings.js'
 
 const pad = (n: number | string | bigint, width: number) => String(n).padStart(width, '0')
 
@@ -30,7 +30,8 @@ export class GtidPosition {
         ? new GtidPosition(flavor, MariadbGtidPosition.parse(clean), undefined)
         : new GtidPosition(flavor, undefined, GtidSet.parse(clean))
     } catch (err) {
-      throw new Error(
+      // a checkpoint of another server flavour, or damaged: retrying cannot help
+      throw new SourceConfigError(
         `the checkpoint ${JSON.stringify(text)} is not a ${flavor === 'mariadb' ? 'MariaDB GTID position' : 'MySQL GTID set'}`,
         { cause: err },
       )
