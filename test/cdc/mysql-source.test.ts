@@ -287,6 +287,11 @@ describe('MariaDB source', () => {
       if (held) {
         held = false
         await until(() => logs.some((l) => l.includes('binlog paused')), 'the binlog paused')
+        // behind the server, in bytes and seconds
+        await until(() => {
+          const { lagBytes, lagSeconds } = source.status()
+          return (lagBytes ?? 0) > 0 && (lagSeconds ?? 0) > 0
+        }, 'the lag to show')
         // longer than the silence after which a connection counts as lost: a wait the source
         // imposed is no silence of the server
         await new Promise((r) => setTimeout(r, 7000))

@@ -257,6 +257,18 @@ export function createMysqlSource(
     lagBytes = seen ? behind : undefined
   }
 
+  /**
+   * As a replica's Seconds_Behind_Master: 0 when caught up, else the age of the transaction
+   * being read (or, between transactions, of the last one committed). The binlog's time stamps
+   * have second resolution.
+   */
+  function lagSeconds(): number | undefined {
+    if (lagBytes === 0) return 0
+    const since = stream?.readingSince() ?? lastTsMs
+    if (since === undefined) return undefined
+    return Math.max(0, (deps.now() - since) / 1000)
+  }
+
   return {
     async start() {
       run.stopping = false
@@ -287,18 +299,12 @@ export function createMysqlSource(
     },
     status(): SourceStatus {
       const checkpoint = sink.checkpoint()
+      const behind = lagSeconds()
       return {
         state,
         ...(error !== undefined ? { error } : {}),
         ...(lagBytes !== undefined ? { lagBytes } : {}),
-        ...(lagBytes !== undefined || lastTsMs !== undefined
-          ? {
-              lagSeconds:
-                lagBytes === 0 || lastTsMs === undefined
-                  ? 0
-                  : Math.max(0, (deps.now() - lastTsMs) / 1000),
-            }
-          : {}),
+        ...(behind !== undefined ? { lagSeconds: behind } : {}),
         changesCaptured,
         ...(checkpoint !== undefined ? { checkpoint } : {}),
       }

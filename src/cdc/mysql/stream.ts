@@ -171,6 +171,11 @@ export class BinlogStream {
     await this.busy
   }
 
+  /** Commit time of the transaction being read, if one is. */
+  readingSince(): number | undefined {
+    return this.txn?.tsMs
+  }
+
   /** How long the server has sent nothing, not counting time the source made it wait. */
   silentFor(now: number): number {
     return this.busy || this.paused ? 0 : now - this.lastEventAt
@@ -231,6 +236,8 @@ export class BinlogStream {
           seq: 0,
           parts: 0,
         }
+        // until the first commit or heartbeat: at least this far (for the lag)
+        this.read ??= this.txn.binlog
         return
       }
       case 'tablemap': {
