@@ -10,9 +10,13 @@ export type Flavor = 'mariadb' | 'mysql'
 
 export type ServerInfo = { flavor: Flavor; version: string; serverId: number }
 
-/** A problem only the database's operator can fix: the source stops instead of retrying. */
+/**
+ * A problem only the database's operator can fix: the source stops instead of retrying.
+ * `needsHuman` is how the sources' runner tells such failures from passing ones.
+ */
 export class SourceConfigError extends Error {
   override name = 'SourceConfigError'
+  readonly needsHuman = true
 }
 
 type Row = RowDataPacket

@@ -64,6 +64,9 @@ export function createMysqlSource(
 
   let state: SourceState = 'stopped'
   let error: string | undefined
+  /** Set when the source has stopped for good (start() rejects with it). */
+  let failure: SourceConfigError | undefined
+  const failedWith = (): SourceConfigError | undefined => failure
   let changesCaptured = 0
   let lastTsMs: number | undefined
   let lagBytes: number | undefined
@@ -201,7 +204,9 @@ export function createMysqlSource(
       /zongji cannot decode/.test(e.message)
     ) {
       state = 'failed'
-      error = describe(e, errno)
+      failure =
+        e instanceof SourceConfigError ? e : new SourceConfigError(describe(e, errno), { cause: e })
+      error = failure.message
       deps.log.error({ source: def.name, err: e }, 'change capture source failed')
       closeCtrl()
       return
@@ -272,6 +277,7 @@ export function createMysqlSource(
   return {
     async start() {
       run.stopping = false
+      failure = undefined
       attempts = 0
       lagTimer = setInterval(() => {
         pollLag().catch(() => undefined)
@@ -281,7 +287,8 @@ export function createMysqlSource(
         await connecting
       } catch (err) {
         retry(err)
-        if (state === 'failed') throw new Error(error, { cause: err })
+        const f = failedWith()
+        if (f) throw f
       }
     },
     async stop() {
