@@ -200,7 +200,11 @@ describe('MariaDB source', () => {
     db.sql('CREATE DATABASE snap; CREATE TABLE snap.items (id INT PRIMARY KEY, v BIGINT)')
     db.sql('INSERT INTO snap.items VALUES (1, 10), (2, 20), (3, 30)')
     db.sql('UPDATE snap.items SET v = 21 WHERE id = 2; DELETE FROM snap.items WHERE id = 3')
-    const url = db.url.replace(/\/test$/, '/snap')
+    // as an account with only the privileges docs/cdc-mysql.md asks for
+    db.sql(
+      "CREATE USER 'cdc'@'127.0.0.1'; GRANT REPLICATION SLAVE, BINLOG MONITOR, SELECT ON *.* TO 'cdc'@'127.0.0.1'",
+    )
+    const url = db.url.replace(/\/test$/, '/snap').replace('root@', 'cdc@')
     const sink = newSink()
     const source = createMysqlSource(definition(url, { snapshot: true }), sink, deps())
     await source.start()
