@@ -46,6 +46,12 @@ export type SourceDefinition = {
   /** `detail-type = <schema>.<table>.<op>` instead of `<schema>.<table>`. */
   detailTypeWithOp: boolean
   oversize: OversizePolicy
+  /**
+   * Capture the write-back target's own writes too (they are marked: MariaDB's
+   * `skip_replication`, PostgreSQL's `junction` replication origin). Default: left out, so a
+   * source and a write-back target on one database do not loop.
+   */
+  captureOwnWrites?: boolean
   createdAt: number
 }
 

@@ -45,6 +45,8 @@ export async function startMariaDb(
     [
       '--no-defaults',
       `--datadir=${dataDir}`,
+      // its own temporary files: instances set up at the same time never share /tmp's
+      `--tmpdir=${root}`,
       '--user=mysql',
       '--auth-root-authentication-method=normal',
       '--skip-test-db',
@@ -56,6 +58,7 @@ export async function startMariaDb(
     '--no-defaults',
     `--datadir=${dataDir}`,
     `--socket=${socket}`,
+    `--tmpdir=${root}`,
     `--port=${port}`,
     '--bind-address=127.0.0.1',
     '--user=mysql',
