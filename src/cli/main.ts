@@ -15,6 +15,7 @@ import { tail, type TailFlags } from './commands/tail.js'
 import { logs, type LogsFlags } from './commands/logs.js'
 import { deploy, type DeployFlags } from './commands/deploy.js'
 import { stacks, type StacksFlags } from './commands/stacks.js'
+import { sinksCommand } from './commands/sinks-command.js'
 import { testPattern } from './commands/test-pattern.js'
 
 const { version } = JSON.parse(
@@ -249,6 +250,8 @@ stackOptions(
 ).action(async (options: StacksFlags) => {
   process.exitCode = await stacks(options)
 })
+
+sinksCommand(program, clientOptions)
 
 program
   .command('migrate')
