@@ -2,14 +2,17 @@
  * @module
  * PostgreSQL sinks: one `INSERT … ON CONFLICT (key) DO UPDATE … WHERE` per event, the batch in
  * one transaction, on a pool of one connection per sink (one writer at a time keeps the batches
- * large and the replication origin, which one session holds at a time, simple).
+ * large).
  *
  * The version guard: an existing row changes only when the event's version is greater, compared
  * as text in the "C" collation (byte order, whatever the column's collation), or when the row has
  * no version yet (written by someone else). A redelivered or late event then changes nothing.
  *
- * Echo suppression: each session first takes the replication origin `junction` (created when
- * missing), so its commits carry that origin and Junction's PostgreSQL source drops them.
+ * Echo suppression: each transaction runs with the replication origin `junction` taken for its
+ * session (created when missing) and let go after it, so its commit carries that origin and
+ * Junction's PostgreSQL source drops it. One session of a server can hold an origin at a time,
+ * so the sinks of a node writing to one server take turns, and a node
+ * finding it held by another waits a little.
  */
 import pg from 'pg'
 import { columnsOf, describeRow, type Dialect, type SinkFailure } from './dialect.js'
@@ -45,63 +48,126 @@ export function openPostgresDialect(def: SinkDefinition): Dialect {
   })
   // An idle connection that breaks is replaced on the next write; nothing to do here.
   pool.on('error', () => undefined)
-  const ready = new WeakSet<pg.PoolClient>()
+  let originCreated = false
+  const server = serverOf(def.url)
 
-  async function setup(client: pg.PoolClient): Promise<void> {
-    if (ready.has(client)) return
-    if (def.echoSuppression) {
-      try {
-        await client.query(
-          'SELECT pg_replication_origin_create($1) WHERE pg_replication_origin_oid($1) IS NULL',
-          [REPLICATION_ORIGIN],
-        )
-      } catch (e) {
-        // Another session created it at the same moment.
-        if ((e as { code?: string }).code !== '42710' && (e as { code?: string }).code !== '23505')
-          throw new OriginError(e)
-      }
-      try {
-        await client.query('SELECT pg_replication_origin_session_setup($1)', [REPLICATION_ORIGIN])
-      } catch (e) {
-        throw new OriginError(e)
-      }
+  async function createOrigin(client: pg.PoolClient): Promise<void> {
+    if (originCreated) return
+    try {
+      await client.query(
+        'SELECT pg_replication_origin_create($1) WHERE pg_replication_origin_oid($1) IS NULL',
+        [REPLICATION_ORIGIN],
+      )
+    } catch (e) {
+      // Another session created it at the same moment.
+      const code = (e as PgError).code
+      if (code !== '42710' && code !== '23505') throw new OriginError(e)
     }
-    ready.add(client)
+    originCreated = true
+  }
+
+  async function transaction(client: pg.PoolClient, rows: RowWrite[]): Promise<void> {
+    await client.query('BEGIN')
+    try {
+      for (const row of rows) {
+        const { text, values } = pgUpsert(def, row)
+        await client.query(text, values)
+      }
+      await client.query('COMMIT')
+    } catch (e) {
+      await client.query('ROLLBACK').catch((r: unknown) => {
+        throw new BrokenSession(e, r)
+      })
+      throw e
+    }
+  }
+
+  async function write(rows: RowWrite[]): Promise<void> {
+    const client = await pool.connect()
+    let broken: Error | undefined
+    try {
+      if (!def.echoSuppression) {
+        await transaction(client, rows)
+        return
+      }
+      await createOrigin(client)
+      await takeOrigin(client)
+      try {
+        await transaction(client, rows)
+      } finally {
+        await client.query('SELECT pg_replication_origin_session_reset()').catch((r: unknown) => {
+          broken = r as Error
+        })
+      }
+    } catch (e) {
+      if (e instanceof BrokenSession || !isSqlState((e as PgError).code)) broken ??= e as Error
+      throw e instanceof BrokenSession ? e.original : e
+    } finally {
+      // A connection in an unknown state is closed (which also lets the origin go).
+      client.release(broken)
+    }
   }
 
   return {
-    async write(rows) {
-      const client = await pool.connect()
-      let broken: Error | undefined
-      try {
-        await setup(client)
-        await client.query('BEGIN')
-        try {
-          for (const row of rows) {
-            const { text, values } = pgUpsert(def, row)
-            await client.query(text, values)
-          }
-          await client.query('COMMIT')
-        } catch (e) {
-          await client.query('ROLLBACK').catch((r: unknown) => {
-            broken = r as Error
-          })
-          throw e
-        }
-      } catch (e) {
-        if (e instanceof OriginError || !isSqlState((e as PgError).code)) broken ??= e as Error
-        throw e
-      } finally {
-        // A connection in an unknown state is closed, not handed to the next write.
-        client.release(broken)
-      }
-    },
+    // One session of a server holds the origin at a time: this node's sinks take turns.
+    write: (rows) => (def.echoSuppression ? serialized(server, () => write(rows)) : write(rows)),
     classify: (e, rows) => classifyPostgres(def, e, rows),
     close: () => pool.end(),
   }
 }
 
-/** Taking the replication origin failed: the whole session is unusable for the sink. */
+/**
+ * Takes the origin for this session. Only one session may hold an origin at a time; another node's sink may hold it for the length of a transaction, so a busy origin
+ * is waited for (a few seconds) before the write fails as retryable.
+ */
+async function takeOrigin(client: pg.PoolClient): Promise<void> {
+  const deadline = Date.now() + 5000
+  for (;;) {
+    try {
+      await client.query('SELECT pg_replication_origin_session_setup($1)', [REPLICATION_ORIGIN])
+      return
+    } catch (e) {
+      if ((e as PgError).code !== '55006' || Date.now() > deadline) throw new OriginError(e)
+      await new Promise((r) => setTimeout(r, 20))
+    }
+  }
+}
+
+/** The server an URL names (origins belong to the whole cluster, not to a database). */
+function serverOf(url: string): string {
+  try {
+    const u = new URL(url)
+    return `${u.hostname}:${u.port || '5432'}`
+  } catch {
+    return url
+  }
+}
+
+/** The tail of each server's queue of writes that hold the origin. */
+const turns = new Map<string, Promise<unknown>>()
+
+function serialized<T>(server: string, fn: () => Promise<T>): Promise<T> {
+  const previous = turns.get(server) ?? Promise.resolve()
+  const run = previous.then(fn, fn)
+  const tail = run.catch(() => undefined)
+  turns.set(server, tail)
+  void tail.then(() => {
+    if (turns.get(server) === tail) turns.delete(server)
+  })
+  return run
+}
+
+/** A failed transaction that could not be rolled back: the session is closed. */
+class BrokenSession extends Error {
+  constructor(
+    readonly original: unknown,
+    rollback: unknown,
+  ) {
+    super((original as Error).message, { cause: rollback })
+  }
+}
+
+/** Creating or taking the replication origin failed. */
 class OriginError extends Error {
   constructor(readonly original: unknown) {
     super((original as Error).message, { cause: original })

@@ -89,7 +89,7 @@ export class SinkWriter {
 
 /**
  * The writers of the sinks in use, opened on first use and replaced when the sink's definition
- * changes (a new `modifiedAt`). Removing a sink closes its pool.
+ * changes (another definition object). Removing a sink closes its pool.
  */
 export class SinkWriters {
   private readonly writers = new Map<string, SinkWriter>()
@@ -98,7 +98,7 @@ export class SinkWriters {
 
   of(def: SinkDefinition): SinkWriter {
     const current = this.writers.get(def.arn)
-    if (current && current.def.modifiedAt === def.modifiedAt) return current
+    if (current && current.def === def) return current
     if (current) void current.close().catch(() => undefined)
     const writer = new SinkWriter(def, this.open(def))
     this.writers.set(def.arn, writer)
