@@ -80,7 +80,7 @@ export function openMysqlDialect(def: SinkDefinition): Dialect {
           await conn.rollback().catch(() => {
             state.broken = true
           })
-          if (typeof (e as MysqlError).errno !== 'number') state.broken = true
+          if (serverErrno(e) === undefined) state.broken = true
           throw e
         }
       } finally {
@@ -100,7 +100,16 @@ class EchoError extends Error {
   }
 }
 
-type MysqlError = { errno?: unknown; code?: unknown; message?: string }
+type MysqlError = { errno?: unknown; sqlState?: unknown; code?: unknown; message?: string }
+
+/**
+ * The server's error number, or undefined for a client-side failure (a socket error's `errno`
+ * is node's, negative, and comes without a SQLSTATE).
+ */
+function serverErrno(e: unknown): number | undefined {
+  const { errno, sqlState } = e as MysqlError
+  return typeof errno === 'number' && errno > 0 && typeof sqlState === 'string' ? errno : undefined
+}
 
 /** Server errors worth retrying: deadlock, lock wait, too many connections, shutdown, lost. */
 const RETRYABLE_ERRNO = new Set([1040, 1053, 1205, 1213, 1927, 2002, 2003, 2006, 2013, 4031])
@@ -108,7 +117,7 @@ const RETRYABLE_ERRNO = new Set([1040, 1053, 1205, 1213, 1927, 2002, 2003, 2006,
 export function classifyMysql(def: SinkDefinition, e: unknown, rows: RowWrite[]): SinkFailure {
   const err = (e instanceof EchoError ? e.original : e) as MysqlError
   const where = `sink ${def.name} (${def.table} on ${maskUrl(def.url)})`
-  const errno = typeof err.errno === 'number' ? err.errno : undefined
+  const errno = serverErrno(err)
   if (e instanceof EchoError) {
     if (errno === 1193)
       return {
