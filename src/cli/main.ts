@@ -27,6 +27,8 @@ program
   .name('junction')
   .description('A self-hosted event bus that speaks the Amazon EventBridge API')
   .version(version, '-V, --version', 'print the version')
+  // `--version` after a subcommand is the subcommand's (`junction sinks add --version PATH`).
+  .enablePositionalOptions()
 
 /**
  * The options of every command that talks to a running server (see commands/client.ts), and

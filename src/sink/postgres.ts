@@ -43,7 +43,8 @@ export function openPostgresDialect(def: SinkDefinition): Dialect {
     connectionString: def.url,
     max: 1,
     connectionTimeoutMillis: 10_000,
-    idleTimeoutMillis: 30_000,
+    // The one connection stays open until the sink is removed or replaced (the pool then ends).
+    idleTimeoutMillis: 0,
     application_name: `junction-sink-${def.name}`,
   })
   // An idle connection that breaks is replaced on the next write; nothing to do here.

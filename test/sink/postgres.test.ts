@@ -107,6 +107,61 @@ describe('PostgreSQL sinks', { timeout: 300_000 }, () => {
     assert.match(listed.stdout, /orders\s+postgres\s+public\.orders_replica\s+id/)
     assert.ok(!listed.stdout.includes('s3cret'))
 
+    const custom = await junction([
+      'sinks',
+      'add',
+      'custom',
+      '--postgres',
+      db.url,
+      '--table',
+      'other.t',
+      '--key',
+      'a,b',
+      '--column',
+      'a=$.detail.after.x',
+      '--column',
+      'b=$.detail.after.y',
+      '--version',
+      '$.detail.v',
+      '--op',
+      '$.detail.kind',
+      '--version-column',
+      'ver',
+      '--deleted-column',
+      'gone',
+      '--batch-size',
+      '5',
+      '--no-echo-suppression',
+      '--endpoint-url',
+      server.url,
+    ])
+    assert.equal(custom.code, 0, custom.stderr)
+    const stored = (await sinksApi(server.url, 'GET', 'custom')).body
+    assert.deepEqual(
+      {
+        table: stored.table,
+        key: stored.key,
+        columns: stored.columns,
+        version: stored.version,
+        op: stored.op,
+        versionColumn: stored.versionColumn,
+        deletedColumn: stored.deletedColumn,
+        batchSize: stored.batchSize,
+        echoSuppression: stored.echoSuppression,
+      },
+      {
+        table: 'other.t',
+        key: ['a', 'b'],
+        columns: { a: '$.detail.after.x', b: '$.detail.after.y' },
+        version: '$.detail.v',
+        op: '$.detail.kind',
+        versionColumn: 'ver',
+        deletedColumn: 'gone',
+        batchSize: 5,
+        echoSuppression: false,
+      },
+    )
+
     await sink('doomed', { table: 'orders_replica', key: ['id'] })
     const removed = await junction(['sinks', 'remove', 'doomed', '--endpoint-url', server.url])
     assert.equal(removed.code, 0, removed.stderr)
@@ -452,5 +507,26 @@ describe('PostgreSQL sinks', { timeout: 300_000 }, () => {
       'row 60 written without an origin',
     )
     assert.equal(got.customer, 'eve')
+  })
+
+  test('removing a sink closes its connection', async () => {
+    const connections = async () =>
+      Number(
+        (
+          (
+            await client.query(
+              "SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = 'junction-sink-orders'",
+            )
+          ).rows[0] as Row
+        ).n,
+      )
+    // The sink wrote row 50 after the server's restart, on a connection it keeps.
+    await poll(async () => ((await connections()) === 1 ? true : undefined), 'the open connection')
+    assert.equal((await sinksApi(server.url, 'DELETE', 'orders')).status, 200)
+    await poll(
+      async () => ((await connections()) === 0 ? true : undefined),
+      'the connection closed',
+    )
+    assert.equal((await sinksApi(server.url, 'GET', 'orders')).status, 404)
   })
 })
