@@ -129,7 +129,7 @@ export function classifyMysql(def: SinkDefinition, e: unknown, rows: RowWrite[])
       return {
         retryable: false,
         errorCode: 'NO_PERMISSIONS',
-        errorMessage: `The ${where} cannot set skip_replication: ${err.message ?? ''}. This needs the SUPER or BINLOG ADMIN privilege; or set echoSuppression false on the sink.`,
+        errorMessage: `The ${where} cannot set skip_replication: ${err.message ?? ''}. The server refused it (some servers require the SUPER or BINLOG ADMIN privilege); grant it, or set echoSuppression false on the sink.`,
       }
   }
   // Socket errors (ECONNREFUSED, PROTOCOL_CONNECTION_LOST, …) carry no server errno.
