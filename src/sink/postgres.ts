@@ -118,8 +118,9 @@ export function openPostgresDialect(def: SinkDefinition): Dialect {
 }
 
 /**
- * Takes the origin for this session. Only one session may hold an origin at a time; another node's sink may hold it for the length of a transaction, so a busy origin
- * is waited for (a few seconds) before the write fails as retryable.
+ * Takes the origin for this session. Only one session may hold an origin at a time; another
+ * node's sink may hold it for the length of a transaction, so a busy origin is waited for (a few
+ * seconds) before the write fails as retryable.
  */
 async function takeOrigin(client: pg.PoolClient): Promise<void> {
   const deadline = Date.now() + 5000
@@ -216,7 +217,8 @@ export function classifyPostgres(def: SinkDefinition, e: unknown, rows: RowWrite
   const column = err.column ? ` (column ${err.column})` : ''
   const row = rows.length === 1 ? `; row ${describeRow(rows[0]!)}` : ''
   const message = `The ${where} could not write: ${err.message}${column} [SQLSTATE ${code}]${row}`
-  if (code === '42P01' || code === '3F000')
+  // A missing table, schema or database.
+  if (code === '42P01' || code === '3F000' || code === '3D000')
     return { retryable: false, errorCode: 'NO_RESOURCE', errorMessage: message }
   if (code === '42501' || code.startsWith('28'))
     return { retryable: false, errorCode: 'NO_PERMISSIONS', errorMessage: message }
