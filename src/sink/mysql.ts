@@ -21,12 +21,20 @@ import type { RowWrite } from './rows.js'
 const ident = (s: string) => `\`${s.replace(/`/g, '``')}\``
 const table = (t: string) => t.split('.').map(ident).join('.')
 
-/** The upsert for one row, with its parameters. */
+/**
+ * The upsert for one row, with its parameters. `temporal` names the table's DATETIME and
+ * TIMESTAMP columns: their ISO 8601 values are rewritten as MySQL takes them (UTC).
+ */
 export function mysqlUpsert(
   def: SinkDefinition,
   row: RowWrite,
+  temporal: ReadonlySet<string> = new Set(),
 ): { text: string; values: unknown[] } {
   const { names, values } = columnsOf(def, row)
+  names.forEach((n, i) => {
+    const value = values[i]
+    if (temporal.has(n) && typeof value === 'string') values[i] = mysqlDatetime(value)
+  })
   const key = new Set(def.key)
   const v = ident(def.versionColumn)
   const newer = `(${v} IS NULL OR CAST(VALUES(${v}) AS BINARY) > CAST(${v} AS BINARY))`
@@ -42,6 +50,24 @@ export function mysqlUpsert(
   return { text, values }
 }
 
+const ISO_8601 = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(\.\d{1,6})?(Z|[+-]\d{2}:?\d{2})?$/
+
+/**
+ * An ISO 8601 time (`2026-11-29T09:04:04.963767Z`, as change events carry them) as MySQL's
+ * DATETIME text in UTC, microseconds kept (`2026-11-29 09:04:04.963767`); other text unchanged.
+ */
+export function mysqlDatetime(text: string): string {
+  const m = ISO_8601.exec(text)
+  if (!m) return text
+  const [, date, time, fraction = '', zone] = m
+  if (zone === undefined || zone === 'Z' || /^[+-]00:?00$/.test(zone))
+    return `${date!} ${time!}${fraction}`
+  const offset = zone.includes(':') ? zone : `${zone.slice(0, 3)}:${zone.slice(3)}`
+  const utc = new Date(`${date!}T${time!}${offset}`)
+  if (Number.isNaN(utc.getTime())) return text
+  return `${utc.toISOString().slice(0, 19).replace('T', ' ')}${fraction}`
+}
+
 export function openMysqlDialect(def: SinkDefinition): Dialect {
   const pool = mysql.createPool({
     uri: def.url,
@@ -52,6 +78,9 @@ export function openMysqlDialect(def: SinkDefinition): Dialect {
     dateStrings: true,
   })
   const ready = new WeakSet<object>()
+  // Looked up until the table is found (it may be created after the sink).
+  let temporal: Set<string> | undefined
+  const [schema, name] = def.table.includes('.') ? def.table.split('.') : [null, def.table]
 
   return {
     async write(rows) {
@@ -67,12 +96,29 @@ export function openMysqlDialect(def: SinkDefinition): Dialect {
               throw new EchoError(e)
             }
           }
+          // TIMESTAMP columns then read the UTC times the events carry as UTC.
+          await conn.query("SET SESSION time_zone = '+00:00'")
           ready.add(conn.connection)
+        }
+        if (temporal === undefined) {
+          const [found] = await conn.query(
+            `SELECT COLUMN_NAME AS name FROM information_schema.COLUMNS
+             WHERE TABLE_SCHEMA = COALESCE(?, DATABASE()) AND TABLE_NAME = ?
+               AND DATA_TYPE IN ('datetime', 'timestamp')`,
+            [schema, name],
+          )
+          const names = (found as { name: string }[]).map((c) => c.name)
+          const [exists] = await conn.query(
+            `SELECT 1 FROM information_schema.TABLES
+             WHERE TABLE_SCHEMA = COALESCE(?, DATABASE()) AND TABLE_NAME = ?`,
+            [schema, name],
+          )
+          if ((exists as unknown[]).length > 0) temporal = new Set(names)
         }
         await conn.beginTransaction()
         try {
           for (const row of rows) {
-            const { text, values } = mysqlUpsert(def, row)
+            const { text, values } = mysqlUpsert(def, row, temporal)
             await conn.query(text, values)
           }
           await conn.commit()

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { readSinkDefinition, type SinkDefinition } from './model.js'
-import { mysqlUpsert } from './mysql.js'
+import { mysqlDatetime, mysqlUpsert } from './mysql.js'
 import { pgUpsert } from './postgres.js'
 import { rowOf, type RowWrite } from './rows.js'
 
@@ -105,4 +105,13 @@ test('the MySQL upsert assigns the version last', () => {
   const assigned = [...text.matchAll(/`(\w+)` = IF\(/g)].map((m) => m[1])
   assert.deepEqual(assigned, ['name', '_junction_deleted', '_junction_version'])
   assert.ok(!/`id` = IF/.test(text))
+})
+
+test('ISO 8601 times become MySQL DATETIME text in UTC, microseconds kept', () => {
+  assert.equal(mysqlDatetime('2026-11-29T09:04:04.963767Z'), '2026-11-29 09:04:04.963767')
+  assert.equal(mysqlDatetime('2026-11-29T09:04:04+00:00'), '2026-11-29 09:04:04')
+  assert.equal(mysqlDatetime('2026-11-29T10:04:04.5+01:00'), '2026-11-29 09:04:04.5')
+  assert.equal(mysqlDatetime('2026-11-30T01:30:00-0330'), '2026-11-30 05:00:00')
+  assert.equal(mysqlDatetime('2026-11-29 09:04:04'), '2026-11-29 09:04:04')
+  assert.equal(mysqlDatetime('not a time'), 'not a time')
 })

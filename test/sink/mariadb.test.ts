@@ -31,7 +31,7 @@ let db: MariaDbServer
 let server: RunningServer
 
 const TABLE = `(id INT PRIMARY KEY, customer VARCHAR(50), amount DECIMAL(10,2), status VARCHAR(20),
-  body TEXT, _junction_version VARCHAR(40), _junction_deleted BOOLEAN NOT NULL DEFAULT FALSE)`
+  body TEXT, placed_at DATETIME(6), _junction_version VARCHAR(40), _junction_deleted BOOLEAN NOT NULL DEFAULT FALSE)`
 
 const sinkArn = (name: string) => `arn:aws:events:${REGION}:${ACCOUNT}:junction-sink/${name}`
 
@@ -98,7 +98,14 @@ describe('MySQL/MariaDB sinks', { timeout: 300_000 }, () => {
       { Id: 'orders', Arn: sinkArn('orders') },
       { source: ['junction.cdc.legacy'], 'detail-type': ['public.orders'] },
     )
-    const a = { id: 1, customer: 'ann', amount: '10.50', status: 'new', body: 'b' }
+    const a = {
+      id: 1,
+      customer: 'ann',
+      amount: '10.50',
+      status: 'new',
+      body: 'b',
+      placed_at: '2026-11-29T09:04:04.963767Z',
+    }
     const b = { id: 2, customer: 'bob', amount: '7.00', status: 'new', body: null }
     await putEvents(server.url, [
       change('c', version(0x100), { key: { id: 1 }, after: a }),
@@ -114,6 +121,8 @@ describe('MySQL/MariaDB sinks', { timeout: 300_000 }, () => {
       `2\tbob\t7.00\tnew\t${version(0x400)}\t1`,
     ].join('\n')
     await poll(() => (rows('orders') === want ? true : undefined), 'the update and the tombstone')
+    // A change event's ISO 8601 time, in a DATETIME column.
+    assert.equal(db.sql('SELECT placed_at FROM orders WHERE id = 1'), '2026-11-29 09:04:04.963767')
     await putEvents(server.url, [
       change('u', version(0x150), { key: { id: 2 }, after: { ...b, status: 'stale' } }),
       change('u', version(0x250), { key: { id: 1 }, after: { ...a, status: 'stale' } }),
