@@ -19,7 +19,7 @@ import autocannon from 'autocannon'
 import { jetstream, jetstreamManager, RetentionPolicy, StorageType } from '@nats-io/jetstream'
 import { connect } from '@nats-io/transport-node'
 import { randomUUID } from 'node:crypto'
-import { readdirSync, rmSync } from 'node:fs'
+import { readdirSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -54,6 +54,20 @@ const PUT_BODY = JSON.stringify({
 })
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US')
+
+/**
+ * CPU a process has used (user + system), ms, from /proc: on a machine whose two cores are
+ * shared by NATS, the nodes and the load, CPU per event varies far less than events per second.
+ */
+function cpuMs(pid: number | undefined): number {
+  if (pid === undefined) return NaN
+  const fields = readFileSync(`/proc/${String(pid)}/stat`, 'utf8')
+    .split(') ')[1]!
+    .split(' ')
+  // utime and stime (fields 14 and 15 of the whole line) in clock ticks of 10 ms
+  return (Number(fields[11]) + Number(fields[12])) * 10
+}
+const perEvent = (ms: number, n: number) => `${((ms * 1000) / Math.max(1, n)).toFixed(0)} µs`
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 const pct = (sorted: number[], p: number) =>
   sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!
@@ -180,9 +194,12 @@ async function main() {
     console.log(
       `bench:cluster: nats-server ${nats.url}, ${String(connections)} connections × ${String(ENTRIES)} entries, ${String(duration)} s each`,
     )
+    const rawCpu = { self: process.cpuUsage(), nats: cpuMs(nats.child.pid) }
     const raw = await rawPublishRate(nats, duration, connections * ENTRIES)
+    const rawMsgs = raw * duration
+    const selfUsed = process.cpuUsage(rawCpu.self)
     console.log(
-      `raw JetStream publish (${String(connections * ENTRIES)} in flight): ${fmt(raw)} msgs/s`,
+      `raw JetStream publish (${String(connections * ENTRIES)} in flight): ${fmt(raw)} msgs/s; CPU per message: publisher ${perEvent((selfUsed.user + selfUsed.system) / 1000, rawMsgs)}, nats-server ${perEvent(cpuMs(nats.child.pid) - rawCpu.nats, rawMsgs)}`,
     )
 
     const a = await node()
@@ -196,10 +213,14 @@ async function main() {
     }
     await drain(sink.state.delivered)
     let base = sink.state.delivered
+    const cpuBefore = { node: cpuMs(a.child.pid), nats: cpuMs(nats.child.pid) }
     const one = await putLoad([a.url], duration)
     const oneDrain = await drain(base + one.events)
     console.log(
       `one node:  PutEvents ${fmt(one.eventsPerSec)} events/s (${(one.eventsPerSec / raw).toFixed(2)} of raw), errors ${String(one.errors)}; all delivered ${oneDrain.toFixed(1)} s after the load (${fmt(sink.state.delivered - base)} of ${fmt(one.events)})`,
+    )
+    console.log(
+      `           CPU per event, put and delivered: node ${perEvent(cpuMs(a.child.pid) - cpuBefore.node, one.events)}, nats-server ${perEvent(cpuMs(nats.child.pid) - cpuBefore.nats, one.events)}`,
     )
 
     if (profileDir) {

@@ -52,6 +52,7 @@ import { Worker } from 'node:worker_threads'
 import { pino } from 'pino'
 import { startServer, type RunningServer } from '../src/bus.js'
 import { DEFAULTS } from '../src/config.js'
+import { Queues } from '../src/queue/queues.js'
 import type { WriteAnswer, WriteOp, WriteRequest } from '../src/store/sqlite/writes.js'
 import { MIGRATIONS } from '../src/store/sqlite/migrations.js'
 import { summarizeProfile } from './cpu-profile.js'
@@ -887,7 +888,10 @@ async function wakeups(reps: number): Promise<Wakeup> {
   // Separate clients (and connections) for the waiting receive and the sender.
   const consumer = rawClient(j.url, QueueUrl)
   const producer = rawClient(j.url, QueueUrl)
-  const live = j.server.bus.queues.find({ account: ACCOUNT, region: REGION }, 'bench-wakeup')!
+  // The SQLite engine's own queue (its waiters), not the service's view of it.
+  const engine = j.server.bus.queues
+  if (!(engine instanceof Queues)) throw new Error('the wake-up bench needs the SQLite store')
+  const live = engine.find({ account: ACCOUNT, region: REGION }, 'bench-wakeup')!
   const out = {
     fromSendAnswer: [] as number[],
     fromSendStart: [] as number[],

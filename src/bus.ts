@@ -33,6 +33,7 @@ import { createMetrics, type Metrics } from './observe/metrics.js'
 import { TailHub } from './observe/tail.js'
 import { DEFAULT_MAX_PATTERN_LENGTH } from './pattern/index.js'
 import { Queues } from './queue/queues.js'
+import type { QueueService } from './queue/service.js'
 import { RuleScheduler } from './schedule/rule-scheduler.js'
 import { scheduleInvocation, scheduleRoute, SCHEDULE_TARGET_ID } from './schedule/invocation.js'
 import { ScheduleRunner } from './schedule/schedule-runner.js'
@@ -41,8 +42,10 @@ import { Stacks } from './deploy/stack-store.js'
 import { createSinkService } from './sink/index.js'
 import { Functions } from './functions/functions.js'
 import { createProcessRunner } from './functions/runtime/index.js'
+import { withSharedCode } from './functions/shared-code.js'
 import type { Store } from './store/ports.js'
-import { openStore, queuesUnavailable, type OpenedStore } from './store/open.js'
+import { openStore, type OpenedStore } from './store/open.js'
+import { NatsQueues } from './store/nats/queues.js'
 
 export type BusOptions = Omit<ServeConfig, 'host' | 'port' | 'logLevel'> & {
   /** Junction's own URL, for functions' `AWS_ENDPOINT_URL` (startServer fills it once listening). */
@@ -76,7 +79,7 @@ export type Bus = {
   scheduler: RuleScheduler
   /** Fires EventBridge Scheduler's schedules. */
   schedules: ScheduleRunner
-  queues: Queues
+  queues: QueueService
   metrics: Metrics
   tail: TailHub
   store: Store
@@ -117,16 +120,24 @@ export async function createBus(options: BusOptions): Promise<Bus> {
       })
   const { store } = opened
   let registry: Registry
-  let queues: Queues
+  let queues: QueueService
   try {
     registry = await Registry.load(store.config, () => clock.now())
-    queues = await Queues.load({
-      store: store.queues ?? queuesUnavailable,
-      events: store.events,
-      clock,
-      log,
-      window: options.queueWindow,
-    })
+    if (opened.nats)
+      queues = await NatsQueues.open(
+        opened.nats.nc,
+        { events: store.events, clock, log },
+        { replicas: opened.nats.replicas },
+      )
+    else if (store.queues)
+      queues = await Queues.load({
+        store: store.queues,
+        events: store.events,
+        clock,
+        log,
+        window: options.queueWindow,
+      })
+    else throw new Error(`the ${store.kind} store given has no queues`)
   } catch (e) {
     // Release the store (and the data directory's lock) for whoever tries next.
     await store.close().catch(() => undefined)
@@ -138,14 +149,18 @@ export async function createBus(options: BusOptions): Promise<Bus> {
     store.kind === 'memory'
       ? mkdtempSync(join(tmpdir(), 'junction-functions-'))
       : join(options.dataDir, 'functions')
-  const functionDirectory = new Functions(store.config, functionsRoot)
-  const functionRunner = createProcessRunner({
+  const functionDirectory = new Functions(store.config, functionsRoot, store.code)
+  const processRunner = createProcessRunner({
     endpointUrl: options.endpointUrl ?? (() => ''),
     credentialsFor: (account) => credentials?.keyPairFor(account),
     maxInstances: options.functionConcurrency ?? 64,
     idleMs: options.functionIdleMs ?? 5 * 60_000,
     log,
   })
+  // Nodes sharing a store run each other's functions: packages come from the store.
+  const functionRunner = store.code
+    ? withSharedCode(processRunner, store.code, functionsRoot, log)
+    : processRunner
   const metrics = createMetrics()
   const organizationOf = (account: string) => credentials?.organizationOf(account)
   const tail = new TailHub()
@@ -212,7 +227,7 @@ export async function createBus(options: BusOptions): Promise<Bus> {
     deadLetter: async (letter) => {
       if (await queues.deadLetter(letter)) {
         // Where the queues are not in the job store's transaction (NATS), the job ends here.
-        if (store.kind === 'nats') await store.events.finish([letter.job.id])
+        if (!queues.finishesJobs) await store.events.finish([letter.job.id])
         return 'queued'
       }
       await store.events.deadLetter(letter)
@@ -255,7 +270,17 @@ export async function createBus(options: BusOptions): Promise<Bus> {
       log.error({ err: e }, 'archive retention purge failed; the next one tries again')
     },
   })
+  // This node among those sharing the store (lease holders' names).
+  const nodeId = `${hostname()}/${String(process.pid)}/${randomUUID().slice(0, 8)}`
+  const leases = store.leases
   const replays = new Replays({
+    ...(leases && {
+      claims: {
+        hold: (arn: string) => leases.hold(replayLease(arn), nodeId),
+        release: (arn: string) => leases.release(replayLease(arn), nodeId),
+        renewEveryMs: Math.max(50, Math.floor(leases.ttlMs / 3)),
+      },
+    }),
     archiveKey: (arn) => archives.byArn(arn)?.key,
     registry,
     ingest,
@@ -437,7 +462,7 @@ export async function createBus(options: BusOptions): Promise<Bus> {
     new Leadership({
       leases: store.leases,
       name: 'schedules',
-      holder: `${hostname()}/${String(process.pid)}/${randomUUID().slice(0, 8)}`,
+      holder: nodeId,
       log,
       onGain: () => {
         startSchedules().catch((e: unknown) => {
@@ -551,4 +576,9 @@ export async function startServer(
       return closing
     },
   }
+}
+
+/** A replay's lease name (lease names are key-value keys: no `:`). */
+function replayLease(arn: string): string {
+  return `replay.${Buffer.from(arn).toString('base64url')}`
 }

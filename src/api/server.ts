@@ -20,7 +20,7 @@ import { BusError } from '../errors.js'
 import type { Metrics } from '../observe/metrics.js'
 import type { TailHub } from '../observe/tail.js'
 import { PatternError } from '../pattern/index.js'
-import type { Queues } from '../queue/queues.js'
+import type { QueueService } from '../queue/service.js'
 import { answerArchiveQuery, QUERY_PATH } from './archive-query.js'
 import type { Services } from './context.js'
 import { operations } from './operations/index.js'
@@ -51,7 +51,7 @@ const JSON_TYPE = 'application/x-amz-json-1.1'
 
 export type HttpDeps = {
   services: Services
-  queues: Queues
+  queues: QueueService
   authenticate: Authenticator
   metrics: Metrics
   tail: TailHub

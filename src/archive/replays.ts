@@ -16,6 +16,11 @@
  * Threading: one loop per running replay; control-plane calls (start, cancel) come through
  * `Registry.exclusive`. A loop re-reads its replay before each page, so a cancel takes effect
  * at the next page or paced event.
+ *
+ * Nodes sharing a store ({@link ReplayClaims}): a replay runs on the node that holds its lease,
+ * renewed as its pages commit. When that node dies the lease lapses and another node adopts the
+ * replay, resuming after the cursor the last page committed, so a replay outlives the node that
+ * started it. A cancel through any node reaches the runner through the configuration.
  */
 import type { Clock } from '../clock.js'
 import type { Ingest, Routed } from '../engine/ingest.js'
@@ -40,6 +45,15 @@ export const replayArn = (s: Scope, name: string) =>
 
 const ACTIVE: readonly ReplayState[] = ['STARTING', 'RUNNING', 'CANCELLING']
 
+/** Leases on replays, where several nodes could run them (absent: this process runs them all). */
+export type ReplayClaims = {
+  /** Takes or renews the replay's lease; whether this node holds it now. */
+  hold(arn: string): Promise<boolean>
+  release(arn: string): Promise<void>
+  /** How often a running replay renews, and how often free ones are looked for. */
+  renewEveryMs: number
+}
+
 export type ReplaysDeps = {
   /** The store key of an archive, by ARN; undefined once it is deleted. */
   archiveKey: (arn: string) => number | undefined
@@ -48,6 +62,7 @@ export type ReplaysDeps = {
   store: ArchiveStore
   config: ConfigStore
   clock: Clock
+  claims?: ReplayClaims
   onError?: (error: unknown, replay: string) => void
 }
 
@@ -67,6 +82,7 @@ export class Replays {
   private readonly loops = new Map<string, Promise<void>>()
   private readonly wakers = new Map<string, () => void>()
   private stopping = false
+  private adopter: NodeJS.Timeout | undefined
 
   constructor(private readonly deps: ReplaysDeps) {}
 
@@ -84,8 +100,20 @@ export class Replays {
     else this.replays.delete(op.key)
   }
 
-  /** Resumes the replays a stop or crash interrupted. */
+  /**
+   * Resumes the replays a stop or crash interrupted; with claims, from now on also those whose
+   * node stopped renewing them.
+   */
   async start(): Promise<void> {
+    const { claims } = this.deps
+    if (claims) {
+      this.adopt()
+      this.adopter = setInterval(() => {
+        this.adopt()
+      }, claims.renewEveryMs)
+      this.adopter.unref()
+      return
+    }
     for (const r of [...this.replays.values()]) {
       if (r.state === 'CANCELLING') await this.finish(r, 'CANCELLED')
       else if (r.state === 'STARTING' || r.state === 'RUNNING') this.launch(r.arn)
@@ -95,8 +123,16 @@ export class Replays {
   /** Lets the loops end (their replays stay RUNNING in the store, to resume at the next start). */
   async stop(): Promise<void> {
     this.stopping = true
+    clearInterval(this.adopter)
     for (const wake of this.wakers.values()) wake()
     await Promise.all(this.loops.values())
+  }
+
+  /** Tries to take every active replay no loop here runs (its lease decides). */
+  private adopt(): void {
+    if (this.stopping) return
+    for (const r of this.replays.values())
+      if (ACTIVE.includes(r.state) && !this.loops.has(r.arn)) this.launch(r.arn)
   }
 
   get(scope: Scope, name: string): Replay | undefined {
@@ -123,8 +159,11 @@ export class Replays {
   async cancel(replay: Replay): Promise<Replay> {
     const next: Replay = { ...replay, state: 'CANCELLING' }
     await this.save(next)
-    if (!this.loops.has(replay.arn)) await this.finish(next, 'CANCELLED')
-    else this.wakers.get(replay.arn)?.()
+    if (this.loops.has(replay.arn)) this.wakers.get(replay.arn)?.()
+    // Where nodes share the store, the node running it (or, if none does, whichever adopts it
+    // first) ends it; finishing it here could race that node's last page.
+    else if (this.deps.claims) this.launch(replay.arn)
+    else await this.finish(next, 'CANCELLED')
     return this.replays.get(replay.arn)!
   }
 
@@ -135,7 +174,8 @@ export class Replays {
 
   private launch(arn: string): void {
     if (this.loops.has(arn)) return
-    const loop = this.run(arn)
+    const { claims } = this.deps
+    const loop = (claims ? this.runClaimed(arn, claims) : this.run(arn))
       .catch(async (e: unknown) => {
         this.deps.onError?.(e, arn)
         const r = this.replays.get(arn)
@@ -150,7 +190,17 @@ export class Replays {
     this.loops.set(arn, loop)
   }
 
-  private async run(arn: string): Promise<void> {
+  /** Runs the replay while this node holds its lease; lets the lease go when done. */
+  private async runClaimed(arn: string, claims: ReplayClaims): Promise<void> {
+    if (!(await claims.hold(arn))) return
+    try {
+      await this.run(arn, claims)
+    } finally {
+      await claims.release(arn).catch(() => undefined)
+    }
+  }
+
+  private async run(arn: string, claims?: ReplayClaims): Promise<void> {
     // Start on a later turn: StartReplay answers STARTING first, as AWS does.
     await new Promise<void>((resolve) => setImmediate(resolve))
     let r = this.replays.get(arn)!
@@ -159,10 +209,18 @@ export class Replays {
       await this.save(r)
     }
     const { registry, store } = this.deps
+    let renewedAt = Date.now()
     for (;;) {
       if (this.stopping) return
       r = this.replays.get(arn)!
       if (r.state === 'CANCELLING') return this.finish(r, 'CANCELLED')
+      // Ended elsewhere (another node finished or cancelled it).
+      if (r.state !== 'RUNNING') return
+      if (claims && Date.now() - renewedAt >= claims.renewEveryMs) {
+        // Lost (this node was cut off long enough for another to adopt it): that node goes on.
+        if (!(await claims.hold(arn))) return
+        renewedAt = Date.now()
+      }
       const bus = registry.busByArn(r.destinationArn)
       if (!bus) return this.finish(r, 'FAILED', `Event bus ${r.destinationArn} does not exist.`)
       const key = this.deps.archiveKey(r.archiveArn)
@@ -176,10 +234,20 @@ export class Replays {
       const page = await store.page(key, r.eventStartTime, r.eventEndTime, r.cursor, limit)
       if (page.length === 0) return this.finish(r, 'COMPLETED')
       if (r.speed > 0 && r.cursor !== undefined) {
-        await this.pause((page[0]!.time - r.cursor.time) / r.speed, arn)
-        if (this.halted()) return
-        r = this.replays.get(arn)!
-        if (r.state === 'CANCELLING') return this.finish(r, 'CANCELLED')
+        // Paced: the wait is cut into steps no longer than a lease renewal.
+        for (let wait = (page[0]!.time - r.cursor.time) / r.speed; wait > 0;) {
+          const step = claims ? Math.min(wait, claims.renewEveryMs) : wait
+          await this.pause(step, arn)
+          wait -= step
+          if (this.halted()) return
+          r = this.replays.get(arn)!
+          if (r.state === 'CANCELLING') return this.finish(r, 'CANCELLED')
+          if (r.state !== 'RUNNING') return
+          if (claims && wait > 0) {
+            if (!(await claims.hold(arn))) return
+            renewedAt = Date.now()
+          }
+        }
       }
       const last = page[page.length - 1]!
       const next: Replay = {

@@ -13,7 +13,7 @@ import { parseArn } from '../arns.js'
 import type { EntryResult, EventEntry } from '../engine/ingest.js'
 import type { Scope } from '../model.js'
 import type { MessageAttributeValue } from '../queue/model.js'
-import type { Queues } from '../queue/queues.js'
+import type { QueueService } from '../queue/service.js'
 import type { FunctionRecord } from './model.js'
 
 export type InvocationCondition = 'Success' | 'RetriesExhausted' | 'EventAgeExceeded'
@@ -71,7 +71,7 @@ export function invocationRecord(r: InvocationRecordInput): Record<string, unkno
 }
 
 export type DestinationDeps = {
-  queues: Queues
+  queues: QueueService
   /** Ingest.putEvents. */
   putEvents: (scope: Scope, entries: EventEntry[]) => Promise<EntryResult[]>
   /** Another function as the destination: an asynchronous invocation of it. */

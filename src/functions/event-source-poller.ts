@@ -15,8 +15,8 @@
  */
 import { randomUUID } from 'node:crypto'
 import type { Clock } from '../clock.js'
-import type { LiveQueue } from '../queue/live-queue.js'
-import type { Queues, ReceivedMessage } from '../queue/queues.js'
+import type { ReceivedMessage } from '../queue/queues.js'
+import type { QueueRef, QueueService } from '../queue/service.js'
 import { parseArn } from '../arns.js'
 import { createMatcher, type Matcher } from '../pattern/index.js'
 import type { FunctionDirectory } from './directory.js'
@@ -34,7 +34,7 @@ const BACKOFF_MAX_MS = 60_000
 export type EventSourcePollerDeps = {
   directory: FunctionDirectory
   runner: FunctionRunner
-  queues: Queues
+  queues: QueueService
   clock: Clock
   log: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void }
 }
@@ -160,7 +160,7 @@ export class EventSourcePoller {
 
   /** Up to BatchSize messages: the first by long polling, more until the batching window ends. */
   private async receiveBatch(
-    q: LiveQueue,
+    q: QueueRef,
     m: EventSourceMapping,
     signal: AbortSignal,
   ): Promise<ReceivedMessage[]> {
@@ -196,7 +196,7 @@ export class EventSourcePoller {
    * limit requires, and deletes what succeeded; false when any part failed.
    */
   private async process(
-    q: LiveQueue,
+    q: QueueRef,
     m: EventSourceMapping,
     received: ReceivedMessage[],
     signal: AbortSignal,
@@ -215,7 +215,7 @@ export class EventSourcePoller {
   }
 
   private async invoke(
-    q: LiveQueue,
+    q: QueueRef,
     m: EventSourceMapping,
     batch: ReceivedMessage[],
     payload: Buffer,
@@ -258,7 +258,7 @@ export class EventSourcePoller {
  * reads a field of it; any other body is its text.
  */
 function filtered(
-  q: LiveQueue,
+  q: QueueRef,
   m: EventSourceMapping,
   messages: ReceivedMessage[],
 ): { wanted: ReceivedMessage[]; dropped: ReceivedMessage[] } {
@@ -304,7 +304,7 @@ export const MAX_SYNC_PAYLOAD = 6 * 1024 * 1024
  * record is serialized once; the event is `{"Records":[…]}` around them).
  */
 function splitBySize(
-  q: LiveQueue,
+  q: QueueRef,
   messages: ReceivedMessage[],
 ): { batch: ReceivedMessage[]; payload: Buffer }[] {
   const records = sqsEvent(q, messages).Records.map((r) => JSON.stringify(r))
@@ -358,7 +358,7 @@ export function failedItems(payload: Buffer, batch: ReceivedMessage[]): Set<stri
 }
 
 /** Lambda's SQS event for a batch. */
-export function sqsEvent(q: LiveQueue, batch: ReceivedMessage[]): { Records: object[] } {
+export function sqsEvent(q: QueueRef, batch: ReceivedMessage[]): { Records: object[] } {
   const region = parseArn(q.arn)?.region ?? ''
   return {
     Records: batch.map((m) => {

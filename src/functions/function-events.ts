@@ -9,7 +9,7 @@ import { createLambdaAdapter } from '../delivery/targets/lambda.js'
 import type { TargetAdapter } from '../delivery/targets/adapter.js'
 import type { EntryResult, EventEntry } from '../engine/ingest.js'
 import type { Rule, Scope, StoredEvent, Target } from '../model.js'
-import type { Queues } from '../queue/queues.js'
+import type { QueueService } from '../queue/service.js'
 import { AsyncInvocations } from './async-invocations.js'
 import type { AsyncInvoker, FunctionDirectory } from './directory.js'
 import { EventSourcePoller } from './event-source-poller.js'
@@ -19,7 +19,7 @@ import { randomUUID } from 'node:crypto'
 export type FunctionEventsDeps = {
   directory: FunctionDirectory
   runner: FunctionRunner
-  queues: Queues
+  queues: QueueService
   clock: Clock
   /** Ingest.enqueueInvocation (late: ingest is made after the dispatcher). */
   enqueue: (event: StoredEvent, ownerArn: string, targetId: string) => Promise<void>

@@ -11,7 +11,7 @@ import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypt
 import { join } from 'node:path'
 import type { Logger } from 'pino'
 import type { Scope } from '../model.js'
-import type { ConfigEntry, ConfigOp, ConfigStore } from '../store/ports.js'
+import type { CodeStore, ConfigEntry, ConfigOp, ConfigStore } from '../store/ports.js'
 import { hashDirectory } from './code-dir.js'
 import { CodeWatches } from './code-watch.js'
 import type { FunctionDirectory, InvokePrincipal } from './directory.js'
@@ -46,6 +46,8 @@ export class Functions implements FunctionDirectory {
     private readonly store: ConfigStore,
     /** Where packages are unpacked (`functions/` in the data directory). */
     readonly codeRoot: string,
+    /** Where packages go for the other nodes (distributed mode); absent with one process. */
+    readonly sharedCode?: CodeStore,
   ) {}
 
   load(entries: ConfigEntry[]): void {

@@ -26,6 +26,8 @@ import { deadLetterAttributes } from './dead-letter-message.js'
 import { md5OfAttributes, md5OfBody } from './md5.js'
 import { checkBody, messageSize } from './message-rules.js'
 import { makeHandle, parseHandle } from './receipt-handle.js'
+import type { QueueService } from './service.js'
+import { withoutStatement, withPolicy, withStatement, type PolicyDoc } from './queue-policy.js'
 import type {
   DedupRecord,
   MessageAttributeValue,
@@ -101,7 +103,9 @@ export type QueuesDeps = {
 /** Dead letters and rule deliveries are sent by EventBridge, not by a caller's key. */
 export const EVENTBRIDGE_SENDER = 'events.amazonaws.com'
 
-export class Queues {
+export class Queues implements QueueService<LiveQueue> {
+  /** A dead letter's message and the end of its job are one commit. */
+  readonly finishesJobs = true
   private readonly byArn = new Map<string, LiveQueue>()
   private readonly byId = new Map<string, LiveQueue>()
   private seq = 0
@@ -228,7 +232,11 @@ export class Queues {
   }
 
   /** GetQueueAttributes: the named attributes (`All` for every one) as strings. */
-  attributes(q: LiveQueue, names: string[]): Record<string, string> {
+  attributes(q: LiveQueue, names: string[]): Promise<Record<string, string>> {
+    return Promise.resolve(this.attributesNow(q, names))
+  }
+
+  private attributesNow(q: LiveQueue, names: string[]): Record<string, string> {
     for (const n of names)
       if (!ATTRIBUTE_NAMES.has(n))
         throw new QueueError('InvalidAttributeName', `Unknown Attribute ${n}.`)
@@ -258,41 +266,16 @@ export class Queues {
     accounts: string[],
     actions: string[],
   ): Promise<void> {
-    if (!/^[A-Za-z0-9_-]{1,80}$/.test(label))
-      throw invalidParameter(
-        `Value ${label} for parameter Label is invalid. Reason: Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length.`,
-      )
-    const policy = queuePolicy(q)
-    if (policy.Statement.some((st) => st.Sid === label))
-      throw invalidParameter(
-        `Value ${label} for parameter Label is invalid. Reason: Already exists.`,
-      )
-    policy.Statement.push({
-      Sid: label,
-      Effect: 'Allow',
-      Principal: { AWS: accounts.map((a) => (/^\d{12}$/.test(a) ? `arn:aws:iam::${a}:root` : a)) },
-      Action: actions.map((a) => (a === '*' ? 'SQS:*' : `SQS:${a}`)),
-      Resource: q.arn,
-    })
-    await this.setPolicy(q, policy)
+    await this.setPolicy(q, withStatement(q, label, accounts, actions))
   }
 
   /** RemovePermission: drops the statement AddPermission made under this label. */
   async removePermission(q: LiveQueue, label: string): Promise<void> {
-    const policy = queuePolicy(q)
-    const kept = policy.Statement.filter((st) => st.Sid !== label)
-    if (kept.length === policy.Statement.length)
-      throw invalidParameter(
-        `Value ${label} for parameter Label is invalid. Reason: can't find label on existing policy.`,
-      )
-    await this.setPolicy(q, kept.length > 0 ? { ...policy, Statement: kept } : undefined)
+    await this.setPolicy(q, withoutStatement(q, label))
   }
 
   private async setPolicy(q: LiveQueue, policy: PolicyDoc | undefined): Promise<void> {
-    const attributes = Object.fromEntries(
-      Object.entries(q.record.attributes).filter(([k]) => k !== 'Policy'),
-    )
-    if (policy) attributes.Policy = JSON.stringify(policy)
+    const attributes = withPolicy(q.record.attributes, policy)
     q.record = { ...q.record, attributes, modifiedAt: this.deps.clock.now() }
     await this.deps.store.write([{ t: 'putQueue', queue: q.record }])
   }
@@ -886,23 +869,6 @@ export class Queues {
       this.deps.log.error({ err: e }, 'could not store a queue change')
     })
   }
-}
-
-type PolicyDoc = { Version?: string; Id?: string; Statement: Record<string, unknown>[] }
-
-/** The queue's Policy as a document to add to; a new one in SQS's default shape if none. */
-function queuePolicy(q: LiveQueue): PolicyDoc {
-  const text = q.record.attributes.Policy
-  if (text) {
-    const doc = JSON.parse(text) as { Statement?: unknown }
-    const statements = Array.isArray(doc.Statement)
-      ? (doc.Statement as Record<string, unknown>[])
-      : doc.Statement && typeof doc.Statement === 'object'
-        ? [doc.Statement as Record<string, unknown>]
-        : []
-    return { ...doc, Statement: statements }
-  }
-  return { Version: '2012-10-17', Id: `${q.arn}/SQSDefaultPolicy`, Statement: [] }
 }
 
 /** The stored fields of a live message (a redrive stores it again under its new queue). */

@@ -8,28 +8,9 @@
 import type { JobWindowFactory } from '../delivery/job-window.js'
 import { createMemoryStore } from './memory/index.js'
 import { connectNats, openNatsParts } from './nats/index.js'
-import { QueueError } from '../queue/errors.js'
-import type { QueueStore, Store } from './ports.js'
+import type { NatsConnection } from '@nats-io/transport-node'
+import type { Store } from './ports.js'
 import { createSqliteStore } from './sqlite/index.js'
-
-/**
- * Queues where the store has none of its own yet (NATS): every queue write is refused with a
- * clear error, so a queue is never silently kept in one node's memory.
- */
-export const queuesUnavailable: QueueStore = {
-  load: () => Promise.resolve({ queues: [], dedup: [], maxSeq: 0 }),
-  write: () =>
-    Promise.reject(
-      new QueueError(
-        'InvalidAction',
-        'SQS queues are not available in distributed mode (--store nats) yet.',
-      ),
-    ),
-  census: () => ({ visible: 0, hidden: [], maxInflightSeq: 0 }),
-  page: () => [],
-  message: () => undefined,
-  expired: () => [],
-}
 
 export type OpenedStore = {
   store: Store
@@ -37,6 +18,8 @@ export type OpenedStore = {
   reachable: () => boolean
   /** Where the dispatcher takes its jobs from, when not in due order from `store.events`. */
   jobWindow?: JobWindowFactory
+  /** The shared store's connection, for the parts that open their own streams (queues). */
+  nats?: { nc: NatsConnection; replicas: number }
 }
 
 export type OpenStoreOptions = {
@@ -86,6 +69,7 @@ export async function openStore(options: OpenStoreOptions): Promise<OpenedStore>
       events: parts.events,
       leases: parts.leases,
       archives: parts.archives,
+      code: parts.code,
       async close() {
         parts.events.close()
         parts.config.close()
@@ -96,6 +80,7 @@ export async function openStore(options: OpenStoreOptions): Promise<OpenedStore>
       store,
       reachable: parts.reachable,
       jobWindow: (deps) => parts.events.window(deps),
+      nats: { nc, replicas: options.natsReplicas ?? 1 },
     }
   } catch (e) {
     await nc.close().catch(() => undefined)

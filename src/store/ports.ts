@@ -124,8 +124,8 @@ export type EventStore = {
  *
  * The message reads answer synchronously and see only committed writes: the engine pages
  * messages in while it answers a receive, without letting another request in between (which
- * keeps its bookkeeping simple). A store that cannot answer synchronously (NATS, later) would
- * prefetch pages instead.
+ * keeps its bookkeeping simple). NATS, which cannot answer synchronously, has a queue engine of
+ * its own instead (`store/nats/queues.ts`, behind the same `QueueService`).
  *
  * @remarks Deliberately not here: reads by message attributes or body, and any read of a
  * message a write not yet committed touches; the engine tracks those itself.
@@ -210,6 +210,18 @@ export type LeaseStore = {
   release(name: string, holder: string): Promise<void>
 }
 
+/**
+ * Functions' deployment packages, for nodes that share a store: a zip put by the node that took
+ * CreateFunction is there for every other node to unpack before it runs the function. Absent
+ * where one process owns the store (its own disk has every package).
+ */
+export type CodeStore = {
+  /** Stores the zip (durable when the promise resolves); its SHA-256, hex. */
+  put(zip: Buffer): Promise<string>
+  /** The zip with this SHA-256 (hex), or undefined when none was put. */
+  get(sha256Hex: string): Promise<Buffer | undefined>
+}
+
 export type Store = {
   readonly kind: 'memory' | 'sqlite' | 'nats'
   readonly config: ConfigStore
@@ -219,6 +231,8 @@ export type Store = {
   readonly archives: ArchiveStore
   /** Absent where one process owns the store (memory, SQLite): it holds every lease. */
   readonly leases?: LeaseStore
+  /** Absent where one process owns the store (memory, SQLite). */
+  readonly code?: CodeStore
   /** The SQLite file, for read-only queries over archives (absent for the memory store). */
   readonly file?: string
   close(): Promise<void>

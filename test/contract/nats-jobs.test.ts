@@ -113,11 +113,15 @@ test('two nodes draining one consumer get every job exactly once; a retried appe
   const a = await node()
   const b = await node()
   const { events, jobs } = batch(300)
-  await a.jobs.append(events, jobs)
-  await a.jobs.append(events, jobs) // its answer was lost: PutEvents is retried
-  assert.equal(await a.jobs.pendingCount(), 300)
-  const fa = feed(a.jobs, true)
-  const fb = feed(b.jobs, true)
+  // Thirty appends of ten, as thirty PutEvents of ten entries: one message each.
+  for (let i = 0; i < 300; i += 10) {
+    await a.jobs.append(events.slice(i, i + 10), jobs.slice(i, i + 10))
+    // its answer was lost: PutEvents is retried
+    await a.jobs.append(events.slice(i, i + 10), jobs.slice(i, i + 10))
+  }
+  assert.equal(await a.jobs.pendingCount(), 30)
+  const fa = feed(a.jobs, true, 20)
+  const fb = feed(b.jobs, true, 20)
   await until(() => fa.taken.length + fb.taken.length >= 300, 'all jobs')
   await until(async () => (await b.jobs.pendingCount()) === 0, 'all acks')
   const seen = [...fa.taken, ...fb.taken].map((i) => i.event.id).sort()
@@ -219,6 +223,54 @@ test('a rescheduled job comes back when due with one more attempt; a dead letter
   assert.deepEqual(await a.jobs.deadLetters(`${DLQ}-other`), [])
   assert.equal(await a.jobs.pendingCount(), 0)
   fa.window.stop()
+})
+
+test('a bundle: acked only when its last job is done; a rescheduled job comes back alone', async () => {
+  const a = await node()
+  const { events, jobs } = batch(3)
+  await a.jobs.append(events, jobs) // one append: one message
+  assert.equal(await a.jobs.pendingCount(), 1)
+  const fa = feed(a.jobs, false)
+  await until(() => fa.taken.length === 3, 'the three jobs')
+  const [one, two, three] = fa.taken as [Item, Item, Item]
+  await a.jobs.finish([one.job.id])
+  fa.window.release(one)
+  await a.jobs.reschedule({ ...two.job, attempts: 1, dueAt: Date.now() })
+  fa.window.requeue(two)
+  // The third job is still being delivered: the bundle is not acked, the retry is a message of its own.
+  assert.equal(await a.jobs.pendingCount(), 2)
+  await a.jobs.finish([three.job.id])
+  fa.window.release(three)
+  await until(() => {
+    fa.drain()
+    return fa.taken.length === 4
+  }, 'the retry')
+  const retry = fa.taken[3]!
+  assert.equal(retry.event.id, two.event.id)
+  assert.equal(retry.job.attempts, 1)
+  await a.jobs.finish([retry.job.id])
+  fa.window.release(retry)
+  await until(async () => (await a.jobs.pendingCount()) === 0, 'every message acked')
+  fa.window.stop()
+})
+
+test('a bundle left by a stopping node with a job still running comes back whole', async () => {
+  const a = await node(2_000)
+  const b = await node(2_000)
+  const { events, jobs } = batch(3)
+  await a.jobs.append(events, jobs)
+  const fa = feed(a.jobs, false)
+  await until(() => fa.taken.length === 3, 'node a to take the jobs')
+  // One job done, one running (never answered), one handed back to the window unstarted.
+  await a.jobs.finish([fa.taken[0]!.job.id])
+  fa.window.release(fa.taken[0]!)
+  fa.window.delay({ ...fa.taken[2]!, job: { ...fa.taken[2]!.job, dueAt: Date.now() + 60_000 } })
+  fa.window.stop()
+  // Not acked for the running job's sake, not kept alive either: after AckWait, all of it.
+  const fb = feed(b.jobs, true)
+  await until(() => fb.taken.length === 3, 'node b to get the whole bundle')
+  assert.deepEqual(fb.taken.map((i) => i.event.id).sort(), events.map((e) => e.id).sort())
+  fb.window.stop()
 })
 
 test('schedule ticks: the latest per rule, read back by any node; what NATS does not hold is refused', async () => {

@@ -408,7 +408,7 @@ describe('queue targets', () => {
       assert.equal(refused?.attributes?.ERROR_CODE?.stringValue, 'NO_PERMISSIONS')
 
       await bus.queues.addPermission(queue, 'from-other', [OTHER.account], ['SendMessage'])
-      const policy = JSON.parse(bus.queues.attributes(queue, ['Policy']).Policy!) as {
+      const policy = JSON.parse((await bus.queues.attributes(queue, ['Policy'])).Policy!) as {
         Statement: unknown[]
       }
       assert.deepEqual(policy.Statement, [
@@ -430,7 +430,7 @@ describe('queue targets', () => {
         { code: 'InvalidParameterValue' },
       )
       await bus.queues.removePermission(queue, 'from-other')
-      assert.equal(bus.queues.attributes(queue, ['Policy']).Policy, undefined)
+      assert.equal((await bus.queues.attributes(queue, ['Policy'])).Policy, undefined)
       await assert.rejects(bus.queues.removePermission(queue, 'from-other'), {
         code: 'InvalidParameterValue',
       })

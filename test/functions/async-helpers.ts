@@ -129,9 +129,12 @@ export async function functionsBus(): Promise<{
 }
 
 /** Waits (real time) until `check` holds: the dispatcher's writes run on the store's thread. */
-export async function eventually(check: () => boolean, what = 'condition'): Promise<void> {
+export async function eventually(
+  check: () => boolean | Promise<boolean>,
+  what = 'condition',
+): Promise<void> {
   const until = Date.now() + 3000
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`)
     await new Promise((r) => setTimeout(r, 5))
   }

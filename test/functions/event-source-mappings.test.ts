@@ -124,11 +124,14 @@ test('a batch becomes Lambda SQS event; processed messages are deleted', async (
   })
   assert.deepEqual(records.find((x) => x.body === 'world')!.messageAttributes, {})
   // Deleted: nothing comes back after the visibility timeout.
-  await eventually(() => s.visible().ApproximateNumberOfMessagesNotVisible === '0', 'the delete')
+  await eventually(
+    async () => (await s.visible()).ApproximateNumberOfMessagesNotVisible === '0',
+    'the delete',
+  )
   await s.bus.clock.advance(31_000)
   await pause()
   assert.equal(s.runner.calls.length, 1)
-  assert.equal(s.visible().ApproximateNumberOfMessages, '0')
+  assert.equal((await s.visible()).ApproximateNumberOfMessages, '0')
 })
 
 test('the batching window gathers messages until the batch is full or the window ends', async () => {
@@ -174,7 +177,10 @@ test('ReportBatchItemFailures: only the reported messages come back', async () =
     again.map((r) => [r.messageId, r.attributes.ApproximateReceiveCount]),
     [[ids[1], '2']],
   )
-  await eventually(() => s.visible().ApproximateNumberOfMessagesNotVisible === '0', 'the delete')
+  await eventually(
+    async () => (await s.visible()).ApproximateNumberOfMessagesNotVisible === '0',
+    'the delete',
+  )
 })
 
 test('ReportBatchItemFailures: an unknown or empty identifier, or invalid JSON, fails the whole batch', async () => {
@@ -227,7 +233,10 @@ test('a throttled batch is invoked again with backoff while it is still hidden',
   }
   assert.equal(s.runner.calls.length, 3)
   assert.equal(s.records(2)[0]!.attributes.ApproximateReceiveCount, '1', 'the same receive')
-  await eventually(() => s.visible().ApproximateNumberOfMessagesNotVisible === '0', 'the delete')
+  await eventually(
+    async () => (await s.visible()).ApproximateNumberOfMessagesNotVisible === '0',
+    'the delete',
+  )
 })
 
 test('MaximumConcurrency bounds the batches in flight', async () => {
@@ -266,7 +275,7 @@ test('a disabled mapping stops polling; enabling it again resumes', async () => 
   await s.bus.clock.advance(60_000)
   await pause()
   assert.equal(s.runner.calls.length, 0)
-  assert.equal(s.visible().ApproximateNumberOfMessages, '1')
+  assert.equal((await s.visible()).ApproximateNumberOfMessages, '1')
   s.directory.setMappings([{ ...s.m, enabled: true, lastModified: 3 }])
   await eventually(() => s.runner.calls.length === 1, 'the invoke after enabling')
 })
@@ -308,7 +317,10 @@ test('a batch over the 6 MB payload limit is invoked in parts that each fit', as
   await eventually(() => s.runner.calls.length === 2, 'two invokes')
   assert.deepEqual([s.records(0).length, s.records(1).length], [6, 1])
   for (const c of s.runner.calls) assert.ok(c.request.payload.length <= 6 * 1024 * 1024)
-  await eventually(() => s.visible().ApproximateNumberOfMessagesNotVisible === '0', 'the deletes')
+  await eventually(
+    async () => (await s.visible()).ApproximateNumberOfMessagesNotVisible === '0',
+    'the deletes',
+  )
 })
 
 test('closing the bus does not wait past its timeout for an invocation that never ends', async () => {
@@ -361,9 +373,9 @@ test('FilterCriteria: only messages a filter matches reach the function; the oth
   )
   await eventually(() => s.runner.calls.length >= 1, 'the invoke')
   await eventually(
-    () =>
-      s.visible().ApproximateNumberOfMessages === '0' &&
-      s.visible().ApproximateNumberOfMessagesNotVisible === '0',
+    async () =>
+      (await s.visible()).ApproximateNumberOfMessages === '0' &&
+      (await s.visible()).ApproximateNumberOfMessagesNotVisible === '0',
     'every message deleted',
   )
   const bodies = s.runner.calls.flatMap((_, i) => s.records(i).map((r) => r.body)).sort()
@@ -371,5 +383,5 @@ test('FilterCriteria: only messages a filter matches reach the function; the oth
   // Nothing filtered out comes back after the visibility timeout.
   await s.bus.clock.advance(31_000)
   await pause()
-  assert.equal(s.visible().ApproximateNumberOfMessages, '0')
+  assert.equal((await s.visible()).ApproximateNumberOfMessages, '0')
 })

@@ -66,6 +66,26 @@ export async function call(
   return JSON.parse(text) as Record<string, unknown>
 }
 
+/** An SQS call in the JSON protocol, as current SDKs make it. */
+export async function sqs(
+  url: string,
+  action: string,
+  input: Record<string, unknown>,
+): Promise<Record<string, unknown>> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-amz-json-1.0',
+      'x-amz-target': `AmazonSQS.${action}`,
+      authorization: `AWS4-HMAC-SHA256 Credential=${ACCOUNT}/20260101/us-east-1/sqs/aws4_request, SignedHeaders=host, Signature=x`,
+    },
+    body: JSON.stringify(input),
+  })
+  const text = await res.text()
+  if (res.status !== 200) throw new HttpError(res.status, text)
+  return JSON.parse(text) as Record<string, unknown>
+}
+
 /** A connection, an API destination to the sink, a rule on the default bus and its target. */
 export async function configure(
   url: string,

@@ -53,7 +53,7 @@ describe('standard queues', () => {
     assert.equal(first.md5OfBody, '5d41402abc4b2a76b9719d911017c592')
     assert.deepEqual(await queues.receive(q, { max: 10 }), [])
     assert.deepEqual(
-      queues.attributes(q, [
+      await queues.attributes(q, [
         'ApproximateNumberOfMessages',
         'ApproximateNumberOfMessagesNotVisible',
       ]),
@@ -111,7 +111,7 @@ describe('standard queues', () => {
     const { queues, clock } = await setup()
     const q = await queues.create(SCOPE, 'q', { DelaySeconds: '5' }, {})
     await queues.send(q, [{ body: 'queue delay' }, { body: 'no delay', delaySeconds: 0 }], 'me')
-    assert.equal(queues.attributes(q, ['All']).ApproximateNumberOfMessagesDelayed, '1')
+    assert.equal((await queues.attributes(q, ['All'])).ApproximateNumberOfMessagesDelayed, '1')
     assert.deepEqual(
       (await queues.receive(q, { max: 10 })).map((m) => m.body),
       ['no delay'],
@@ -129,7 +129,7 @@ describe('standard queues', () => {
     await queues.send(q, [{ body: 'old' }], 'me')
     clock.advance(60_000)
     assert.deepEqual(await queues.receive(q, { max: 10 }), [])
-    assert.equal(queues.attributes(q, ['All']).ApproximateNumberOfMessages, '0')
+    assert.equal((await queues.attributes(q, ['All'])).ApproximateNumberOfMessages, '0')
   })
 
   test('PurgeQueue empties the queue once per minute; later sends stay', async () => {
@@ -138,7 +138,7 @@ describe('standard queues', () => {
     await queues.send(q, [{ body: '1' }, { body: '2' }], 'me')
     await queues.receive(q, { max: 1 })
     await queues.purge(q)
-    assert.equal(queues.attributes(q, ['All']).ApproximateNumberOfMessagesNotVisible, '0')
+    assert.equal((await queues.attributes(q, ['All'])).ApproximateNumberOfMessagesNotVisible, '0')
     await queues.send(q, [{ body: '3' }], 'me')
     await assert.rejects(queues.purge(q), { code: 'AWS.SimpleQueueService.PurgeQueueInProgress' })
     clock.advance(60_000)
@@ -413,7 +413,7 @@ describe('queues', () => {
       {},
     )
     assert.equal(
-      queues.attributes(q, ['RedrivePolicy']).RedrivePolicy,
+      (await queues.attributes(q, ['RedrivePolicy'])).RedrivePolicy,
       `{"deadLetterTargetArn":"${dlq.arn}","maxReceiveCount":2}`,
     )
     const id = sent((await queues.send(q, [{ body: 'poison' }], 'me'))[0]).messageId
@@ -558,8 +558,8 @@ describe('restart on SQLite', () => {
 const bodies = (n: number, prefix = 'm') =>
   Array.from({ length: n }, (_, i) => ({ body: `${prefix}${String(i)}` }))
 /** ApproximateNumberOfMessages, …NotVisible and …Delayed. */
-const count = (queues: Queues, q: ReturnType<Queues['find']> & object) => {
-  const a = queues.attributes(q, ['All'])
+const count = async (queues: Queues, q: ReturnType<Queues['find']> & object) => {
+  const a = await queues.attributes(q, ['All'])
   return [
     Number(a.ApproximateNumberOfMessages),
     Number(a.ApproximateNumberOfMessagesNotVisible),
@@ -579,7 +579,7 @@ describe('paging: a window of a few messages in memory, the rest in the store', 
     )
     for (let b = 0; b < 10; b++) await queues.send(q, bodies(10, `b${String(b)}-`), 'me')
     // Each message is received once (visible again at once), then redriven on its next receive.
-    for (let i = 0; i < 40 && count(queues, q).some((n) => n > 0); i++) {
+    for (let i = 0; i < 40 && (await count(queues, q)).some((n) => n > 0); i++) {
       await queues.receive(q, { max: 10, visibilityTimeout: 0 })
       await settle()
       clock.advance(1)
@@ -587,7 +587,7 @@ describe('paging: a window of a few messages in memory, the rest in the store', 
     }
     // Messages only in the store count as visible from the end of the second they became so.
     clock.advance(1000)
-    assert.deepEqual(count(queues, dlq), [100, 0, 0])
+    assert.deepEqual(await count(queues, dlq), [100, 0, 0])
     const got = new Set<string>()
     for (;;) {
       const r = await queues.receive(dlq, { max: 10 })
@@ -661,7 +661,7 @@ describe('paging: a window of a few messages in memory, the rest in the store', 
     const q = await queues.create(SCOPE, 'q', {}, {})
     for (let i = 0; i < 4; i++) await queues.send(q, bodies(10, `b${String(i)}-`), 'me')
     assert.ok(q.byId.size <= 5, `${String(q.byId.size)} messages in memory`)
-    assert.deepEqual(count(queues, q), [40, 0, 0])
+    assert.deepEqual(await count(queues, q), [40, 0, 0])
     const got: string[] = []
     for (;;) {
       const r = await queues.receive(q, { max: 10 })
@@ -676,7 +676,7 @@ describe('paging: a window of a few messages in memory, the rest in the store', 
     }
     const sentOrder = [0, 1, 2, 3].flatMap((b) => bodies(10, `b${String(b)}-`).map((e) => e.body))
     assert.deepEqual(got, sentOrder)
-    assert.deepEqual(count(queues, q), [0, 0, 0])
+    assert.deepEqual(await count(queues, q), [0, 0, 0])
   })
 
   test('in-flight messages leave memory; their timeouts, deletes and visibility changes still work', async () => {
@@ -689,7 +689,7 @@ describe('paging: a window of a few messages in memory, the rest in the store', 
     await settle()
     // Committed, they are beyond the horizon and only in the store.
     for (const m of taken) assert.equal(q.byId.has(m.id), false)
-    assert.deepEqual(count(queues, q), [10, 10, 0])
+    assert.deepEqual(await count(queues, q), [10, 10, 0])
     // Delete one and show another at once, by handle, while neither is in memory.
     assert.deepEqual(await queues.deleteMessages(q, [taken[0]!.receiptHandle]), [undefined])
     assert.deepEqual(
@@ -697,7 +697,7 @@ describe('paging: a window of a few messages in memory, the rest in the store', 
       [undefined],
     )
     await settle()
-    assert.deepEqual(count(queues, q), [11, 8, 0])
+    assert.deepEqual(await count(queues, q), [11, 8, 0])
     const rest: string[] = []
     for (let r = await queues.receive(q, { max: 10, visibilityTimeout: 600 }); r.length > 0;) {
       rest.push(...r.map((m) => m.body))
@@ -730,7 +730,7 @@ describe('paging: a window of a few messages in memory, the rest in the store', 
     await queues.send(q, [{ body: 'A', delaySeconds: 5 }], 'me')
     await queues.send(q, [{ body: 'B', delaySeconds: 10 }], 'me')
     assert.equal(q.byId.size, 1)
-    assert.deepEqual(count(queues, q), [0, 0, 2])
+    assert.deepEqual(await count(queues, q), [0, 0, 2])
     const first = queues.receive(q, { max: 10, waitSeconds: 20 })
     clock.advance(5000)
     assert.deepEqual(
@@ -805,7 +805,7 @@ describe('paging: a window of a few messages in memory, the rest in the store', 
       seen.filter((b) => b.startsWith('b')),
       entries.filter((e) => e.groupId === 'b').map((e) => e.body),
     )
-    assert.deepEqual(count(queues, q), [0, 0, 0])
+    assert.deepEqual(await count(queues, q), [0, 0, 0])
   })
 
   test('retention drops messages only in the store; purge empties them', async () => {
@@ -821,14 +821,14 @@ describe('paging: a window of a few messages in memory, the rest in the store', 
       all().map((m) => m.body),
       ['young0', 'young1'],
     )
-    assert.deepEqual(count(queues, q), [2, 0, 0])
+    assert.deepEqual(await count(queues, q), [2, 0, 0])
 
     const p = await queues.create(SCOPE, 'p', {}, {})
     await queues.send(p, bodies(10), 'me')
     await queues.receive(p, { max: 2 })
     await settle()
     await queues.purge(p)
-    assert.deepEqual(count(queues, p), [0, 0, 0])
+    assert.deepEqual(await count(queues, p), [0, 0, 0])
     await queues.send(p, [{ body: 'after' }], 'me')
     assert.deepEqual(
       (await queues.receive(p, { max: 10 })).map((m) => m.body),
@@ -853,8 +853,8 @@ describe('paging: a window of a few messages in memory, the rest in the store', 
     await settle()
     assert.deepEqual(await queues.receive(q, { max: 10 }), [])
     await settle()
-    assert.deepEqual(count(queues, q), [0, 0, 0])
-    assert.deepEqual(count(queues, dlq), [10, 0, 0])
+    assert.deepEqual(await count(queues, q), [0, 0, 0])
+    assert.deepEqual(await count(queues, dlq), [10, 0, 0])
     const moved = await queues.receive(dlq, { max: 10 })
     assert.deepEqual(
       moved.map((m) => m.body).sort(),
@@ -913,7 +913,7 @@ describe('paging: writes not yet committed', () => {
     assert.equal(q.byId.has(m0!.id), false)
     await release()
     assert.deepEqual(await deleting, [undefined])
-    assert.deepEqual(count(queues, q), [0, 3, 0])
+    assert.deepEqual(await count(queues, q), [0, 3, 0])
     clock.advance(30_000)
     assert.deepEqual((await queues.receive(q, { max: 10 })).map((m) => m.body).sort(), [
       'm1',
@@ -936,7 +936,7 @@ describe('paging: writes not yet committed', () => {
       ['m1', 'm2', 'm3'],
     )
     await release()
-    assert.deepEqual(count(queues, q), [0, 4, 0])
+    assert.deepEqual(await count(queues, q), [0, 4, 0])
     clock.advance(30_000)
     assert.deepEqual(
       (await queues.receive(q, { max: 10 })).map((m) => [m.body, m.receiveCount]).sort(),
@@ -976,7 +976,7 @@ describe('paging: restart on SQLite', () => {
     assert.equal(reads, 0)
     const inMemory = () => q2.byId.size
     assert.equal(inMemory(), 0)
-    assert.deepEqual(count(second.queues, q2), [4990, 10, 1])
+    assert.deepEqual(await count(second.queues, q2), [4990, 10, 1])
     // A handle from before the restart deletes its message, which is only in the store.
     assert.deepEqual(await second.queues.deleteMessages(q2, [held[0]!.receiptHandle]), [undefined])
     const got = new Set<string>()
@@ -1023,7 +1023,7 @@ describe('paging: restart on SQLite', () => {
 
     const second = await setup(createSqliteStore({ dataDir }), clock, 1)
     const f2 = second.queues.find(SCOPE, 'f.fifo')!
-    assert.deepEqual(count(second.queues, f2), [3, 3, 0])
+    assert.deepEqual(await count(second.queues, f2), [3, 3, 0])
     // Group a has messages in flight further on: only group b may be served.
     assert.deepEqual(
       (await second.queues.receive(f2, { max: 1 })).map((m) => m.body),

@@ -13,7 +13,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Logger } from 'pino'
 import { BusError } from '../../errors.js'
 import type { Scope } from '../../model.js'
-import type { Queues } from '../../queue/queues.js'
+import type { QueueService } from '../../queue/service.js'
 import type { Services } from '../context.js'
 import { LambdaError } from './errors.js'
 import * as ops from './operations.js'
@@ -171,7 +171,7 @@ export function serveCodePackage(
 }
 
 export async function answerLambda(
-  deps: { services: Services; queues: Queues; log: Logger },
+  deps: { services: Services; queues: QueueService; log: Logger },
   scope: Scope,
   req: IncomingMessage,
   path: string,

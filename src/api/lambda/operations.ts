@@ -16,7 +16,7 @@ import type { EventSourceMapping, FunctionRecord, PolicyStatement } from '../../
 import { checkPattern } from '../../pattern/index.js'
 import type { FunctionRunner } from '../../functions/runner.js'
 import type { Scope } from '../../model.js'
-import type { Queues } from '../../queue/queues.js'
+import type { QueueService } from '../../queue/service.js'
 import { Constraints, invalidParameter, LambdaError } from './errors.js'
 import { configuration, eventInvokeConfig, mapping } from './shapes.js'
 
@@ -30,7 +30,7 @@ export type LambdaRequest = {
   scope: Scope
   requestId: string
   functions: LambdaServices
-  queues: Queues
+  queues: QueueService
   now: number
   /** The path's `{FunctionName}`, `{StatementId}`, `{UUID}` or `{Resource}`, decoded. */
   params: { name?: string; sid?: string; uuid?: string; resource?: string }
@@ -422,11 +422,11 @@ async function readCode(
       `Please provide the function code as Code.ZipFile, or a local directory as S3Bucket "${HOT_RELOAD_BUCKET}" with S3Key its absolute path (other S3 buckets and images are not supported here).`,
     )
   try {
-    const stored = await storeCode(
-      r.functions.directory.codeRoot,
-      { ...scope, name },
-      Buffer.from(zip, 'base64'),
-    )
+    const bytes = Buffer.from(zip, 'base64')
+    const stored = await storeCode(r.functions.directory.codeRoot, { ...scope, name }, bytes)
+    // Checked (it unpacked) before it is shared; shared before the function is stored, so no
+    // node ever knows a function whose package it cannot get.
+    await r.functions.directory.sharedCode?.put(bytes)
     return { ...stored, local: false }
   } catch (e) {
     if (e instanceof CodeError) throw new LambdaError(e.code, e.message)

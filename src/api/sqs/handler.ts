@@ -9,7 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Logger } from 'pino'
 import type { Caller } from '../../auth/caller.js'
 import { QueueError, type QueueErrorCode } from '../../queue/errors.js'
-import type { Queues } from '../../queue/queues.js'
+import type { QueueService } from '../../queue/service.js'
 import { sqsOperations, type Input } from './operations.js'
 import { readQuery, writeError, writeResponse } from './query-protocol.js'
 import { SHAPES } from './shapes.js'
@@ -49,7 +49,7 @@ export type SqsRequest = {
   path: string
 }
 
-export type SqsDeps = { queues: Queues; log: Logger }
+export type SqsDeps = { queues: QueueService; log: Logger }
 
 /** Answers one SQS request already read from the wire. */
 export async function answerSqs(

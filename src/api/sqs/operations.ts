@@ -6,17 +6,17 @@
 import type { Scope } from '../../model.js'
 import { MAX_MESSAGE_SIZE } from '../../queue/attributes.js'
 import { invalidParameter, noSuchQueue, QueueError } from '../../queue/errors.js'
-import type { LiveQueue } from '../../queue/live-queue.js'
 import { checkMessageAttributes, selectAttributes } from '../../queue/message-attributes.js'
 import { md5OfAttributes } from '../../queue/md5.js'
 import { hasInvalidCharacters } from '../../queue/message-rules.js'
 import type { MessageAttributeValue } from '../../queue/model.js'
-import type { Queues, ReceivedMessage, SendEntry, SendResult } from '../../queue/queues.js'
+import type { ReceivedMessage, SendEntry, SendResult } from '../../queue/queues.js'
+import type { QueueRef, QueueService } from '../../queue/service.js'
 
 export type SqsContext = {
   /** The caller's account and region. */
   scope: Scope
-  queues: Queues
+  queues: QueueService
   /** `http://host:port` as the client addressed this server, for queue URLs. */
   origin: string
   /** The queue URL path the request was sent to (`/account/name`), if not `/`. */
@@ -136,11 +136,11 @@ function range(
 
 // --- queue addressing -------------------------------------------------------------------------
 
-export const queueUrl = (ctx: SqsContext, q: LiveQueue) =>
+export const queueUrl = (ctx: SqsContext, q: QueueRef) =>
   `${ctx.origin}/${q.record.account}/${q.record.name}`
 
 /** The queue a request names by QueueUrl (or, in the query protocol, by its path). */
-function queueOf(ctx: SqsContext, input: Input): LiveQueue {
+function queueOf(ctx: SqsContext, input: Input): QueueRef {
   const url = str(input, 'QueueUrl') ?? (ctx.path !== '/' ? ctx.path : undefined)
   if (url === undefined) throw missing('QueueUrl')
   let path: string
@@ -301,7 +301,7 @@ function messageOutput(
 function page(
   ctx: SqsContext,
   input: Input,
-  found: LiveQueue[],
+  found: QueueRef[],
   member: 'QueueUrls' | 'queueUrls',
 ): Output {
   const max = int(input, 'MaxResults')
@@ -358,9 +358,9 @@ export const sqsOperations: Record<string, SqsOperation> = {
     return undefined
   },
 
-  GetQueueAttributes(ctx, input) {
+  async GetQueueAttributes(ctx, input) {
     const q = queueOf(ctx, input)
-    const attributes = ctx.queues.attributes(q, stringList(input, 'AttributeNames'))
+    const attributes = await ctx.queues.attributes(q, stringList(input, 'AttributeNames'))
     return Object.keys(attributes).length > 0 ? { Attributes: attributes } : {}
   },
 

@@ -1,15 +1,22 @@
 /**
  * @module
  * `junction migrate --data DIR --nats-url URL`: copies a single-node SQLite deployment into an
- * empty NATS store, for its nodes to start on: the configuration, the scheduled rules' last
- * ticks, the delivery jobs still owed (with their attempts and due times) and every archive's
- * events. The SQLite store is only read; the server that owns it must be stopped (its data
+ * empty NATS store, for its nodes to start on: the configuration, functions' packages, the
+ * scheduled rules' last ticks, the delivery jobs still owed (with their attempts and due times),
+ * every archive's events, and the standard queues with their messages (FIFO queues are not
+ * copied: distributed mode has none). The SQLite store is only read; the server that owns it
+ * must be stopped (its data
  * directory is locked while it runs).
  *
  * Copying twice within two minutes stores nothing twice (messages keep their ids); later, a
  * second copy into the same NATS is refused because its configuration is not empty.
  */
+import { systemClock } from '../../clock.js'
+import type { PageKey } from '../../queue/model.js'
 import type { ArchiveEntry, PendingDelivery } from '../../store/ports.js'
+import { readFile } from 'node:fs/promises'
+import type { FunctionRecord } from '../../functions/model.js'
+import { NatsQueues } from '../../store/nats/queues.js'
 import type { Archive, DeliveryJob, StoredEvent } from '../../model.js'
 import { connectNats, openNatsParts } from '../../store/nats/index.js'
 import { createSqliteStore } from '../../store/sqlite/index.js'
@@ -63,6 +70,23 @@ export async function migrate(
     for (const e of config) await nats.config.apply([{ op: 'put', ...e }])
     out(`configuration: ${String(config.length)} documents\n`)
 
+    // Functions' packages, for whichever node runs them (local code directories stay where they are).
+    let packages = 0
+    for (const e of config) {
+      const fn = e.doc as FunctionRecord
+      if (e.kind !== 'function' || fn.localCode) continue
+      const zip = await readFile(`${fn.codeDir}.zip`).catch(() => undefined)
+      if (!zip) {
+        out(
+          `function ${fn.name} (${fn.account}, ${fn.region}): package missing at ${fn.codeDir}.zip\n`,
+        )
+        continue
+      }
+      await nats.code.put(zip)
+      packages++
+    }
+    out(`function packages: ${String(packages)}\n`)
+
     const ticks = await sqlite.events.scheduleTicks()
     if (ticks.size > 0)
       await nats.events.append([], [], {
@@ -109,11 +133,38 @@ export async function migrate(
       out(`archive ${a.name} (${a.account}, ${a.region}): ${String(n)} events\n`)
     }
     out(`archived events: ${String(archived)}\n`)
-    const queues = (await sqlite.queues.load()).queues.length
-    if (queues > 0)
-      out(
-        `queues: ${String(queues)} not copied (SQS queues are not available in distributed mode yet)\n`,
-      )
+    const queues = await NatsQueues.open(
+      nc,
+      {
+        events: nats.events,
+        clock: systemClock,
+        log: { warn: () => undefined, error: () => undefined },
+      },
+      { replicas },
+    )
+    try {
+      let messages = 0
+      for (const record of (await sqlite.queues.load()).queues) {
+        if (record.attributes.FifoQueue === 'true') {
+          out(`queue ${record.name} (${record.account}, ${record.region}): FIFO, not copied\n`)
+          continue
+        }
+        const q = await queues.restore(record)
+        let n = 0
+        for (let after: PageKey = { visibleAt: Number.MIN_SAFE_INTEGER, seq: 0 }; ;) {
+          const page = sqlite.queues.page(record.id, 'visibility', after, PAGE)
+          if (page.length === 0) break
+          n += await queues.restoreMessages(q, page)
+          const last = page[page.length - 1]!
+          after = { visibleAt: last.visibleAt, seq: last.seq }
+        }
+        messages += n
+        out(`queue ${record.name} (${record.account}, ${record.region}): ${String(n)} messages\n`)
+      }
+      out(`queue messages: ${String(messages)}\n`)
+    } finally {
+      queues.close()
+    }
     nats.events.close()
     nats.config.close()
     return 0

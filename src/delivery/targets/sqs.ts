@@ -9,10 +9,11 @@
 import { parseArn } from '../../arns.js'
 import { allowsQueueSend } from '../../auth/policy.js'
 import { QueueError } from '../../queue/errors.js'
-import { EVENTBRIDGE_SENDER, type Queues } from '../../queue/queues.js'
+import { EVENTBRIDGE_SENDER } from '../../queue/queues.js'
+import type { QueueService } from '../../queue/service.js'
 import type { InvocationResult, TargetAdapter } from './adapter.js'
 
-export function createSqsAdapter(queues: Queues): TargetAdapter {
+export function createSqsAdapter(queues: QueueService): TargetAdapter {
   return {
     kind: 'sqs',
     accepts: (arn) => parseArn(arn)?.service === 'sqs',

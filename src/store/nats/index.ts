@@ -12,6 +12,7 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node'
 import type { Store } from '../ports.js'
 import { openNatsArchiveStore, type NatsArchiveStore } from './archives.js'
+import { NatsCodeStore } from './code.js'
 import { NatsConfigStore } from './config.js'
 import { openNatsJobStore, type NatsJobStore } from './jobs.js'
 import { NatsLeaseStore } from './leases.js'
@@ -76,6 +77,7 @@ export async function openNatsParts(
   leases: NatsLeaseStore
   events: NatsJobStore
   archives: NatsArchiveStore
+  code: NatsCodeStore
   reachable: () => boolean
 }> {
   const replicas = options.replicas ?? 1
@@ -97,6 +99,7 @@ export async function openNatsParts(
   const config = await NatsConfigStore.open(nc, { replicas })
   const leases = await NatsLeaseStore.open(nc, { replicas })
   const archives = await openNatsArchiveStore(nc, { replicas })
+  const code = await NatsCodeStore.open(nc, { replicas })
   const events = await openNatsJobStore(nc, {
     replicas,
     config,
@@ -104,5 +107,5 @@ export async function openNatsParts(
     log: options.log,
     ...(options.ackWaitMs === undefined ? {} : { ackWaitMs: options.ackWaitMs }),
   })
-  return { config, leases, events, archives, reachable: () => reachable && !nc.isClosed() }
+  return { config, leases, events, archives, code, reachable: () => reachable && !nc.isClosed() }
 }

@@ -10,12 +10,16 @@
  * like everyone else's. A job rescheduled by the store is a new message, so `requeue` only lets
  * the old one go. Held messages are kept leased by {@link HeldJobs}.
  *
+ * A bundle (several jobs in one message, see `codec.ts`) cannot be handed back for one job
+ * alone: its jobs that must wait wait here, within the window, and the message is answered when
+ * its last job is done.
+ *
  * Single-threaded: the event loop runs the pull loop and the dispatcher's calls.
  */
 import type { Consumer, ConsumerMessages, JsMsg } from '@nats-io/jetstream'
 import { JobHeap } from '../../delivery/job-heap.js'
 import type { Item, JobWindow, JobWindowDeps } from '../../delivery/job-window.js'
-import { decodeJob } from './codec.js'
+import { decodeJobs } from './codec.js'
 import type { HeldJobs } from './held-jobs.js'
 
 export type NatsJobWindowDeps = JobWindowDeps & {
@@ -48,6 +52,8 @@ export class NatsJobWindow implements JobWindow {
   private wakeUp: (() => void) | undefined
   private readonly holdMs: number
   private readonly batch: number
+  /** Jobs per message lately (bundles carry several): pulls ask for messages, room is in jobs. */
+  private jobsPerMessage = 1
 
   constructor(private readonly deps: NatsJobWindowDeps) {
     this.holdMs = deps.holdMs ?? 1000
@@ -92,7 +98,7 @@ export class NatsJobWindow implements JobWindow {
 
   delay(item: Item): void {
     const wait = item.job.dueAt - this.deps.clock.now()
-    if (wait <= this.holdMs || this.stopped) {
+    if (wait <= this.holdMs || this.stopped || this.deps.leases.shared(item.job.id)) {
       this.heap.push(item)
       return
     }
@@ -118,18 +124,24 @@ export class NatsJobWindow implements JobWindow {
     this.pull?.stop()
     this.wake()
     // Jobs not started go back at once, for other nodes; running ones finish (or come back
-    // after AckWait).
-    for (const item of this.heap.values())
-      this.answer(item, (msg) => {
-        msg.nak()
-      })
+    // after AckWait). A bundle with a job still running goes back whole after AckWait.
+    const unstarted = new Set(this.heap.values().map((item) => item.job.id))
+    for (const item of this.heap.values()) {
+      this.items.delete(item.job.id)
+      const msg = this.deps.leases.abandon(item.job.id, unstarted)
+      try {
+        msg?.nak()
+      } catch (e) {
+        this.deps.log.warn({ err: e, job: item.job.id }, 'could not hand a delivery job back')
+      }
+    }
     this.heap.clear()
   }
 
+  /** Answers a job's message for it alone (a message of one job). */
   private answer(item: Item, how: (msg: JsMsg) => void): void {
-    const msg = this.deps.leases.get(item.job.id)
     this.items.delete(item.job.id)
-    this.deps.leases.end(item.job.id)
+    const msg = this.deps.leases.end(item.job.id)
     try {
       if (msg) how(msg)
     } catch (e) {
@@ -160,7 +172,7 @@ export class NatsJobWindow implements JobWindow {
       }
       try {
         this.pull = await deps.consumer.fetch({
-          max_messages: Math.min(room, this.batch),
+          max_messages: Math.max(1, Math.floor(Math.min(room, this.batch) / this.jobsPerMessage)),
           expires: PULL_EXPIRES_MS,
         })
         if (this.stopped) this.pull.stop() // stopped while the pull was being set up
@@ -180,9 +192,10 @@ export class NatsJobWindow implements JobWindow {
   }
 
   private admit(msg: JsMsg): void {
-    let body: ReturnType<typeof decodeJob>
+    let members: ReturnType<typeof decodeJobs>
     try {
-      body = decodeJob(msg.data)
+      members = decodeJobs(msg.data)
+      if (members.length === 0) throw new Error('a job message without jobs')
     } catch (e) {
       // Never deliverable: redelivering it would only fail again, on every node.
       this.deps.log.error({ err: e, seq: msg.seq }, 'dropping a delivery job that cannot be read')
@@ -193,15 +206,23 @@ export class NatsJobWindow implements JobWindow {
       msg.nak()
       return
     }
-    const wait = body.job.dueAt - this.deps.clock.now()
+    const now = this.deps.clock.now()
+    const wait = Math.min(...members.map((m) => m.job.dueAt)) - now
     if (wait > this.holdMs) {
       msg.nak(wait)
       return
     }
-    const id = this.deps.leases.add(msg)
-    const item: Item = { job: { ...body.job, id }, event: body.event, stored: true }
-    this.items.set(id, item)
-    this.heap.push(item)
+    this.jobsPerMessage = this.jobsPerMessage * 0.9 + members.length * 0.1
+    const ids = this.deps.leases.add(
+      msg,
+      members.map((m) => m.event),
+    )
+    members.forEach((m, i) => {
+      const id = ids[i]!
+      const item: Item = { job: { ...m.job, id }, event: m.event, stored: true }
+      this.items.set(id, item)
+      this.heap.push(item)
+    })
     this.deps.onAdmit()
   }
 }

@@ -3,15 +3,16 @@
  * Delivery jobs on NATS JetStream, shared by every node: the `EventStore` of distributed mode,
  * for the jobs and what they need (dead letters, schedule ticks).
  *
- * - A job is one message in the `JUNCTION_JOBS` work-queue stream, with its event. `append`
- *   publishes each with a message id made of its event, rule, target and attempts, so an append
- *   retried after a lost answer stores nothing twice; it resolves once every job is acknowledged
- *   by the server, which is the durability PutEvents promises.
+ * - The jobs of an append are one message in the `JUNCTION_JOBS` work-queue stream, with their
+ *   events (a bundle, see `codec.ts`; split when it would pass half the server's payload
+ *   limit), published with a message id made of its jobs' events, rules, targets and attempts,
+ *   so an append retried after a lost answer stores nothing twice; it resolves once every
+ *   message is acknowledged by the server, which is the durability PutEvents promises.
  * - Every node pulls from one durable consumer (`junction-delivery`), through the window from
  *   {@link NatsJobStore.window}. A node holding a job keeps it leased; a node that dies stops
  *   doing so, and the server hands its jobs to the others after AckWait.
- * - `finish` acks; `reschedule` publishes the job again (one more attempt, its new due time) and
- *   then acks the old message; `deadLetter` publishes to `JUNCTION_DEAD_LETTERS`, one subject per
+ * - `finish` acks (a bundle once its last job is done); `reschedule` publishes the job again, alone
+ *   (one more attempt, its new due time), and then acks the old message; `deadLetter` publishes to `JUNCTION_DEAD_LETTERS`, one subject per
  *   queue ARN, and then acks. Between the two steps a crash leaves both copies: the job is
  *   delivered (or dead-lettered) once more, which at-least-once allows.
  * - Ticks of scheduled rules: the latest one per rule in the `junction-ticks` bucket, written
@@ -48,10 +49,10 @@ import type {
   PendingDelivery,
 } from '../ports.js'
 import {
+  bundleMessageId,
   decodeDeadLetter,
-  decodeJob,
+  encodeBundle,
   encodeDeadLetter,
-  encodeJob,
   jobMessageId,
   token,
 } from './codec.js'
@@ -179,13 +180,8 @@ export class NatsJobStore implements EventStore {
     const { config } = this.parts
     if (extras.config?.length && !config)
       throw new Error('This NATS job store was opened without a config store for appends')
-    const byId = new Map(events.map((e) => [e.id, e]))
     await Promise.all([
-      ...jobs.map((job) => {
-        const event = byId.get(job.eventId)
-        if (!event) throw new Error(`job for event ${job.eventId}, which is not in the append`)
-        return this.publish(job, event)
-      }),
+      ...this.bundles(events, jobs).map((b) => this.publish(b.jobs, b.events)),
       this.parts.archives.write(events, extras.archived ?? []),
     ])
     if (extras.ticks?.length)
@@ -235,10 +231,10 @@ export class NatsJobStore implements EventStore {
    * old message out again, and retrying this write could never succeed.
    */
   async reschedule(job: DeliveryJob): Promise<void> {
-    const msg = this.parts.leases.get(job.id)
-    if (!msg) return
     // The held message carries the event: no lookup.
-    await this.publish(job, decodeJob(msg.data).event)
+    const event = this.parts.leases.event(job.id)
+    if (!event) return
+    await this.publish([job], [event])
     await this.ack(job.id)
   }
 
@@ -278,21 +274,55 @@ export class NatsJobStore implements EventStore {
     this.parts.leases.clear()
   }
 
-  private async publish(job: DeliveryJob, event: StoredEvent): Promise<void> {
+  /**
+   * The append's jobs in messages of at most {@link bundleBytes} (about: event texts counted),
+   * each with the events its jobs deliver.
+   */
+  private bundles(
+    events: StoredEvent[],
+    jobs: DeliveryJob[],
+  ): { jobs: DeliveryJob[]; events: StoredEvent[] }[] {
+    const byId = new Map(events.map((e) => [e.id, e]))
+    const out: { jobs: DeliveryJob[]; events: StoredEvent[] }[] = []
+    let current:
+      { jobs: DeliveryJob[]; events: StoredEvent[]; ids: Set<string>; bytes: number } | undefined
+    for (const job of jobs) {
+      const event = byId.get(job.eventId)
+      if (!event) throw new Error(`job for event ${job.eventId}, which is not in the append`)
+      const adds = current?.ids.has(event.id) ? 0 : event.text.length * 1.2 + 200
+      if (!current || (current.bytes + adds + 300 > this.bundleBytes && current.jobs.length > 0)) {
+        current = { jobs: [], events: [], ids: new Set(), bytes: 0 }
+        out.push(current)
+      }
+      if (!current.ids.has(event.id)) {
+        current.ids.add(event.id)
+        current.events.push(event)
+        current.bytes += event.text.length * 1.2 + 200
+      }
+      current.jobs.push(job)
+      current.bytes += 300
+    }
+    return out
+  }
+
+  /** Half the server's payload limit: room for escaping and headers. */
+  private get bundleBytes(): number {
+    return Math.floor((this.parts.nc.info?.max_payload ?? 1024 * 1024) / 2)
+  }
+
+  private async publish(jobs: DeliveryJob[], events: StoredEvent[]): Promise<void> {
     await publishDurably(
       this.parts.js,
-      `${JOBS_SUBJECT_PREFIX}.${token(job.busArn)}`,
-      encodeJob(job, event),
-      { msgID: jobMessageId(job) },
+      `${JOBS_SUBJECT_PREFIX}.${token(jobs[0]!.busArn)}`,
+      encodeBundle(jobs, events),
+      { msgID: bundleMessageId(jobs) },
     )
   }
 
-  /** Acks a held job's message, confirmed by the server, then forgets it. */
+  /** Ends a held job; acks its message, confirmed by the server, once no job in it is open. */
   private async ack(id: number): Promise<void> {
-    const msg = this.parts.leases.get(id)
-    if (!msg) return
-    await msg.ackAck()
-    this.parts.leases.end(id)
+    const msg = this.parts.leases.end(id)
+    if (msg) await msg.ackAck()
   }
 }
 
