@@ -39,6 +39,7 @@ import { scheduleInvocation, scheduleRoute, SCHEDULE_TARGET_ID } from './schedul
 import { ScheduleRunner } from './schedule/schedule-runner.js'
 import { Schedules } from './schedule/schedules.js'
 import { Stacks } from './deploy/stack-store.js'
+import { createSinkService } from './sink/index.js'
 import { Functions } from './functions/functions.js'
 import { createProcessRunner } from './functions/runtime/index.js'
 import { withSharedCode } from './functions/shared-code.js'
@@ -191,6 +192,8 @@ export async function createBus(options: BusOptions): Promise<Bus> {
     },
   })
 
+  // Database sinks (a Junction extension target): definitions, pools, their adapter.
+  const sinkService = createSinkService(store.config)
   // The dispatcher and ingest need each other (bus targets ingest again); ingest is set below.
   const late: { ingest?: Ingest } = {}
   // --- functions: asynchronous invocations, Lambda targets, event source mappings ---
@@ -239,6 +242,7 @@ export async function createBus(options: BusOptions): Promise<Bus> {
         bus: (scope, name) => registry.bus(scope, name),
         forward: (event, envelope, bus) => late.ingest!.forward(event, envelope, bus),
       }),
+      sinkService.adapter,
     ],
   })
   const ingest = new Ingest({
@@ -292,6 +296,7 @@ export async function createBus(options: BusOptions): Promise<Bus> {
     const entries = await store.config.load()
     archives.load(entries)
     stacks.load(entries)
+    sinkService.sinks.load(entries)
     replays.load(entries)
     schedules.load(entries)
     functionDirectory.load(entries)
@@ -314,6 +319,7 @@ export async function createBus(options: BusOptions): Promise<Bus> {
     replays.changed(op)
     schedules.changed(op)
     stacks.changed(op)
+    sinkService.sinks.changed(op)
     const fn = functionDirectory.changed(op)
     if (fn && 'updated' in fn) functionRunner.updated(fn.updated)
     else if (fn) functionRunner.removed(fn.removed)
@@ -368,6 +374,7 @@ export async function createBus(options: BusOptions): Promise<Bus> {
     replays,
     schedules,
     stacks,
+    sinks: sinkService.sinks,
     functions: {
       directory: functionDirectory,
       runner: functionRunner,
@@ -498,6 +505,7 @@ export async function createBus(options: BusOptions): Promise<Bus> {
       await scheduler.settled()
       await scheduleRunner.settled()
       await dispatcher.stop(timeoutMs)
+      await sinkService.close()
       functionDirectory.close()
       await functionRunner.close(timeoutMs)
       await store.close()

@@ -35,6 +35,7 @@ import {
 } from './lambda/handler.js'
 import { CLOCK_PATH, handleClock, type ClockRouteDeps } from './clock-route.js'
 import { handleStacks, isStacksPath } from './stacks-route.js'
+import { handleSinks, isSinksPath } from './sinks-route.js'
 import {
   answerSqs,
   answerSqsError,
@@ -189,6 +190,10 @@ export function createRequestListener(deps: HttpDeps) {
           if (!res.headersSent) res.writeHead(500)
           res.end()
         })
+      return
+    }
+    if (isSinksPath(path) && deps.services.sinks && deps.ready()) {
+      handleSinksRoute(deps, deps.services.sinks, req, res, path)
       return
     }
     if (req.method === 'POST' && path === QUERY_PATH) {
@@ -377,6 +382,40 @@ function handleLambda(
         `Request must be smaller than ${String(MAX_LAMBDA_REQUEST)} bytes for the operation`,
       ),
   )
+}
+
+/** `/junction/sinks`, authenticated as Junction's other own routes are (service `events`). */
+function handleSinksRoute(
+  deps: HttpDeps,
+  sinks: NonNullable<Services['sinks']>,
+  req: IncomingMessage,
+  res: ServerResponse,
+  path: string,
+): void {
+  const sinkDeps = {
+    sinks,
+    exclusive: <T>(fn: () => Promise<T>) => deps.services.registry.exclusive(fn),
+    now: () => deps.services.clock.now(),
+  }
+  void readBytes(req, res)
+    .then((bytes) => {
+      // Signed callers act as their own account only (the caller is their key's account).
+      const caller = authorize(deps, req, bytes, 'events')
+      if (isAuthFailure(caller)) {
+        answerJsonError(res, authError(caller))
+        return
+      }
+      return handleSinks(sinkDeps, caller, req, path, bytes.toString('utf8'), res)
+    })
+    .catch((e: unknown) => {
+      if (e instanceof BusError) {
+        answerJsonError(res, e)
+        return
+      }
+      deps.log.error({ err: e }, 'sinks call failed')
+      if (!res.headersSent) res.writeHead(500)
+      res.end()
+    })
 }
 
 /** The caller of a request whose body has been read, or why it is refused. */

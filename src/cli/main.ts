@@ -15,6 +15,7 @@ import { tail, type TailFlags } from './commands/tail.js'
 import { logs, type LogsFlags } from './commands/logs.js'
 import { deploy, type DeployFlags } from './commands/deploy.js'
 import { stacks, type StacksFlags } from './commands/stacks.js'
+import { sinksCommand } from './commands/sinks-command.js'
 import { testPattern } from './commands/test-pattern.js'
 
 const { version } = JSON.parse(
@@ -26,6 +27,8 @@ program
   .name('junction')
   .description('A self-hosted event bus that speaks the Amazon EventBridge API')
   .version(version, '-V, --version', 'print the version')
+  // `--version` after a subcommand is the subcommand's (`junction sinks add --version PATH`).
+  .enablePositionalOptions()
 
 /**
  * The options of every command that talks to a running server (see commands/client.ts), and
@@ -249,6 +252,8 @@ stackOptions(
 ).action(async (options: StacksFlags) => {
   process.exitCode = await stacks(options)
 })
+
+sinksCommand(program, clientOptions)
 
 program
   .command('migrate')

@@ -61,6 +61,8 @@ export class Registry {
           break // read by functions/functions.ts
         case 'stack':
           break // read by deploy/stack-store.ts
+        case 'sink':
+          break // read by sink/sinks.ts
       }
     }
     return r

@@ -28,6 +28,7 @@ export type ConfigKind =
   | 'schedule'
   | 'schedule-group'
   | 'stack'
+  | 'sink'
 
 export type ConfigEntry = { kind: ConfigKind; key: string; doc: unknown }
 

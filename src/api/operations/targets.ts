@@ -19,6 +19,7 @@ import {
   type Input,
 } from '../validate.js'
 import { compact, requireBus, requireRule } from './wire.js'
+import { checkSinkTargets } from './sink-targets.js'
 
 function ruleOf(ctx: RequestContext, input: Input, check: Checker) {
   const name = check.string(input, 'Rule', 'rule', { required: true, ...RULE_NAME })
@@ -153,6 +154,7 @@ const putTargets: Operation = async (ctx, input) => {
     if (t) parsed.push(t)
   })
   const rule = resolve()
+  checkSinkTargets(ctx, rule, parsed)
   for (const t of parsed)
     if (/^arn:[^:]+:sqs:.*\.fifo$/.test(t.arn) && t.sqsMessageGroupId === undefined)
       throw invalid(`Parameter(s) SqsParameters must be specified for target: ${t.id}.`)

@@ -45,6 +45,7 @@ const CONFIG_KINDS: ReadonlySet<string> = new Set<ConfigKind>([
   'schedule',
   'schedule-group',
   'stack',
+  'sink',
 ])
 
 export function configKey(kind: ConfigKind, key: string): string {
