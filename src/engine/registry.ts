@@ -61,6 +61,9 @@ export class Registry {
           break // read by functions/functions.ts
         case 'stack':
           break // read by deploy/stack-store.ts
+        case 'cdc-source':
+        case 'cdc-checkpoint':
+          break // read by cdc/ (Sources, the runner)
       }
     }
     return r

@@ -28,6 +28,9 @@ export type ConfigKind =
   | 'schedule'
   | 'schedule-group'
   | 'stack'
+  /** A change-capture source (src/cdc/sources.ts) and its committed position (src/cdc/runner.ts). */
+  | 'cdc-source'
+  | 'cdc-checkpoint'
 
 export type ConfigEntry = { kind: ConfigKind; key: string; doc: unknown }
 

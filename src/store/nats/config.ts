@@ -45,6 +45,8 @@ const CONFIG_KINDS: ReadonlySet<string> = new Set<ConfigKind>([
   'schedule',
   'schedule-group',
   'stack',
+  'cdc-source',
+  'cdc-checkpoint',
 ])
 
 export function configKey(kind: ConfigKind, key: string): string {
