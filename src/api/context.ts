@@ -16,6 +16,7 @@ import type { AsyncInvoker } from '../functions/directory.js'
 import type { Functions } from '../functions/functions.js'
 import type { FunctionRunner } from '../functions/runner.js'
 import type { Stacks } from '../deploy/stack-store.js'
+import type { SourcesRouteDeps } from './sources-route.js'
 
 export type Services = {
   registry: Registry
@@ -35,6 +36,8 @@ export type Services = {
   functions?: { directory: Functions; runner: FunctionRunner; async: AsyncInvoker }
   /** The records of `junction deploy`'s stacks (`/junction/stacks`). */
   stacks?: Stacks
+  /** Change-capture sources (`/junction/sources`). */
+  sources?: SourcesRouteDeps
   /** Read-only SQL over an archive's events (the SQLite store only). */
   queryArchive?: (archiveKey: number, sql: string, options?: QueryOptions) => Promise<QueryResult>
   limits: {
