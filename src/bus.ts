@@ -42,6 +42,9 @@ import { Functions } from './functions/functions.js'
 import { createProcessRunner } from './functions/runtime/index.js'
 import type { Store } from './store/ports.js'
 import { openStore, queuesUnavailable, type OpenedStore } from './store/open.js'
+import { Sources } from './cdc/sources.js'
+import { SourceRunner } from './cdc/runner.js'
+import { openers, slotDroppers } from './cdc/openers.js'
 
 export type BusOptions = Omit<ServeConfig, 'host' | 'port' | 'logLevel'> & {
   /** Junction's own URL, for functions' `AWS_ENDPOINT_URL` (startServer fills it once listening). */
@@ -263,10 +266,35 @@ export async function createBus(options: BusOptions): Promise<Bus> {
     },
   })
   const stacks = new Stacks(store.config)
+  // --- change-capture sources (src/cdc/) ---
+  const nodeId = `${hostname()}/${String(process.pid)}/${randomUUID().slice(0, 8)}`
+  const sources = new Sources(store.config)
+  const leases = store.leases
+  const sourceRunner = new SourceRunner({
+    sources,
+    config: store.config,
+    capture: (bus, changes, extras) => ingest.capture(bus, changes, extras),
+    bus: (scope, name) => registry.bus(scope, name),
+    metrics,
+    log,
+    now: () => clock.now(),
+    maxEventBytes: options.maxRequestSize,
+    openers,
+    slotDroppers,
+    ...(leases
+      ? {
+          lead: (name: string, onGain: () => void, onLose: () => void) =>
+            new Leadership({ leases, name, holder: nodeId, log, onGain, onLose }),
+        }
+      : {}),
+  })
+  // --- end change-capture sources ---
   try {
     const entries = await store.config.load()
     archives.load(entries)
     stacks.load(entries)
+    sources.load(entries)
+    sourceRunner.load(entries)
     replays.load(entries)
     schedules.load(entries)
     functionDirectory.load(entries)
@@ -289,6 +317,8 @@ export async function createBus(options: BusOptions): Promise<Bus> {
     replays.changed(op)
     schedules.changed(op)
     stacks.changed(op)
+    sources.changed(op)
+    sourceRunner.changed(op)
     const fn = functionDirectory.changed(op)
     if (fn && 'updated' in fn) functionRunner.updated(fn.updated)
     else if (fn) functionRunner.removed(fn.removed)
@@ -343,6 +373,15 @@ export async function createBus(options: BusOptions): Promise<Bus> {
     replays,
     schedules,
     stacks,
+    sources: {
+      sources,
+      exclusive: (fn) => registry.exclusive(fn),
+      now: () => clock.now(),
+      busExists: (scope, name) => registry.bus(scope, name) !== undefined,
+      status: (def) => sourceRunner.status(def),
+      remove: (scope, name, dropSlot) =>
+        registry.exclusive(() => sourceRunner.remove(scope, name, dropSlot)),
+    },
     functions: {
       directory: functionDirectory,
       runner: functionRunner,
@@ -445,6 +484,7 @@ export async function createBus(options: BusOptions): Promise<Bus> {
   if (leadership) leadership.start()
   else await startSchedules()
   functionEvents.start()
+  sourceRunner.start()
 
   return {
     services,
@@ -468,6 +508,7 @@ export async function createBus(options: BusOptions): Promise<Bus> {
       scheduler.stop()
       scheduleRunner.stop()
       await drained(timeoutMs)
+      await sourceRunner.stop()
       archives.stop()
       await replays.stop()
       await scheduler.settled()
