@@ -69,7 +69,12 @@ export async function addSource(url: string, def: Record<string, unknown>): Prom
   if (r.status !== 200) throw new Error(`adding the source: ${JSON.stringify(r.body)}`)
 }
 
-export type SourceStatusBody = { state: string; error?: string; checkpoint?: string }
+export type SourceStatusBody = {
+  state: string
+  error?: string
+  checkpoint?: string
+  changesCaptured: number
+}
 
 export async function sourceStatus(url: string, name: string): Promise<SourceStatusBody> {
   const r = await sourcesCall(url, 'GET', `/${name}`)
@@ -82,13 +87,14 @@ export async function waitForStatus(
   name: string,
   ok: (s: SourceStatusBody) => boolean,
   timeoutMs = 60_000,
+  everyMs = 200,
 ): Promise<SourceStatusBody> {
   const deadline = Date.now() + timeoutMs
   let last: SourceStatusBody | undefined
   while (Date.now() < deadline) {
     last = await sourceStatus(url, name)
     if (ok(last)) return last
-    await sleep(200)
+    await sleep(everyMs)
   }
   throw new Error(`source ${name} never reached the state; last: ${JSON.stringify(last)}`)
 }
