@@ -168,8 +168,8 @@ export function servers() {
       dirs.push(d)
       return d
     },
-    async start(dataDir: string, args: string[] = []): Promise<ServerProcess> {
-      const s = await startServerProcess({ dataDir, args })
+    async start(dataDir: string, args: string[] = [], nodeArgs?: string[]): Promise<ServerProcess> {
+      const s = await startServerProcess({ dataDir, args, ...(nodeArgs ? { nodeArgs } : {}) })
       started.push(s)
       return s
     },
