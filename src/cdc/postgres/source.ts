@@ -114,6 +114,12 @@ class Pgoutput extends PgoutputPlugin {
 
 type Session = { abort(e?: unknown): void }
 
+/** Where the stream's handler stores what it read (see `stream`). */
+type Store = {
+  committed(changes: Change[], end: string): Promise<void>
+  part(changes: Change[]): Promise<void>
+}
+
 class PostgresSource implements ChangeSource {
   private state: SourceState = 'starting'
   private error: string | undefined
@@ -324,6 +330,43 @@ class PostgresSource implements ChangeSource {
       return run
     }
 
+    // Transactions read whole but not stored yet: when more have already arrived, several are
+    // stored in one store commit (with the last one's end as the checkpoint), which is what lets
+    // a backlog of small transactions drain at the store's batch rate, not one fsync each.
+    let pending: { changes: Change[]; checkpoint?: string; txns: number } = {
+      changes: [],
+      txns: 0,
+    }
+    const take = () => {
+      const p = pending
+      pending = { changes: [], txns: 0 }
+      return p
+    }
+    const flush = async (extra: Change[] = []) => {
+      const p = take()
+      const changes = extra.length === 0 ? p.changes : p.changes.concat(extra)
+      await commit(p.checkpoint === undefined ? { changes } : { changes, checkpoint: p.checkpoint })
+      this.captured += changes.length
+      if (p.checkpoint !== undefined) await ack(p.checkpoint)
+    }
+    const moreWaiting = () => plugin.received - handled - 1 > 0
+    const store = {
+      /** A transaction read whole (its commit's end LSN). */
+      committed: async (changes: Change[], end: string) => {
+        for (const c of changes) pending.changes.push(c)
+        pending.checkpoint = end
+        pending.txns++
+        if (moreWaiting() && pending.changes.length < this.maxTxnChanges && pending.txns < 1000)
+          return
+        await flush()
+      },
+      /**
+       * A part of a large transaction: stored now, after the whole ones read before it (none:
+       * just those).
+       */
+      part: (changes: Change[]) => flush(changes),
+    }
+
     service.on('error', (e: Error) => {
       broken = true
       abort(e)
@@ -335,7 +378,7 @@ class PostgresSource implements ChangeSource {
     })
     service.on('heartbeat', async (walEnd: string, _time: number, reply: boolean) => {
       if (broken) return
-      const idle = plugin.received === handled && txn === undefined
+      const idle = plugin.received === handled && txn === undefined && pending.txns === 0
       this.idle = idle
       const at = this.sink.checkpoint()
       try {
@@ -363,8 +406,7 @@ class PostgresSource implements ChangeSource {
           set txn(t) {
             txn = t
           },
-          commit,
-          ack,
+          store,
         })
       } catch (e) {
         broken = true
@@ -384,8 +426,7 @@ class PostgresSource implements ChangeSource {
       tables: Map<number, Table>
       side: pg.Client
       txn: (Txn & { skip: boolean; changes: Change[] }) | undefined
-      commit: (batch: { changes: Change[]; checkpoint?: string }) => Promise<void>
-      ack: (lsn: string) => Promise<boolean>
+      store: Store
     },
   ): Promise<void> {
     switch (m.tag) {
@@ -445,11 +486,10 @@ class PostgresSource implements ChangeSource {
         ctx.txn = undefined
         if (!txn) return
         const end = normLsn(m.commitEndLsn as string)
-        // Rule 1: the changes and the commit's end LSN in one store transaction, then the ack.
-        await ctx.commit({ changes: txn.changes, checkpoint: end })
-        this.captured += txn.changes.length
+        // Rule 1: the changes and the commit's end LSN in one store transaction, then the ack
+        // of exactly that LSN (possibly with the transactions read right after it).
         this.lastCommitMs = txn.tsMs
-        await ctx.ack(end)
+        await ctx.store.committed(txn.changes, end)
         return
       }
       default:
@@ -463,7 +503,7 @@ class PostgresSource implements ChangeSource {
     ctx: {
       tables: Map<number, Table>
       txn: (Txn & { skip: boolean; changes: Change[] }) | undefined
-      commit: (batch: { changes: Change[]; checkpoint?: string }) => Promise<void>
+      store: Store
     },
   ): Promise<void> {
     const txn = ctx.txn
@@ -476,15 +516,26 @@ class PostgresSource implements ChangeSource {
     const op = m.tag === 'insert' ? 'c' : m.tag === 'update' ? 'u' : 'd'
     const before = (m.old as Row) ?? (m.key as Row) ?? null
     const after = op === 'd' ? null : ((m.new as Row) ?? null)
-    txn.changes.push(
-      this.fit(rowChange(this.def, this.db, table, txn, { op, lsn: normLsn(lsn), before, after })),
-    )
+    const change = rowChange(this.def, this.db, table, txn, {
+      op,
+      lsn: normLsn(lsn),
+      before,
+      after,
+    })
+    let fitted: Change
+    try {
+      fitted = this.fit(change)
+    } catch (e) {
+      // Stopping for an operator: the whole transactions read before this one are stored first.
+      await ctx.store.part([])
+      throw e
+    }
+    txn.changes.push(fitted)
     if (txn.changes.length >= this.maxTxnChanges) {
       // A large transaction: store this part now, without moving the checkpoint.
       const part = txn.changes
       txn.changes = []
-      await ctx.commit({ changes: part })
-      this.captured += part.length
+      await ctx.store.part(part)
     }
   }
 
