@@ -6,7 +6,8 @@
  *
  * 1. A transaction's changes are stored with the checkpoint = its commit **end** LSN in one store
  *    transaction (the sink's `commit`), and only then is exactly that LSN acknowledged. The
- *    library sends `lsn + 1` for whatever it is given, so it is given `end − 1`.
+ *    library sends `lsn + 1` for whatever it is given, so it is given `end − 1`. Transactions
+ *    already received when one commits are stored with it (the last one's end as checkpoint).
  * 2. Every (re)connection starts from our own stored checkpoint, never from the library's
  *    `lastLsn()` (the last received position) and never from the slot alone.
  * 3. No automatic acknowledgements; flow control on, so a slow store pauses the stream.
