@@ -46,6 +46,9 @@ import { withSharedCode } from './functions/shared-code.js'
 import type { Store } from './store/ports.js'
 import { openStore, type OpenedStore } from './store/open.js'
 import { NatsQueues } from './store/nats/queues.js'
+import { Sources } from './cdc/sources.js'
+import { SourceRunner } from './cdc/runner.js'
+import { openers, slotDroppers } from './cdc/openers.js'
 
 export type BusOptions = Omit<ServeConfig, 'host' | 'port' | 'logLevel'> & {
   /** Junction's own URL, for functions' `AWS_ENDPOINT_URL` (startServer fills it once listening). */
@@ -292,11 +295,34 @@ export async function createBus(options: BusOptions): Promise<Bus> {
     },
   })
   const stacks = new Stacks(store.config)
+  // --- change-capture sources (src/cdc/) ---
+  const sources = new Sources(store.config)
+  const sourceRunner = new SourceRunner({
+    sources,
+    config: store.config,
+    capture: (bus, changes, extras) => ingest.capture(bus, changes, extras),
+    bus: (scope, name) => registry.bus(scope, name),
+    metrics,
+    log,
+    now: () => clock.now(),
+    maxEventBytes: options.maxRequestSize,
+    openers,
+    slotDroppers,
+    ...(leases
+      ? {
+          lead: (name: string, onGain: () => void, onLose: () => void) =>
+            new Leadership({ leases, name, holder: nodeId, log, onGain, onLose }),
+        }
+      : {}),
+  })
+  // --- end change-capture sources ---
   try {
     const entries = await store.config.load()
     archives.load(entries)
     stacks.load(entries)
     sinkService.sinks.load(entries)
+    sources.load(entries)
+    sourceRunner.load(entries)
     replays.load(entries)
     schedules.load(entries)
     functionDirectory.load(entries)
@@ -320,6 +346,8 @@ export async function createBus(options: BusOptions): Promise<Bus> {
     schedules.changed(op)
     stacks.changed(op)
     sinkService.sinks.changed(op)
+    sources.changed(op)
+    sourceRunner.changed(op)
     const fn = functionDirectory.changed(op)
     if (fn && 'updated' in fn) functionRunner.updated(fn.updated)
     else if (fn) functionRunner.removed(fn.removed)
@@ -375,6 +403,15 @@ export async function createBus(options: BusOptions): Promise<Bus> {
     schedules,
     stacks,
     sinks: sinkService.sinks,
+    sources: {
+      sources,
+      exclusive: (fn) => registry.exclusive(fn),
+      now: () => clock.now(),
+      busExists: (scope, name) => registry.bus(scope, name) !== undefined,
+      status: (def) => sourceRunner.status(def),
+      remove: (scope, name, dropSlot) =>
+        registry.exclusive(() => sourceRunner.remove(scope, name, dropSlot)),
+    },
     functions: {
       directory: functionDirectory,
       runner: functionRunner,
@@ -477,6 +514,7 @@ export async function createBus(options: BusOptions): Promise<Bus> {
   if (leadership) leadership.start()
   else await startSchedules()
   functionEvents.start()
+  sourceRunner.start()
 
   return {
     services,
@@ -500,6 +538,7 @@ export async function createBus(options: BusOptions): Promise<Bus> {
       scheduler.stop()
       scheduleRunner.stop()
       await drained(timeoutMs)
+      await sourceRunner.stop()
       archives.stop()
       await replays.stop()
       await scheduler.settled()

@@ -17,6 +17,7 @@ import type { Functions } from '../functions/functions.js'
 import type { FunctionRunner } from '../functions/runner.js'
 import type { Stacks } from '../deploy/stack-store.js'
 import type { Sinks } from '../sink/sinks.js'
+import type { SourcesRouteDeps } from './sources-route.js'
 
 export type Services = {
   registry: Registry
@@ -38,6 +39,8 @@ export type Services = {
   stacks?: Stacks
   /** Database sinks, a Junction extension target (`/junction/sinks`). */
   sinks?: Sinks
+  /** Change-capture sources (`/junction/sources`). */
+  sources?: SourcesRouteDeps
   /** Read-only SQL over an archive's events (the SQLite store only). */
   queryArchive?: (archiveKey: number, sql: string, options?: QueryOptions) => Promise<QueryResult>
   limits: {

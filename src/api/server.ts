@@ -36,6 +36,7 @@ import {
 import { CLOCK_PATH, handleClock, type ClockRouteDeps } from './clock-route.js'
 import { handleStacks, isStacksPath } from './stacks-route.js'
 import { handleSinks, isSinksPath } from './sinks-route.js'
+import { handleSources, isSourcesPath } from './sources-route.js'
 import {
   answerSqs,
   answerSqsError,
@@ -194,6 +195,26 @@ export function createRequestListener(deps: HttpDeps) {
     }
     if (isSinksPath(path) && deps.services.sinks && deps.ready()) {
       handleSinksRoute(deps, deps.services.sinks, req, res, path)
+      return
+    }
+    if (isSourcesPath(path) && deps.services.sources && deps.ready()) {
+      const sourceDeps = deps.services.sources
+      void readBytes(req, res)
+        .then((bytes) => {
+          // Signed callers act as their own account only (the caller is their key's account).
+          const caller = authorize(deps, req, bytes, 'events')
+          if (isAuthFailure(caller)) {
+            answerJsonError(res, authError(caller))
+            return
+          }
+          const body = bytes.toString('utf8')
+          return handleSources(sourceDeps, caller, req.method ?? 'GET', path, search, body, res)
+        })
+        .catch((e: unknown) => {
+          deps.log.error({ err: e }, 'sources call failed')
+          if (!res.headersSent) res.writeHead(500)
+          res.end()
+        })
       return
     }
     if (req.method === 'POST' && path === QUERY_PATH) {

@@ -16,6 +16,13 @@ import { logs, type LogsFlags } from './commands/logs.js'
 import { deploy, type DeployFlags } from './commands/deploy.js'
 import { stacks, type StacksFlags } from './commands/stacks.js'
 import { sinksCommand } from './commands/sinks-command.js'
+import {
+  sourcesAdd,
+  sourcesList,
+  sourcesRemove,
+  type SourcesAddFlags,
+  type SourcesRemoveFlags,
+} from './commands/sources.js'
 import { testPattern } from './commands/test-pattern.js'
 
 const { version } = JSON.parse(
@@ -254,6 +261,43 @@ stackOptions(
 })
 
 sinksCommand(program, clientOptions)
+const sources = program
+  .command('sources')
+  .description('Change-capture sources: database changes streamed onto a bus (see docs/cdc.md)')
+clientOptions(
+  sources
+    .command('add')
+    .description('Add a source: a PostgreSQL publication or a MySQL/MariaDB binlog')
+    .argument('<name>', 'the source (events get source junction.cdc.<name>)')
+    .option('--postgres <url>', 'postgres://user:password@host:port/db')
+    .option('--mysql <url>', 'mysql://user:password@host:port')
+    .option('--publication <name>', 'PostgreSQL: the publication to stream')
+    .requiredOption('--bus <name>', 'the bus the changes go onto')
+    .option('--slot <name>', 'PostgreSQL: the replication slot (default junction_<name>)')
+    .option('--server-id <n>', 'MySQL: the server id to register as a replica with')
+    .option('--snapshot', 'read the published tables first (op r), then stream')
+    .option('--detail-type-with-op', 'detail-type <schema>.<table>.<op>')
+    .option('--oversize <policy>', 'drop-before (default), key-only or fail'),
+).action(async (name: string, options: SourcesAddFlags) => {
+  process.exitCode = await sourcesAdd(name, options)
+})
+clientOptions(
+  sources
+    .command('list')
+    .description('List the sources with their state, changes captured and lag')
+    .option('--output <format>', 'table or json', 'table'),
+).action(async (options: Parameters<typeof sourcesList>[0]) => {
+  process.exitCode = await sourcesList(options)
+})
+clientOptions(
+  sources
+    .command('remove')
+    .description('Remove a source (it stops at once)')
+    .argument('<name>', 'the source')
+    .option('--drop-slot', 'PostgreSQL: also drop its replication slot (frees the WAL it holds)'),
+).action(async (name: string, options: SourcesRemoveFlags) => {
+  process.exitCode = await sourcesRemove(name, options)
+})
 
 program
   .command('migrate')

@@ -15,6 +15,7 @@ import type { TailHub } from '../observe/tail.js'
 import type { AppendExtras, ArchiveEntry, EventStore, PendingDelivery } from '../store/ports.js'
 import { envelopeObject, envelopeText, envelopeTime, type EnvelopeFields } from './envelope.js'
 import type { Registry } from './registry.js'
+import type { Change } from '../cdc/model.js'
 
 export type EventEntry = {
   source?: string
@@ -252,6 +253,34 @@ export class Ingest {
     extras: AppendExtras,
   ): Promise<void> {
     await this.commit(routed, allows, extras)
+  }
+
+  /**
+   * Database changes read by a change-capture source onto its bus: each change's own id and
+   * commit time, `source = junction.cdc.<name>`; `extras` (the source's checkpoint) commits in
+   * the same store transaction, so the position moves exactly when the events are stored.
+   */
+  async capture(bus: EventBus, changes: Change[], extras: AppendExtras): Promise<void> {
+    const now = this.deps.now()
+    const routed: Routed[] = changes.map((c) => {
+      const fields: EnvelopeFields = {
+        id: c.id,
+        detailType: c.detailType,
+        source: `junction.cdc.${c.detail.source.name}`,
+        account: bus.account,
+        time: envelopeTime(c.time),
+        region: bus.region,
+        resources: [],
+        detailText: JSON.stringify(c.detail),
+      }
+      return {
+        event: { id: c.id, busArn: bus.arn, text: envelopeText(fields), ingestedAt: now, hops: 0 },
+        envelope: envelopeObject(fields, c.detail),
+        bus,
+        timeMs: Math.floor(c.time / 1000) * 1000,
+      }
+    })
+    await this.commit(routed, undefined, extras)
   }
 
   private async commit(

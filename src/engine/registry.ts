@@ -63,6 +63,9 @@ export class Registry {
           break // read by deploy/stack-store.ts
         case 'sink':
           break // read by sink/sinks.ts
+        case 'cdc-source':
+        case 'cdc-checkpoint':
+          break // read by cdc/ (Sources, the runner)
       }
     }
     return r

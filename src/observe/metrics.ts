@@ -4,7 +4,7 @@
  * `EventBusName` and `RuleName` as CloudWatch's dimensions are. One registry per bus instance,
  * so several instances in one process (tests) do not share counts.
  */
-import { Counter, Histogram, Registry } from 'prom-client'
+import { Counter, Gauge, Histogram, Registry } from 'prom-client'
 
 export type Metrics = ReturnType<typeof createMetrics>
 
@@ -73,6 +73,24 @@ export function createMetrics() {
       help: 'Milliseconds from a tick of a scheduled rule to the commit of its event',
       labelNames: rule,
       buckets: [1, 2, 5, 10, 25, 50, 100, 250, 1000, 5000, 60000, 300000],
+      registers: [registry],
+    }),
+    // Change-capture sources (src/cdc/), labelled by account and source name.
+    cdcChangesCaptured: counter(
+      'JunctionCdcChangesCaptured',
+      'Row changes a source stored on its bus',
+      ['Account', 'Source'],
+    ),
+    cdcLagBytes: new Gauge({
+      name: 'JunctionCdcLagBytes',
+      help: "Bytes of the database's log (WAL, binlog) between its current position and the source's checkpoint",
+      labelNames: ['Account', 'Source'],
+      registers: [registry],
+    }),
+    cdcLagSeconds: new Gauge({
+      name: 'JunctionCdcLagSeconds',
+      help: "Seconds between the commit time of the source's last stored change and now",
+      labelNames: ['Account', 'Source'],
       registers: [registry],
     }),
   }

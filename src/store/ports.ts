@@ -29,6 +29,9 @@ export type ConfigKind =
   | 'schedule-group'
   | 'stack'
   | 'sink'
+  /** A change-capture source (src/cdc/sources.ts) and its committed position (src/cdc/runner.ts). */
+  | 'cdc-source'
+  | 'cdc-checkpoint'
 
 export type ConfigEntry = { kind: ConfigKind; key: string; doc: unknown }
 

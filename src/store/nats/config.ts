@@ -46,6 +46,8 @@ const CONFIG_KINDS: ReadonlySet<string> = new Set<ConfigKind>([
   'schedule-group',
   'stack',
   'sink',
+  'cdc-source',
+  'cdc-checkpoint',
 ])
 
 export function configKey(kind: ConfigKind, key: string): string {

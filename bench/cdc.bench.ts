@@ -1,0 +1,187 @@
+/**
+ * `npm run bench:cdc`: change capture from PostgreSQL onto the bus against a bare
+ * logical-replication client, in one run, on one throwaway PostgreSQL (wal_level logical, fsync
+ * off). Prints figures; asserts nothing.
+ *
+ * 1. Throughput: `--rows N` single-row insert transactions committed as fast as one session can
+ *    (a pgbench-style insert load), read by (a) a bare pg-logical-replication client that only
+ *    decodes pgoutput and acknowledges each commit, (b) a Junction source (`junction serve`,
+ *    SQLite store) storing each transaction with its checkpoint. Changes/s from the first commit
+ *    to the last change read (bare) or stored on the bus (Junction, seen on `/tail`).
+ * 2. Latency at a fixed rate (`--rate` transactions/s for `--seconds`): commit time (pgoutput's
+ *    commit timestamp) to read (bare) or to on the bus (Junction), p50 and p99.
+ *
+ * Options: `--rows N` (20000), `--rate N` (200), `--seconds S` (10).
+ */
+import { execFile } from 'node:child_process'
+import { performance } from 'node:perf_hooks'
+import { promisify } from 'node:util'
+import { LogicalReplicationService, PgoutputPlugin } from 'pg-logical-replication'
+import { postgresBin, startPostgres, type PostgresServer } from '../test/helpers/postgres.js'
+import { startServerProcess, tempDir } from '../test/helpers/server.js'
+import { bigToLsn, lsnToBig } from '../src/cdc/postgres/lsn.js'
+import { numberArg as arg } from './args.js'
+
+const ROWS = arg('rows', 20_000)
+const RATE = arg('rate', 200)
+const SECONDS = arg('seconds', 10)
+
+const AUTH =
+  'AWS4-HMAC-SHA256 Credential=111111111111/20261129/us-east-1/events/aws4_request, SignedHeaders=host, Signature=x'
+
+type Reader = {
+  /** Commit time (ms) of every change read, and when it was read. */
+  seen: { commitMs: number; at: number }[]
+  close(): Promise<void>
+}
+
+/** Decodes and acknowledges (exactly, at each commit) and does nothing else. */
+function bareReader(pg: PostgresServer, publication: string): Promise<Reader> {
+  pg.sql(`SELECT pg_create_logical_replication_slot('bare_${publication}', 'pgoutput')`)
+  const service = new LogicalReplicationService(
+    { connectionString: pg.url },
+    { acknowledge: { auto: false, timeoutSeconds: 0 }, flowControl: { enabled: true } },
+  )
+  const seen: Reader['seen'] = []
+  let commitMs = 0
+  service.on(
+    'data',
+    async (_lsn: string, m: { tag: string; commitTime?: bigint; commitEndLsn?: string }) => {
+      if (m.tag === 'begin') commitMs = Number(m.commitTime! / 1000n)
+      else if (m.tag === 'insert') seen.push({ commitMs, at: Date.now() })
+      else if (m.tag === 'commit')
+        await service.acknowledge(bigToLsn(lsnToBig(m.commitEndLsn!) - 1n))
+    },
+  )
+  service.on('error', () => undefined)
+  const plugin = new PgoutputPlugin({ protoVersion: 1, publicationNames: [publication] })
+  void service.subscribe(plugin, `bare_${publication}`, '0/0').catch(() => undefined)
+  return Promise.resolve({
+    seen,
+    close: async () => {
+      await service.destroy()
+    },
+  })
+}
+
+/** A Junction server with a source on the publication; what `/tail` shows of its events. */
+async function junctionReader(pg: PostgresServer, publication: string): Promise<Reader> {
+  const server = await startServerProcess({ dataDir: tempDir('junction-bench-cdc-') })
+  const seen: Reader['seen'] = []
+  const tail = await fetch(`${server.url}/tail?bus=default`, { headers: { authorization: AUTH } })
+  const reader = tail.body!.getReader()
+  void (async () => {
+    const decoder = new TextDecoder()
+    let text = ''
+    for (;;) {
+      const r = (await reader.read().catch(() => ({ done: true }))) as {
+        done: boolean
+        value?: Uint8Array
+      }
+      if (r.done) return
+      const at = Date.now()
+      text += decoder.decode(r.value, { stream: true })
+      // Whole lines only: a chunk may end inside one.
+      const end = text.lastIndexOf('\n')
+      if (end < 0) continue
+      for (const m of text.slice(0, end).matchAll(/"tsMs":(\d+)/g))
+        seen.push({ commitMs: Number(m[1]), at })
+      text = text.slice(end + 1)
+    }
+  })()
+  const res = await fetch(`${server.url}/junction/sources`, {
+    method: 'POST',
+    headers: { authorization: AUTH, 'content-type': 'application/json' },
+    body: JSON.stringify({ name: publication, url: pg.url, publication, busName: 'default' }),
+  })
+  if (!res.ok) throw new Error(await res.text())
+  for (;;) {
+    const s = (await (
+      await fetch(`${server.url}/junction/sources/${publication}`, {
+        headers: { authorization: AUTH },
+      })
+    ).json()) as { status: { state: string } }
+    if (s.status.state === 'streaming') break
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  return {
+    seen,
+    close: async () => {
+      await reader.cancel().catch(() => undefined)
+      await server.stop()
+    },
+  }
+}
+
+/** The load runs in psql without blocking this process (the bare reader runs in it). */
+const load = (pg: PostgresServer, sql: string) =>
+  promisify(execFile)(postgresBin('psql'), [
+    '-h',
+    '127.0.0.1',
+    '-p',
+    String(pg.port),
+    '-U',
+    'postgres',
+    '-v',
+    'ON_ERROR_STOP=1',
+    '-c',
+    sql,
+  ])
+
+async function until(cond: () => boolean, timeoutMs = 600_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error('timed out')
+    await new Promise((r) => setTimeout(r, 20))
+  }
+}
+
+const percentile = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b)
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN
+}
+
+async function measure(
+  pg: PostgresServer,
+  name: string,
+  open: (pg: PostgresServer, publication: string) => Promise<Reader>,
+) {
+  pg.sql(`CREATE TABLE ${name} (id serial PRIMARY KEY, v text);
+    CREATE PUBLICATION ${name} FOR TABLE ${name}`)
+  const reader = await open(pg, name)
+  const started = performance.now()
+  await load(
+    pg,
+    `DO $$ BEGIN FOR i IN 1..${String(ROWS)} LOOP INSERT INTO ${name} (v) VALUES ('x'); COMMIT; END LOOP; END $$`,
+  )
+  await until(() => reader.seen.length >= ROWS)
+  const throughput = ROWS / ((performance.now() - started) / 1000)
+  const before = reader.seen.length
+  const sleep = (1 / RATE).toFixed(4)
+  await load(
+    pg,
+    `DO $$ BEGIN FOR i IN 1..${String(RATE * SECONDS)} LOOP INSERT INTO ${name} (v) VALUES ('y'); COMMIT; PERFORM pg_sleep(${sleep}); END LOOP; END $$`,
+  )
+  await until(() => reader.seen.length >= before + RATE * SECONDS)
+  const lat = reader.seen.slice(before).map((s) => s.at - s.commitMs)
+  await reader.close()
+  return { throughput, p50: percentile(lat, 50), p99: percentile(lat, 99) }
+}
+
+const pg = await startPostgres()
+try {
+  const bare = await measure(pg, 'bare', bareReader)
+  const junction = await measure(pg, 'junction', junctionReader)
+  const row = (n: string, r: typeof bare) =>
+    `${n.padEnd(34)} ${r.throughput.toFixed(0).padStart(8)} changes/s   p50 ${String(r.p50).padStart(4)} ms   p99 ${String(r.p99).padStart(5)} ms`
+  console.log(
+    `${String(ROWS)} single-row transactions; latency at ${String(RATE)} tx/s for ${String(SECONDS)} s`,
+  )
+  console.log(row('bare pg-logical-replication client', bare))
+  console.log(row('Junction source (onto the bus)', junction))
+  console.log(
+    `ratio (Junction / bare throughput): ${(junction.throughput / bare.throughput).toFixed(2)}`,
+  )
+} finally {
+  await pg.destroy()
+}
