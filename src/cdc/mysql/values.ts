@@ -1,6 +1,6 @@
 /**
  * @module
- * Column values as they go into events (docs/cdc-mysql.md lists the encoding): integers up to
+ * Column values as they go into events (docs/cdc.md, "MySQL and MariaDB", lists the encoding): integers up to
  * INT and floats as numbers, BIGINT and DECIMAL as exact strings, JSON nested, binary as
  * base64, DATETIME as ISO 8601 without a zone and TIMESTAMP in UTC with `Z`, both keeping
  * microseconds. The binlog reader (zongji) and snapshot queries (mysql2) hand over the same
