@@ -151,6 +151,7 @@ export function FlowMap(props: { id: Identity }) {
               key={k}
               className={`edge${e.cross ? ' cross' : ''}${e.failing ? ' failing' : ''}`}
               data-testid={e.cross ? 'cross-edge' : undefined}
+              data-edge={`${e.from.label} -> ${e.to.label}`}
             >
               <path
                 d={`M${String(x1)},${String(y1)} C${String(x1 + 30)},${String(y1)} ${String(x2 - 30)},${String(y2)} ${String(x2)},${String(y2)}`}
