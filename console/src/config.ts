@@ -12,6 +12,7 @@ export type Rule = {
   EventBusName?: string
   EventPattern?: string
   ScheduleExpression?: string
+  RoleArn?: string
   State?: string
   Description?: string
 }

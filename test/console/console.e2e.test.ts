@@ -8,7 +8,10 @@
  * recorded: none was refused for that key.
  */
 import {
+  DescribeRuleCommand,
   EventBridgeClient,
+  ListTargetsByRuleCommand,
+  PutEventsCommand,
   PutPermissionCommand,
   PutRuleCommand,
   PutTargetsCommand,
@@ -38,6 +41,7 @@ let server: ServerProcess
 let browser: Browser
 let queueUrl: string
 let queueArn: string
+let shapedArn: string
 /** Every answer the server gave the browser: [status, method, url]. */
 const answers: [number, string, string][] = []
 
@@ -87,6 +91,30 @@ before(async () => {
     new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }),
   )
   queueArn = attrs.Attributes!.QueueArn!
+  // A rule whose target has an input transformer and settings the console's editor does not show.
+  const shaped = (await sqs.send(new CreateQueueCommand({ QueueName: 'shaped' }))).QueueUrl!
+  shapedArn = (
+    await sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: shaped, AttributeNames: ['QueueArn'] }),
+    )
+  ).Attributes!.QueueArn!
+  await a.send(new PutRuleCommand({ Name: 'shaped', EventPattern: '{"source":["my.app"]}' }))
+  await a.send(
+    new PutTargetsCommand({
+      Rule: 'shaped',
+      Targets: [
+        {
+          Id: 'shaped',
+          Arn: shapedArn,
+          InputTransformer: {
+            InputPathsMap: { order: '$.detail.orderId' },
+            InputTemplate: '{"order": <order>, "rule": <aws.events.rule-name>}',
+          },
+          RetryPolicy: { MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 600 },
+        },
+      ],
+    }),
+  )
 
   const executablePath = execSync('command -v chromium', { shell: '/bin/sh' }).toString().trim()
   browser = await chromium.launch({
@@ -175,15 +203,13 @@ test('a second tab tails the bus', async () => {
 
 test('the sandbox explains every rule, sends the event, and the tail and the queue get it', async () => {
   await page.getByTestId('nav-sandbox').click()
-  await page
-    .getByTestId('sandbox-event')
-    .fill(
-      JSON.stringify({
-        source: 'my.app',
-        'detail-type': 'OrderPlaced',
-        detail: { orderId: 'o-7' },
-      }),
-    )
+  await page.getByTestId('sandbox-event').fill(
+    JSON.stringify({
+      source: 'my.app',
+      'detail-type': 'OrderPlaced',
+      detail: { orderId: 'o-7' },
+    }),
+  )
   const verdict = (rule: string) => page.getByTestId(`verdict-${rule}`)
   await verdict('orders-to-queue').waitFor({ timeout: 20_000 })
   assert.match(await verdict('orders-to-queue').innerText(), /orders-to-queue: matches/)
@@ -192,8 +218,9 @@ test('the sandbox explains every rule, sends the event, and the tail and the que
     await verdict('other-app').innerText(),
     /other-app: does not match\s+no match: source: "my\.app" matched none of \["other\.app"\]/,
   )
-  // What the queue would receive: the whole event.
+  // What each target would receive: the whole event, or its transformer's output.
   assert.match(await verdict('orders-to-queue').innerText(), /"orderId":"o-7"/)
+  assert.match(await verdict('shaped').innerText(), /\{"order": "o-7", "rule": "shaped"\}/)
   await shot(page, 'sandbox')
 
   // The tail may open after the first send: send until the tail shows one (each is one event).
@@ -269,6 +296,111 @@ test("the flow map draws A's rule crossing to B's bus, with counts from the metr
     { timeout: 30_000 },
   )
   await shot(page, 'flow')
+})
+
+test('enable, disable and edit keep what the editor does not show', async () => {
+  await page.getByTestId('nav-rules').click()
+  const other = page.getByTestId('rule-other-app')
+  await other.getByTestId('toggle').click()
+  await page.waitForFunction(
+    `document.querySelector('[data-testid=rule-other-app] [data-testid=state]')?.textContent === 'DISABLED'`,
+    null,
+    { timeout: 20_000 },
+  )
+  const a = client(EventBridgeClient, A)
+  assert.equal((await a.send(new DescribeRuleCommand({ Name: 'other-app' }))).State, 'DISABLED')
+
+  await page.getByTestId('rule-shaped').getByTestId('edit').click()
+  await page.getByTestId('rule-pattern').fill('{"source": ["my.app", "your.app"]}')
+  await page.getByTestId('save-rule').click()
+  await page.getByTestId('rule-shaped').waitFor({ timeout: 20_000 })
+  await shot(page, 'rules-after-edit')
+  const rule = await a.send(new DescribeRuleCommand({ Name: 'shaped' }))
+  assert.deepEqual(JSON.parse(rule.EventPattern!), { source: ['my.app', 'your.app'] })
+  const targets = (await a.send(new ListTargetsByRuleCommand({ Rule: 'shaped' }))).Targets!
+  assert.equal(targets.length, 1)
+  assert.equal(targets[0]!.Arn, shapedArn)
+  assert.deepEqual(targets[0]!.RetryPolicy, {
+    MaximumRetryAttempts: 3,
+    MaximumEventAgeInSeconds: 600,
+  })
+  assert.deepEqual(targets[0]!.InputTransformer, {
+    InputPathsMap: { order: '$.detail.orderId' },
+    InputTemplate: '{"order": <order>, "rule": <aws.events.rule-name>}',
+  })
+})
+
+test('the tail keeps a window of 500 rows, newest first, filtered by a pattern', async () => {
+  await tailPage.getByTestId('tail-pattern').fill('{"source": ["load.test"]}')
+  await tailPage.getByTestId('tail-apply').click()
+  const a = client(EventBridgeClient, A)
+  const TOTAL = 1200
+  // Give the reopened stream time to subscribe: send a marker until the tail shows it.
+  const marker = async () =>
+    a.send(
+      new PutEventsCommand({
+        Entries: [{ Source: 'load.test', DetailType: 'marker', Detail: '{}' }],
+      }),
+    )
+  const until = Date.now() + 60_000
+  await marker()
+  while (
+    !(await tailPage
+      .getByTestId('tail-rows')
+      .getByText('marker')
+      .first()
+      .waitFor({ timeout: 2000 })
+      .then(
+        () => true,
+        () => false,
+      )) &&
+    Date.now() < until
+  )
+    await marker()
+  await tailPage.getByRole('button', { name: 'Clear' }).click()
+  const before = Number(
+    /^(\d+) received/.exec(await tailPage.getByTestId('tail-stats').innerText())![1],
+  )
+  await a.send(
+    new PutEventsCommand({ Entries: [{ Source: 'not.load', DetailType: 'skip', Detail: '{}' }] }),
+  )
+  for (let i = 0; i < TOTAL; i += 10) {
+    const Entries = Array.from({ length: 10 }, (_, k) => ({
+      Source: 'load.test',
+      DetailType: `n-${String(i + k)}`,
+      Detail: '{}',
+    }))
+    await a.send(new PutEventsCommand({ Entries }))
+  }
+  await tailPage.waitForFunction(
+    `(document.querySelector('[data-testid=tail-stats]')?.textContent ?? '').startsWith('${String(before + TOTAL)} received')`,
+    null,
+    { timeout: 60_000 },
+  )
+  assert.match(await tailPage.getByTestId('tail-stats').innerText(), /500 shown$/)
+  const rows = tailPage.getByTestId('tail-rows').locator('tbody tr')
+  assert.equal(await rows.count(), 500)
+  assert.match(await rows.first().innerText(), new RegExp(`n-${String(TOTAL - 1)}\\b`))
+  assert.match(await rows.last().innerText(), new RegExp(`n-${String(TOTAL - 500)}\\b`))
+  assert.equal(await tailPage.getByTestId('tail-rows').getByText('skip').count(), 0)
+  await shot(tailPage, 'tail-load')
+})
+
+test("another key switches to its account: B's rules, not A's", async () => {
+  await page.getByRole('button', { name: 'Add a key' }).click()
+  await page.getByTestId('access-key').fill(B.key)
+  await page.getByTestId('secret-key').fill(B.secret)
+  await page.getByTestId('sign-in-region').fill(REGION)
+  await page.getByTestId('sign-in').click()
+  await page.getByTestId('nav-rules').waitFor({ timeout: 20_000 })
+  await page.getByTestId('nav-rules').click()
+  await page.getByText('No rules on this bus.').waitFor({ timeout: 20_000 })
+  assert.match(
+    await page.getByTestId('account').locator('option:checked').innerText(),
+    /^222222222222/,
+  )
+  await page.getByTestId('account').selectOption({ index: 0 })
+  await page.getByTestId('rule-orders-to-queue').waitFor({ timeout: 20_000 })
 })
 
 test('no request the console made was refused', () => {

@@ -12,10 +12,18 @@ import { pretty, type RuleWithTargets, type Target } from '../config.js'
 import { ErrorText } from './BusPicker.js'
 
 type Mode = 'event' | 'input' | 'path' | 'transformer'
-type DraftTarget = { Id: string; Arn: string; mode: Mode; text: string; pathsMap: string }
+type DraftTarget = {
+  Id: string
+  Arn: string
+  mode: Mode
+  text: string
+  pathsMap: string
+  /** The target as listed: its settings the editor does not show are sent back unchanged. */
+  original?: Target
+}
 
 const draftOf = (t: Target): DraftTarget => {
-  const base = { Id: t.Id, Arn: t.Arn, text: '', pathsMap: '{}' }
+  const base = { Id: t.Id, Arn: t.Arn, text: '', pathsMap: '{}', original: t }
   if (t.Input !== undefined) return { ...base, mode: 'input', text: t.Input }
   if (t.InputPath !== undefined) return { ...base, mode: 'path', text: t.InputPath }
   if (t.InputTransformer !== undefined)
@@ -30,7 +38,12 @@ const draftOf = (t: Target): DraftTarget => {
 
 /** The PutTargets entry of a draft, or why it is not valid. */
 function targetOf(d: DraftTarget): { target: Target } | { error: string } {
-  const t: Target = { Id: d.Id, Arn: d.Arn }
+  // RetryPolicy, DeadLetterConfig, RoleArn, SqsParameters…: kept as they were.
+  const kept: Target = { ...(d.original ?? { Id: d.Id, Arn: d.Arn }) }
+  delete kept.Input
+  delete kept.InputPath
+  delete kept.InputTransformer
+  const t: Target = { ...kept, Id: d.Id, Arn: d.Arn }
   if (d.mode === 'input') t.Input = d.text
   if (d.mode === 'path') t.InputPath = d.text
   if (d.mode === 'transformer') {
@@ -68,14 +81,21 @@ export function RuleEditor(props: {
   const [name, setName] = useState(rule?.Name ?? '')
   const [description, setDescription] = useState(rule?.Description ?? '')
   const [pattern, setPattern] = useState(
-    rule?.EventPattern !== undefined ? pretty(rule.EventPattern) : '{\n  "source": ["my.app"]\n}',
+    rule === undefined
+      ? '{\n  "source": ["my.app"]\n}'
+      : rule.EventPattern !== undefined
+        ? pretty(rule.EventPattern)
+        : '',
   )
   const [enabled, setEnabled] = useState(rule?.State !== 'DISABLED')
   const [targets, setTargets] = useState<DraftTarget[]>(rule?.targets.map(draftOf) ?? [])
   const [error, setError] = useState<unknown>()
   const [saving, setSaving] = useState(false)
 
-  const patternError = checkPattern(pattern)
+  // A scheduled rule may have no pattern; its schedule (and role) are sent back unchanged.
+  const schedule = rule?.ScheduleExpression
+  const patternError =
+    schedule !== undefined && pattern.trim() === '' ? null : checkPattern(pattern)
   const checked = targets.map(targetOf)
   const valid = name !== '' && patternError === null && checked.every((c) => 'target' in c)
   const change = (k: number, patch: Partial<DraftTarget>) =>
@@ -88,7 +108,9 @@ export function RuleEditor(props: {
       await events(id, 'PutRule', {
         Name: name,
         EventBusName: bus,
-        EventPattern: pattern,
+        ...(pattern.trim() === '' ? {} : { EventPattern: pattern }),
+        ...(schedule === undefined ? {} : { ScheduleExpression: schedule }),
+        ...(rule?.RoleArn === undefined ? {} : { RoleArn: rule.RoleArn }),
         State: enabled ? 'ENABLED' : 'DISABLED',
         ...(description === '' ? {} : { Description: description }),
       })
