@@ -8,6 +8,7 @@ import { useEffect, useState } from 'react'
 import { accountOf, type Identity } from './aws/client.js'
 import { clearSession, loadSession, saveSession, type Session } from './session.js'
 import { FlowMap } from './views/FlowMap.js'
+import { Queues } from './views/Queues.js'
 import { Rules } from './views/Rules.js'
 import { Sandbox } from './views/Sandbox.js'
 import { SignIn } from './views/SignIn.js'
@@ -18,6 +19,7 @@ const VIEWS = [
   ['rules', 'Buses and rules'],
   ['sandbox', 'Sandbox'],
   ['tail', 'Live tail'],
+  ['queues', 'Queues'],
 ] as const
 export type View = (typeof VIEWS)[number][0]
 
@@ -117,6 +119,7 @@ export function App() {
       <main key={`${String(session.active)}/${identity.region}`}>
         {view === 'flow' && <FlowMap id={identity} />}
         {view === 'rules' && <Rules id={identity} />}
+        {view === 'queues' && <Queues id={identity} />}
         {view === 'sandbox' && <Sandbox id={identity} initialEvent={sandboxEvent} />}
         {view === 'tail' && (
           <Tail

@@ -42,6 +42,7 @@ let browser: Browser
 let queueUrl: string
 let queueArn: string
 let shapedArn: string
+let shapedUrl: string
 /** Every answer the server gave the browser: [status, method, url]. */
 const answers: [number, string, string][] = []
 
@@ -93,6 +94,7 @@ before(async () => {
   queueArn = attrs.Attributes!.QueueArn!
   // A rule whose target has an input transformer and settings the console's editor does not show.
   const shaped = (await sqs.send(new CreateQueueCommand({ QueueName: 'shaped' }))).QueueUrl!
+  shapedUrl = shaped
   shapedArn = (
     await sqs.send(
       new GetQueueAttributesCommand({ QueueUrl: shaped, AttributeNames: ['QueueArn'] }),
@@ -111,6 +113,26 @@ before(async () => {
             InputTemplate: '{"order": <order>, "rule": <aws.events.rule-name>}',
           },
           RetryPolicy: { MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 600 },
+        },
+      ],
+    }),
+  )
+
+  // A rule whose queue does not exist yet: its events go to a dead-letter queue.
+  const dlq = (await sqs.send(new CreateQueueCommand({ QueueName: 'orders-dlq' }))).QueueUrl!
+  const dlqArn = (
+    await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq, AttributeNames: ['QueueArn'] }))
+  ).Attributes!.QueueArn!
+  await a.send(new PutRuleCommand({ Name: 'to-later', EventPattern: '{"source":["dlq.test"]}' }))
+  await a.send(
+    new PutTargetsCommand({
+      Rule: 'to-later',
+      Targets: [
+        {
+          Id: 'later',
+          Arn: `arn:aws:sqs:${REGION}:${A.account}:later`,
+          DeadLetterConfig: { Arn: dlqArn },
+          RetryPolicy: { MaximumRetryAttempts: 0 },
         },
       ],
     }),
@@ -384,6 +406,73 @@ test('the tail keeps a window of 500 rows, newest first, filtered by a pattern',
   assert.match(await rows.last().innerText(), new RegExp(`n-${String(TOTAL - 500)}\\b`))
   assert.equal(await tailPage.getByTestId('tail-rows').getByText('skip').count(), 0)
   await shot(tailPage, 'tail-load')
+})
+
+test('a dead letter shows its reason, is redriven to its queue, and a queue is purged', async () => {
+  const a = client(EventBridgeClient, A)
+  const sqs = client(SQSClient, A)
+  const put = await a.send(
+    new PutEventsCommand({
+      Entries: [{ Source: 'dlq.test', DetailType: 'late', Detail: '{"n":1}' }],
+    }),
+  )
+  const eventId = put.Entries![0]!.EventId!
+  const later = (await sqs.send(new CreateQueueCommand({ QueueName: 'later' }))).QueueUrl!
+
+  await page.getByTestId('nav-queues').click()
+  const dlqRow = page.getByTestId('queue-orders-dlq')
+  await dlqRow.waitFor({ timeout: 20_000 })
+  const until = Date.now() + 60_000
+  while ((await dlqRow.getByTestId('available').innerText()) !== '1' && Date.now() < until) {
+    await page.getByRole('button', { name: 'Refresh' }).click()
+    await page.waitForTimeout(500)
+  }
+  await dlqRow.getByTestId('peek').click()
+  const letter = page.getByTestId('messages').locator('article').first()
+  await letter.waitFor({ timeout: 20_000 })
+  assert.equal(
+    await letter.getByTestId('reason').innerText(),
+    `NO_RESOURCE: The queue arn:aws:sqs:${REGION}:${A.account}:later does not exist.`,
+  )
+  assert.match(await letter.innerText(), new RegExp(eventId))
+  await shot(page, 'queues-dead-letter')
+  await letter.getByTestId('redrive').click()
+  const outcome = page.locator('[data-testid=queue-notice], [data-testid=error]').first()
+  await outcome.waitFor({ timeout: 20_000 }).catch(async (e: unknown) => {
+    await shot(page, 'queues-redrive-failed')
+    throw e
+  })
+  assert.match(await outcome.innerText(), /sent back to later\.$/)
+
+  const got = await sqs.send(
+    new ReceiveMessageCommand({ QueueUrl: later, MaxNumberOfMessages: 10, WaitTimeSeconds: 5 }),
+  )
+  assert.equal(got.Messages?.length, 1)
+  const event = JSON.parse(got.Messages[0]!.Body!) as { id: string; source: string }
+  assert.equal(event.id, eventId)
+  assert.equal(event.source, 'dlq.test')
+  const left = await sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: (await sqs.send(new CreateQueueCommand({ QueueName: 'orders-dlq' }))).QueueUrl!,
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+    }),
+  )
+  assert.deepEqual(left.Attributes, {
+    ApproximateNumberOfMessages: '0',
+    ApproximateNumberOfMessagesNotVisible: '0',
+  })
+
+  // The shaped queue has the sandbox's events; purge it (the console asks first).
+  page.once('dialog', (d) => void d.accept())
+  await page.getByTestId('queue-shaped').getByTestId('purge').click()
+  await page.getByText('shaped purged.').waitFor({ timeout: 20_000 })
+  const shapedLeft = await sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: shapedUrl,
+      AttributeNames: ['ApproximateNumberOfMessages'],
+    }),
+  )
+  assert.equal(shapedLeft.Attributes?.ApproximateNumberOfMessages, '0')
 })
 
 test("another key switches to its account: B's rules, not A's", async () => {
