@@ -168,6 +168,7 @@ async function openSignedIn(): Promise<Page> {
   await page.getByTestId('access-key').fill(A.key)
   await page.getByTestId('secret-key').fill(A.secret)
   await page.getByTestId('sign-in-region').fill(REGION)
+  if (answers.every(([, , url]) => new URL(url).pathname !== '/')) await shot(page, 'sign-in')
   await page.getByTestId('sign-in').click()
   await page.getByTestId('account').waitFor({ timeout: 20_000 })
   return page

@@ -65,8 +65,9 @@ let url: string
 
 before(async () => {
   bus = await createBus({ ...DEFAULTS, store: 'memory' })
-  built = tempDir('junction-console-')
-  mkdirSync(join(built, 'assets'))
+  // A folder inside a folder of its own: the file beside it must stay out of reach.
+  built = join(tempDir('junction-console-'), 'dist')
+  mkdirSync(join(built, 'assets'), { recursive: true })
   writeFileSync(join(built, 'index.html'), INDEX)
   writeFileSync(join(built, 'assets', 'index-abc123.js'), SCRIPT)
   writeFileSync(join(built, 'assets', 'style-def456.css'), 'body{margin:0}')
