@@ -246,6 +246,19 @@ test('the sandbox explains every rule, sends the event, and the tail and the que
   assert.match(await verdict('shaped').innerText(), /\{"order": "o-7", "rule": "shaped"\}/)
   await shot(page, 'sandbox')
 
+  // Saved in a named collection, still there after a reload.
+  await page.getByPlaceholder('collection').fill('orders')
+  await page.getByPlaceholder('event name').fill('placed o-7')
+  await page.getByTestId('save-event').click()
+  await page.reload()
+  await page.getByTestId('sandbox-event').fill('{}')
+  await page.getByRole('button', { name: 'placed o-7' }).click()
+  assert.deepEqual(JSON.parse(await page.getByTestId('sandbox-event').inputValue()), {
+    source: 'my.app',
+    'detail-type': 'OrderPlaced',
+    detail: { orderId: 'o-7' },
+  })
+
   // The tail may open after the first send: send until the tail shows one (each is one event).
   const deadline = Date.now() + 60_000
   for (;;) {
@@ -463,7 +476,25 @@ test('a dead letter shows its reason, is redriven to its queue, and a queue is p
     ApproximateNumberOfMessagesNotVisible: '0',
   })
 
+  // The flow map marks the rule whose target failed (FailedInvocations in /metrics).
+  await page.getByTestId('nav-flow').click()
+  await page.waitForFunction(
+    `document.querySelector('[data-edge="to-later -> sqs: later"]')?.classList.contains('failing') === true`,
+    null,
+    { timeout: 30_000 },
+  )
+  assert.equal(
+    await page.locator('[data-edge="to-later -> sqs: later"] text').textContent(),
+    '1 (1 failed)',
+  )
+  assert.equal(
+    await page.locator('[data-edge="orders-to-queue -> sqs: orders"]').getAttribute('class'),
+    'edge',
+  )
+  await shot(page, 'flow-failing')
+
   // The shaped queue has the sandbox's events; purge it (the console asks first).
+  await page.getByTestId('nav-queues').click()
   page.once('dialog', (d) => void d.accept())
   await page.getByTestId('queue-shaped').getByTestId('purge').click()
   await page.getByText('shaped purged.').waitFor({ timeout: 20_000 })

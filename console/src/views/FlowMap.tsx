@@ -15,7 +15,7 @@ type Graph = {
   samples: MetricSample[]
 }
 
-const COL = [20, 330, 640]
+const COL = [20, 380, 740]
 const NODE_W = 260
 const NODE_H = 44
 const GAP = 14
@@ -156,7 +156,8 @@ export function FlowMap(props: { id: Identity }) {
               <path
                 d={`M${String(x1)},${String(y1)} C${String(x1 + 30)},${String(y1)} ${String(x2 - 30)},${String(y2)} ${String(x2)},${String(y2)}`}
               />
-              <text x={(x1 + x2) / 2} y={(y1 + y2) / 2 - 4} textAnchor="middle">
+              {/* Next to the arrow's end, where the edges no longer overlap. */}
+              <text x={x2 - 6} y={y2 - 5} textAnchor="end">
                 {e.label}
               </text>
             </g>
