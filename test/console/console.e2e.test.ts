@@ -524,6 +524,24 @@ test("another key switches to its account: B's rules, not A's", async () => {
   await page.getByTestId('rule-orders-to-queue').waitFor({ timeout: 20_000 })
 })
 
+test('a wrong secret is refused at sign-in with the server’s message, and nothing is kept', async () => {
+  // A page of its own, outside the record of answers: this refusal is the point here.
+  const wrong = await browser.newPage()
+  await wrong.goto(`${server.url}/console/`)
+  await wrong.getByTestId('access-key').fill(A.key)
+  await wrong.getByTestId('secret-key').fill('not-the-secret')
+  await wrong.getByTestId('sign-in').click()
+  const error = wrong.getByTestId('sign-in-error')
+  await error.waitFor({ timeout: 20_000 })
+  assert.match(
+    await error.innerText(),
+    /^InvalidSignatureException: The request signature we calculated does not match/,
+  )
+  assert.equal(await wrong.evaluate('sessionStorage.length'), 0)
+  await shot(wrong, 'sign-in-refused')
+  await wrong.close()
+})
+
 test('no request the console made was refused', () => {
   assert.ok(answers.length > 10, `${String(answers.length)} requests recorded`)
   const refused = answers.filter(([status]) => status < 200 || status >= 300)
