@@ -37,6 +37,7 @@ import { CLOCK_PATH, handleClock, type ClockRouteDeps } from './clock-route.js'
 import { handleStacks, isStacksPath } from './stacks-route.js'
 import { handleSinks, isSinksPath } from './sinks-route.js'
 import { handleSources, isSourcesPath } from './sources-route.js'
+import { createConsoleRoute, isConsolePath } from './console-route.js'
 import {
   answerSqs,
   answerSqsError,
@@ -63,11 +64,14 @@ export type HttpDeps = {
   whyNotReady?: () => string
   /** The server's clock, read and (when manual) moved by `/junction/clock`. */
   clock?: ClockRouteDeps['clock']
+  /** Where the built console is (`/console`). @default console/dist of the package */
+  consoleDir?: string
 }
 
 const notReady = (deps: HttpDeps) => deps.whyNotReady?.() ?? 'The server is stopping.'
 
 export function createRequestListener(deps: HttpDeps) {
+  const serveConsole = createConsoleRoute(deps.consoleDir)
   return (req: IncomingMessage, res: ServerResponse): void => {
     const [path = '/', search = ''] = (req.url ?? '/').split('?', 2)
     const sqs = sqsProtocol(req, path, search)
@@ -238,6 +242,10 @@ export function createRequestListener(deps: HttpDeps) {
         },
         () => res.writeHead(413).end(),
       )
+      return
+    }
+    if (isConsolePath(path)) {
+      serveConsole(req, res, path)
       return
     }
     res.writeHead(404, { 'content-type': 'application/json' })

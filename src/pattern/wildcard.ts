@@ -46,7 +46,8 @@ export function wildcardMatches(parts: readonly string[], text: string): boolean
  * offsets into the value as written between its quotes, counting the opening quote.
  */
 export function checkWildcard(value: string): string | null {
-  const bytes = Buffer.from(value, 'utf8')
+  // TextEncoder, not Buffer: the pattern engine also runs in the console, in browsers.
+  const bytes = new TextEncoder().encode(value)
   for (let i = 0; i < bytes.length; i++) {
     const b = bytes[i]
     if (b === 0x2a /* * */ && bytes[i + 1] === 0x2a)
