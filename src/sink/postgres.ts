@@ -24,6 +24,37 @@ export const REPLICATION_ORIGIN = 'junction'
 const ident = (s: string) => `"${s.replace(/"/g, '""')}"`
 export const pgTable = (table: string) => table.split('.').map(ident).join('.')
 
+/**
+ * A delete: the existing row becomes a tombstone (under the version guard); where there is no
+ * row yet, a tombstone row is inserted, so that a late insert of the same key cannot bring it
+ * back. The insert carries only the key, the version and the flag: a table with other NOT NULL
+ * columns cannot hold it, and {@link TOMBSTONE_SAVEPOINT} lets that one statement fail alone.
+ */
+export function pgTombstone(
+  def: SinkDefinition,
+  row: RowWrite,
+): { text: string; values: unknown[] } {
+  const keys = def.key.map((k) => row.values.get(k))
+  const t = pgTable(def.table)
+  const v = ident(def.versionColumn)
+  const d = ident(def.deletedColumn)
+  const n = def.key.length
+  const match = def.key.map((k, i) => `${ident(k)} = $${String(i + 1)}`).join(' AND ')
+  const text =
+    `WITH gone AS (UPDATE ${t} AS t SET ${d} = true, ${v} = $${String(n + 1)} WHERE ${match} ` +
+    `AND (t.${v} IS NULL OR t.${v} COLLATE "C" < $${String(n + 1)} COLLATE "C") RETURNING 1) ` +
+    `INSERT INTO ${t} (${[...def.key.map(ident), v, d].join(', ')}) ` +
+    `SELECT ${def.key.map((_, i) => `$${String(i + 1)}`).join(', ')}, $${String(n + 1)}, true ` +
+    `WHERE NOT EXISTS (SELECT 1 FROM ${t} WHERE ${match}) ` +
+    `ON CONFLICT (${def.key.map(ident).join(', ')}) DO NOTHING`
+  return { text, values: [...keys, row.version] }
+}
+
+/** Around a tombstone whose row the table cannot hold without its other columns. */
+const TOMBSTONE_SAVEPOINT = 'junction_tombstone'
+/** not_null_violation: the table has columns a bare tombstone leaves empty. */
+const NOT_NULL_VIOLATION = '23502'
+
 /** The upsert for one row, with its parameters. */
 export function pgUpsert(def: SinkDefinition, row: RowWrite): { text: string; values: unknown[] } {
   const { names, values } = columnsOf(def, row)
@@ -71,8 +102,21 @@ export function openPostgresDialect(def: SinkDefinition): Dialect {
     await client.query('BEGIN')
     try {
       for (const row of rows) {
-        const { text, values } = pgUpsert(def, row)
-        await client.query(text, values)
+        if (!row.deleted) {
+          const { text, values } = pgUpsert(def, row)
+          await client.query(text, values)
+          continue
+        }
+        const { text, values } = pgTombstone(def, row)
+        await client.query(`SAVEPOINT ${TOMBSTONE_SAVEPOINT}`)
+        try {
+          await client.query(text, values)
+        } catch (e) {
+          // A delete of a row this table never had, and cannot hold as a bare tombstone:
+          // nothing to delete (a late insert of that key would then stay; docs/sinks.md).
+          if ((e as PgError).code !== NOT_NULL_VIOLATION) throw e
+          await client.query(`ROLLBACK TO SAVEPOINT ${TOMBSTONE_SAVEPOINT}`)
+        }
       }
       await client.query('COMMIT')
     } catch (e) {
