@@ -176,49 +176,27 @@ export function createRequestListener(deps: HttpDeps) {
         exclusive: <T>(fn: () => Promise<T>) => deps.services.registry.exclusive(fn),
         now: () => deps.services.clock.now(),
       }
-      void readBytes(req, res)
-        .then((bytes) => {
-          // Signed callers act as their own account only (the caller is their key's account).
-          const caller = authorize(deps, req, bytes, 'events')
-          if (isAuthFailure(caller)) {
-            answerJsonError(res, authError(caller))
-            return
-          }
-          return handleStacks(stackDeps, caller, req, path, bytes.toString('utf8'), res)
-        })
-        .catch((e: unknown) => {
-          if (e instanceof BusError) {
-            answerJsonError(res, e)
-            return
-          }
-          deps.log.error({ err: e }, 'stacks call failed')
-          if (!res.headersSent) res.writeHead(500)
-          res.end()
-        })
+      ownRoute(deps, req, res, 'stacks', (caller, body) =>
+        handleStacks(stackDeps, caller, req, path, body, res),
+      )
       return
     }
     if (isSinksPath(path) && deps.services.sinks && deps.ready()) {
-      handleSinksRoute(deps, deps.services.sinks, req, res, path)
+      const sinkDeps = {
+        sinks: deps.services.sinks,
+        exclusive: <T>(fn: () => Promise<T>) => deps.services.registry.exclusive(fn),
+        now: () => deps.services.clock.now(),
+      }
+      ownRoute(deps, req, res, 'sinks', (caller, body) =>
+        handleSinks(sinkDeps, caller, req, path, body, res),
+      )
       return
     }
     if (isSourcesPath(path) && deps.services.sources && deps.ready()) {
       const sourceDeps = deps.services.sources
-      void readBytes(req, res)
-        .then((bytes) => {
-          // Signed callers act as their own account only (the caller is their key's account).
-          const caller = authorize(deps, req, bytes, 'events')
-          if (isAuthFailure(caller)) {
-            answerJsonError(res, authError(caller))
-            return
-          }
-          const body = bytes.toString('utf8')
-          return handleSources(sourceDeps, caller, req.method ?? 'GET', path, search, body, res)
-        })
-        .catch((e: unknown) => {
-          deps.log.error({ err: e }, 'sources call failed')
-          if (!res.headersSent) res.writeHead(500)
-          res.end()
-        })
+      ownRoute(deps, req, res, 'sources', (caller, body) =>
+        handleSources(sourceDeps, caller, req.method ?? 'GET', path, search, body, res),
+      )
       return
     }
     if (req.method === 'POST' && path === QUERY_PATH) {
@@ -413,35 +391,34 @@ function handleLambda(
   )
 }
 
-/** `/junction/sinks`, authenticated as Junction's other own routes are (service `events`). */
-function handleSinksRoute(
+/**
+ * One of Junction's own routes (`/junction/stacks`, `/junction/sinks`, `/junction/sources`):
+ * the body read, the caller authenticated as for service `events` (signed callers act as their
+ * own account only: the caller is their key's account), then `handle`; its BusErrors answered
+ * as AWS errors, anything else as a 500 that is logged.
+ */
+function ownRoute(
   deps: HttpDeps,
-  sinks: NonNullable<Services['sinks']>,
   req: IncomingMessage,
   res: ServerResponse,
-  path: string,
+  what: string,
+  handle: (caller: Caller, body: string) => Promise<void> | void,
 ): void {
-  const sinkDeps = {
-    sinks,
-    exclusive: <T>(fn: () => Promise<T>) => deps.services.registry.exclusive(fn),
-    now: () => deps.services.clock.now(),
-  }
   void readBytes(req, res)
     .then((bytes) => {
-      // Signed callers act as their own account only (the caller is their key's account).
       const caller = authorize(deps, req, bytes, 'events')
       if (isAuthFailure(caller)) {
         answerJsonError(res, authError(caller))
         return
       }
-      return handleSinks(sinkDeps, caller, req, path, bytes.toString('utf8'), res)
+      return handle(caller, bytes.toString('utf8'))
     })
     .catch((e: unknown) => {
       if (e instanceof BusError) {
         answerJsonError(res, e)
         return
       }
-      deps.log.error({ err: e }, 'sinks call failed')
+      deps.log.error({ err: e }, `${what} call failed`)
       if (!res.headersSent) res.writeHead(500)
       res.end()
     })
