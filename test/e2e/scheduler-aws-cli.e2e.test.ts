@@ -308,6 +308,9 @@ describe('EventBridge Scheduler with the AWS CLI', () => {
   })
 
   test('UpdateSchedule replaces every field', async () => {
+    // Its own queue: enabled at 10:00 UTC daily, it fires whenever a later test's clock advance
+    // crosses that time of day, which must not land in the queue those tests count.
+    await ok('sqs', 'create-queue', '--queue-name', 'later')
     await ok(
       'scheduler',
       'update-schedule',
@@ -320,7 +323,7 @@ describe('EventBridge Scheduler with the AWS CLI', () => {
       '--flexible-time-window',
       'Mode=OFF',
       '--target',
-      queueTarget('sched'),
+      queueTarget('later'),
     )
     const got = await ok('scheduler', 'get-schedule', '--name', 'later', '--group-name', 'team')
     assert.equal(got.ScheduleExpression, 'cron(0 10 * * ? *)')
