@@ -13,6 +13,7 @@
  * Errors are EventBridge's JSON (`__type`, `message`): a bad definition is a
  * ValidationException (400); a sink that does not exist a ResourceNotFoundException (404).
  */
+import { ok, refuse, sendReply, type Reply } from './own-route-reply.js'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Caller } from '../auth/caller.js'
 import { readSinkDefinition, SINK_NAME, sinkView } from '../sink/model.js'
@@ -30,15 +31,6 @@ export type SinksRouteDeps = {
   now: () => number
 }
 
-type Reply = { status: number; doc: unknown; errorType?: string }
-
-const ok = (doc: unknown): Reply => ({ status: 200, doc })
-const refuse = (status: number, type: string, message: string): Reply => ({
-  status,
-  doc: { __type: type, message },
-  errorType: type,
-})
-
 export async function handleSinks(
   deps: SinksRouteDeps,
   caller: Caller,
@@ -47,14 +39,7 @@ export async function handleSinks(
   body: string,
   res: ServerResponse,
 ): Promise<void> {
-  const reply = await route(deps, caller, req.method ?? 'GET', path, body)
-  const text = JSON.stringify(reply.doc)
-  res.writeHead(reply.status, {
-    'content-type': 'application/json',
-    'content-length': Buffer.byteLength(text),
-    ...(reply.errorType === undefined ? {} : { 'x-amzn-errortype': reply.errorType }),
-  })
-  res.end(text)
+  sendReply(res, await route(deps, caller, req.method ?? 'GET', path, body))
 }
 
 async function route(

@@ -12,6 +12,7 @@
  * Answers show the URL with its password masked. Errors are EventBridge's JSON (`__type`,
  * `message`): ValidationException, ResourceAlreadyExistsException, ResourceNotFoundException.
  */
+import { ok, refuse, sendReply, type Reply } from './own-route-reply.js'
 import type { ServerResponse } from 'node:http'
 import type { Caller } from '../auth/caller.js'
 import { BusError } from '../errors.js'
@@ -36,8 +37,6 @@ export type SourcesRouteDeps = {
   remove: (scope: Scope, name: string, dropSlot: boolean) => Promise<void>
 }
 
-type Reply = { status: number; doc: unknown }
-
 export async function handleSources(
   deps: SourcesRouteDeps,
   caller: Caller,
@@ -52,15 +51,9 @@ export async function handleSources(
     reply = await route(deps, caller, method, path, search, body)
   } catch (e) {
     if (!(e instanceof BusError)) throw e
-    reply = { status: e.status, doc: { __type: e.code, message: e.message } }
-    res.setHeader('x-amzn-errortype', e.code)
+    reply = refuse(e.status, e.code, e.message)
   }
-  const text = JSON.stringify(reply.doc)
-  res.writeHead(reply.status, {
-    'content-type': 'application/json',
-    'content-length': Buffer.byteLength(text),
-  })
-  res.end(text)
+  sendReply(res, reply)
 }
 
 async function route(
@@ -110,8 +103,6 @@ async function route(
   }
   throw bad('Use GET or DELETE on a source.')
 }
-
-const ok = (doc: unknown): Reply => ({ status: 200, doc })
 
 function shown(def: SourceDefinition, status: SourceStatus | undefined) {
   return {

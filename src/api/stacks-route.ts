@@ -15,6 +15,7 @@
  * ValidationException; a stack that does not exist is CloudFormation's ValidationError
  * ("Stack with id NAME does not exist") with status 404.
  */
+import { ok, refuse, sendReply, type Reply } from './own-route-reply.js'
 import { randomUUID } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Caller } from '../auth/caller.js'
@@ -35,15 +36,6 @@ export type StacksRouteDeps = {
   now: () => number
 }
 
-type Reply = { status: number; doc: unknown; errorType?: string }
-
-const ok = (doc: unknown): Reply => ({ status: 200, doc })
-const refuse = (status: number, type: string, message: string): Reply => ({
-  status,
-  doc: { __type: type, message },
-  errorType: type,
-})
-
 export async function handleStacks(
   deps: StacksRouteDeps,
   caller: Caller,
@@ -52,14 +44,7 @@ export async function handleStacks(
   body: string,
   res: ServerResponse,
 ): Promise<void> {
-  const reply = await route(deps, caller, req.method ?? 'GET', path, body)
-  const text = JSON.stringify(reply.doc)
-  res.writeHead(reply.status, {
-    'content-type': 'application/json',
-    'content-length': Buffer.byteLength(text),
-    ...(reply.errorType === undefined ? {} : { 'x-amzn-errortype': reply.errorType }),
-  })
-  res.end(text)
+  sendReply(res, await route(deps, caller, req.method ?? 'GET', path, body))
 }
 
 async function route(

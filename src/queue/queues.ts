@@ -7,6 +7,7 @@
  * visibility) is written without waiting: if it is lost in a crash the message only becomes
  * visible again sooner, which at-least-once delivery allows.
  */
+import { listQueues, redriveSources } from './queue-lookup.js'
 import { createHash, randomUUID } from 'node:crypto'
 import type { Logger } from 'pino'
 import { queueArn } from '../arns.js'
@@ -145,21 +146,12 @@ export class Queues implements QueueService<LiveQueue> {
 
   /** The caller's queues whose names start with `prefix`, by name. */
   list(scope: Scope, prefix = ''): LiveQueue[] {
-    return [...this.byArn.values()]
-      .filter(
-        (q) =>
-          q.record.account === scope.account &&
-          q.record.region === scope.region &&
-          q.record.name.startsWith(prefix),
-      )
-      .sort((a, b) => (a.record.name < b.record.name ? -1 : a.record.name > b.record.name ? 1 : 0))
+    return listQueues(this.byArn.values(), scope, prefix)
   }
 
   /** Queues whose RedrivePolicy names this one as their dead-letter queue. */
   sourcesOf(q: LiveQueue): LiveQueue[] {
-    return [...this.byArn.values()]
-      .filter((s) => s.settings.redrive?.deadLetterTargetArn === q.arn)
-      .sort((a, b) => (a.record.name < b.record.name ? -1 : 1))
+    return redriveSources(this.byArn.values(), q.arn)
   }
 
   /**

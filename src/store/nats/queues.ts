@@ -24,6 +24,7 @@
  * Safe for concurrent calls: nothing is held between awaits but the queue records, which the
  * bucket's watch replaces in place.
  */
+import { listQueues, redriveSources } from '../../queue/queue-lookup.js'
 import { randomUUID } from 'node:crypto'
 import {
   jetstream,
@@ -195,21 +196,14 @@ export class NatsQueues implements QueueService<NatsQueue> {
     return this.byArn.get(arn)
   }
 
+  /** The caller's queues whose names start with `prefix`, by name. */
   list(scope: Scope, prefix = ''): NatsQueue[] {
-    return [...this.byArn.values()]
-      .filter(
-        (q) =>
-          q.record.account === scope.account &&
-          q.record.region === scope.region &&
-          q.record.name.startsWith(prefix),
-      )
-      .sort((a, b) => (a.record.name < b.record.name ? -1 : a.record.name > b.record.name ? 1 : 0))
+    return listQueues(this.byArn.values(), scope, prefix)
   }
 
+  /** Queues whose RedrivePolicy names this one as their dead-letter queue. */
   sourcesOf(q: NatsQueue): NatsQueue[] {
-    return [...this.byArn.values()]
-      .filter((s) => s.settings.redrive?.deadLetterTargetArn === q.arn)
-      .sort((a, b) => (a.record.name < b.record.name ? -1 : 1))
+    return redriveSources(this.byArn.values(), q.arn)
   }
 
   async create(
