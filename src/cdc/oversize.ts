@@ -5,13 +5,14 @@
  * other fields (a fixed allowance), as PutEvents counts an entry.
  */
 import { NeedsOperator } from './failure.js'
+import { detailText } from './detail-text.js'
 import type { Change, OversizePolicy } from './model.js'
 
 /** Room for the envelope around the detail (id, source, detail-type, times, account…). */
 const ENVELOPE_ALLOWANCE = 512
 
 const sizeOf = (c: Change) =>
-  Buffer.byteLength(JSON.stringify(c.detail)) + Buffer.byteLength(c.detailType) + ENVELOPE_ALLOWANCE
+  Buffer.byteLength(detailText(c)) + Buffer.byteLength(c.detailType) + ENVELOPE_ALLOWANCE
 
 /** The change within `maxBytes` under `policy`; throws {@link NeedsOperator} when it cannot be. */
 export function fitChange(change: Change, maxBytes: number, policy: OversizePolicy): Change {

@@ -16,6 +16,7 @@ import type { AppendExtras, ArchiveEntry, EventStore, PendingDelivery } from '..
 import { envelopeObject, envelopeText, envelopeTime, type EnvelopeFields } from './envelope.js'
 import type { Registry } from './registry.js'
 import type { Change } from '../cdc/model.js'
+import { detailText } from '../cdc/detail-text.js'
 
 export type EventEntry = {
   source?: string
@@ -271,7 +272,7 @@ export class Ingest {
         time: envelopeTime(c.time),
         region: bus.region,
         resources: [],
-        detailText: JSON.stringify(c.detail),
+        detailText: detailText(c),
       }
       return {
         event: { id: c.id, busArn: bus.arn, text: envelopeText(fields), ingestedAt: now, hops: 0 },

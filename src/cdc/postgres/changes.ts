@@ -35,8 +35,14 @@ export type RowMessage = {
   after: Record<string, unknown> | null
 }
 
-export const versionOf = (commitLsn: string, seq: number) =>
-  `${lsnHex16(lsnToBig(commitLsn))}:${String(seq).padStart(10, '0')}`
+// The rows of a transaction share its commit LSN: its 16 hex digits are worked out once.
+let lastCommit = { lsn: '', hex: '' }
+
+export const versionOf = (commitLsn: string, seq: number) => {
+  if (lastCommit.lsn !== commitLsn)
+    lastCommit = { lsn: commitLsn, hex: lsnHex16(lsnToBig(commitLsn)) }
+  return `${lastCommit.hex}:${String(seq).padStart(10, '0')}`
+}
 
 export function rowChange(
   def: SourceDefinition,

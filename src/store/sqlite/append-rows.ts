@@ -37,11 +37,12 @@ export type JobRow = {
 /** `events.length, (busArn, id, ingestedAt, hops, text)…, (id, event, ruleArn, targetId, attempts, dueAt)…` */
 export function packAppend(events: readonly StoredEvent[], jobs: readonly DeliveryJob[]): string {
   const parts: (string | number)[] = [events.length]
+  for (const e of events) parts.push(e.busArn, e.id, e.ingestedAt, e.hops, e.text)
+  if (jobs.length === 0) return parts.join(SEP)
+  // Most appends route every event to the same few jobs or to none: the index is built only
+  // when there are jobs to place.
   const index = new Map<string, number>()
-  events.forEach((e, i) => {
-    parts.push(e.busArn, e.id, e.ingestedAt, e.hops, e.text)
-    index.set(`${e.busArn} ${e.id}`, i)
-  })
+  events.forEach((e, i) => index.set(`${e.busArn} ${e.id}`, i))
   for (const j of jobs) {
     const at = index.get(`${j.busArn} ${j.eventId}`)
     if (at === undefined) throw new Error(`job ${String(j.id)} has no event in its append`)
