@@ -51,6 +51,8 @@ before(async () => {
   db.sql(`CREATE TABLE orders ${TABLE}`)
   db.sql(`CREATE TABLE orders_shuffled ${TABLE}`)
   db.sql(`CREATE TABLE orders_expected ${TABLE}`)
+  db.sql(`CREATE TABLE orders_strict (id INT PRIMARY KEY, customer VARCHAR(50) NOT NULL,
+    status VARCHAR(20), _junction_version VARCHAR(40), _junction_deleted BOOLEAN NOT NULL DEFAULT FALSE)`)
   server = await startJunction()
 })
 
@@ -147,6 +149,46 @@ describe('MySQL/MariaDB sinks', { timeout: 300_000 }, () => {
         db.sql('SELECT status, body FROM orders WHERE id = 1') === 'paid\tb' ? true : undefined,
       'the partial update',
     )
+  })
+
+  test('a table with other NOT NULL columns: deletes tombstone the rows it has, skip the rest', async () => {
+    await sink('strict', { table: 'orders_strict', key: ['id'] })
+    await ruleTo(
+      server.url,
+      'to-strict',
+      { Id: 'strict', Arn: sinkArn('strict') },
+      { source: ['junction.cdc.legacy'], 'detail-type': ['public.strict'] },
+    )
+    const strict = (op: 'c' | 'u' | 'd', v: string, id: number, status?: string) =>
+      change(
+        op,
+        v,
+        op === 'd'
+          ? { key: { id }, before: { id } }
+          : { key: { id }, after: { id, customer: `c${String(id)}`, status } },
+        'public.strict',
+      )
+    const strictRows = () =>
+      db.sql(
+        'SELECT id, customer, status, _junction_version, _junction_deleted FROM orders_strict ORDER BY id',
+      )
+    await putEvents(server.url, [strict('c', version(0x100), 1, 'new')])
+    await poll(() => (strictRows() !== '' ? true : undefined), 'the insert')
+    // The row exists: its delete must not trip over `customer` (an upsert of the key alone did:
+    // MySQL checks the NOT NULL columns before it finds the duplicate key). The key 2 was never
+    // inserted, and the table cannot hold a bare tombstone for it: that delete changes nothing.
+    await putEvents(server.url, [strict('d', version(0x200), 1), strict('d', version(0x200), 2)])
+    const want = `1\tc1\tnew\t${version(0x200)}\t1`
+    await poll(() => (strictRows() === want ? true : undefined), 'the tombstone')
+    // An older update delivered late leaves the tombstone as it is.
+    await putEvents(server.url, [strict('u', version(0x150), 1, 'stale')])
+    await poll(
+      async () =>
+        (await metric(server.url, 'SuccessfulInvocationAttempts', 'to-strict')) >= 4 || undefined,
+      'the late update delivered',
+    )
+    assert.equal(strictRows(), want)
+    assert.equal(await metric(server.url, 'FailedInvocations', 'to-strict'), 0)
   })
 
   test('the same events shuffled and duplicated leave the table as applying them in order does', async () => {
