@@ -39,8 +39,8 @@ export function packAppend(events: readonly StoredEvent[], jobs: readonly Delive
   const parts: (string | number)[] = [events.length]
   for (const e of events) parts.push(e.busArn, e.id, e.ingestedAt, e.hops, e.text)
   if (jobs.length === 0) return parts.join(SEP)
-  // Most appends route every event to the same few jobs or to none: the index is built only
-  // when there are jobs to place.
+  // An append without jobs (events no rule routes, change capture onto a bus without targets)
+  // needs no index from event to row.
   const index = new Map<string, number>()
   events.forEach((e, i) => index.set(`${e.busArn} ${e.id}`, i))
   for (const j of jobs) {
