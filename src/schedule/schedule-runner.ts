@@ -20,7 +20,8 @@ import type { Metrics } from '../observe/metrics.js'
 import type { EventStore } from '../store/ports.js'
 import { TickLoop } from './due-timer.js'
 import type { ParsedSchedule } from './expression.js'
-import { invocationTime, nextTick, parsedOf } from './schedule-times.js'
+import { invocationTime } from './flexible-window.js'
+import { nextTick, parsedOf } from './schedule-times.js'
 import type { Schedule, Schedules } from './schedules.js'
 
 /** How often completed schedules' tombstones are looked at. */

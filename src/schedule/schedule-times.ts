@@ -12,9 +12,10 @@
  * - Recurring schedules fire only ticks before EndDate.
  * - FlexibleTimeWindow FLEXIBLE: the invocation comes at a time within the window after the
  *   tick, never before it. The delay is drawn from a hash of the schedule's ARN and the tick, so
- *   a restart picks the same instant again.
+ *   a restart picks the same instant again (`flexible-window.ts`).
+ *
+ * No Node imports: the console bundles this file to show a schedule's next fire times.
  */
-import { createHash } from 'node:crypto'
 import {
   atFireTime,
   nextCronFire,
@@ -22,10 +23,21 @@ import {
   parseSchedulerExpression,
   type ParsedSchedule,
 } from './expression.js'
-import type { Schedule } from './schedules.js'
+
+/**
+ * What a schedule's fire times depend on besides its expression. A stored `Schedule` has these
+ * fields, and the console builds them from GetSchedule's answer (`since` is its
+ * LastModificationDate: creating, updating and enabling set both).
+ */
+export type ScheduleTimes = {
+  timeZone: string
+  since: number
+  startDate?: number
+  endDate?: number
+}
 
 /** The schedule's expression, parsed (the API validated it when it was stored). */
-export function parsedOf(schedule: Schedule): ParsedSchedule {
+export function parsedOf(schedule: { expression: string }): ParsedSchedule {
   return parseSchedulerExpression(schedule.expression)
 }
 
@@ -34,7 +46,7 @@ export function parsedOf(schedule: Schedule): ParsedSchedule {
  * undefined when there is none (a one-time schedule done, EndDate passed, a cron's years over).
  */
 export function nextTick(
-  schedule: Schedule,
+  schedule: ScheduleTimes,
   parsed: ParsedSchedule,
   afterMs: number,
 ): number | undefined {
@@ -59,17 +71,6 @@ export function nextTick(
   }
 }
 
-function beforeEnd(schedule: Schedule, t: number): number | undefined {
+function beforeEnd(schedule: ScheduleTimes, t: number): number | undefined {
   return schedule.endDate !== undefined && t >= schedule.endDate ? undefined : t
-}
-
-/** When the tick's invocation is due: the tick, or later within the flexible window. */
-export function invocationTime(schedule: Schedule, tick: number): number {
-  const w = schedule.flexibleWindow
-  if (w.mode !== 'FLEXIBLE' || w.maximumWindowInMinutes === undefined) return tick
-  const windowMs = w.maximumWindowInMinutes * 60_000
-  const digest = createHash('sha256')
-    .update(`${schedule.arn} ${String(tick)}`)
-    .digest()
-  return tick + (digest.readUInt32BE(0) % windowMs)
 }
