@@ -1,17 +1,23 @@
 /**
  * @module
- * The console's frame: sign-in, then the views (flow map, buses and rules, sandbox, live tail)
- * for the active key's account and the chosen region. The view is in the address
+ * The console's frame: sign-in, then the views (flow map, buses and rules, sandbox, live tail,
+ * queues, archives and replays, schedules, functions, sources, metrics) for the active key's
+ * account and the chosen region. The view is in the address
  * (/console/<view>), so a reload stays where it was.
  */
 import { useEffect, useState } from 'react'
 import { accountOf, type Identity } from './aws/client.js'
 import { clearSession, loadSession, saveSession, type Session } from './session.js'
+import { Archives } from './views/Archives.js'
 import { FlowMap } from './views/FlowMap.js'
+import { Functions } from './views/Functions.js'
+import { Metrics } from './views/Metrics.js'
 import { Queues } from './views/Queues.js'
 import { Rules } from './views/Rules.js'
 import { Sandbox } from './views/Sandbox.js'
+import { Schedules } from './views/Schedules.js'
 import { SignIn } from './views/SignIn.js'
+import { Sources } from './views/Sources.js'
 import { Tail } from './views/Tail.js'
 
 const VIEWS = [
@@ -20,6 +26,11 @@ const VIEWS = [
   ['sandbox', 'Sandbox'],
   ['tail', 'Live tail'],
   ['queues', 'Queues'],
+  ['archives', 'Archives and replays'],
+  ['schedules', 'Schedules'],
+  ['functions', 'Functions'],
+  ['sources', 'Sources'],
+  ['metrics', 'Metrics'],
 ] as const
 export type View = (typeof VIEWS)[number][0]
 
@@ -120,6 +131,11 @@ export function App() {
         {view === 'flow' && <FlowMap id={identity} />}
         {view === 'rules' && <Rules id={identity} />}
         {view === 'queues' && <Queues id={identity} />}
+        {view === 'archives' && <Archives id={identity} />}
+        {view === 'schedules' && <Schedules id={identity} />}
+        {view === 'functions' && <Functions id={identity} />}
+        {view === 'sources' && <Sources id={identity} />}
+        {view === 'metrics' && <Metrics id={identity} />}
         {view === 'sandbox' && <Sandbox id={identity} initialEvent={sandboxEvent} />}
         {view === 'tail' && (
           <Tail

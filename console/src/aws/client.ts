@@ -1,8 +1,9 @@
 /**
  * @module
  * The console's only way to Junction: the AWS APIs the CLI uses (EventBridge's JSON 1.1, SQS's
- * JSON 1.0), the `/tail` stream and `/metrics`, each request signed with the signed-in key. What
- * the key may not do, the server refuses here as it would to the CLI.
+ * JSON 1.0; Lambda's and Scheduler's REST-JSON and Junction's own routes are in `rest.ts`), the
+ * `/tail` stream and `/metrics`, each request signed with the signed-in key. What the key may
+ * not do, the server refuses here as it would to the CLI.
  */
 import { signRequest } from './sigv4.js'
 
@@ -28,7 +29,8 @@ export class ApiError extends Error {
   }
 }
 
-async function signed(
+/** The request as it will be sent: signed for `service` with the identity's key and region. */
+export async function signed(
   id: Identity,
   service: string,
   method: string,
