@@ -23,13 +23,14 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs'
 import assert from 'node:assert/strict'
-import { execFileSync, execSync } from 'node:child_process'
+import { execSync } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { after, before, test } from 'node:test'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { startServerProcess, tempDir, type ServerProcess } from '../helpers/server.js'
+import { buildConsole } from './build-console.js'
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
 const artifacts = join(repoRoot, 'test-artifacts', 'console')
@@ -54,8 +55,9 @@ const client = <C>(Client: new (config: object) => C, who: typeof A): C =>
   })
 
 before(async () => {
-  // The console as the install step builds it, from the sources under test.
-  execFileSync('npm', ['run', 'build', '-w', 'console'], { cwd: repoRoot, stdio: 'pipe' })
+  // The console as the install step builds it, from the sources under test (once for every
+  // browser test file running at the same time).
+  await buildConsole()
   const dir = tempDir('junction-console-e2e-')
   const credentials = join(dir, 'credentials')
   writeFileSync(

@@ -17,10 +17,13 @@ export type Charted = (typeof CHARTED)[number]
 export const MAX_POINTS = 100
 
 export type Point = { time: number; total: number }
+export type Increase = { from: number; time: number; value: number }
 
 export class MetricHistory {
   private readonly series = new Map<string, Point[]>()
   private lastTime: number | undefined
+  /** The times of the reads kept, oldest first. */
+  private readonly reads: number[] = []
 
   /** Adds one poll's samples, read at `time` (epoch ms). */
   add(time: number, samples: MetricSample[]): void {
@@ -47,14 +50,25 @@ export class MetricHistory {
       if (points.length > MAX_POINTS) points.splice(0, points.length - MAX_POINTS)
     }
     this.lastTime = time
+    this.reads.push(time)
+    if (this.reads.length > MAX_POINTS) this.reads.splice(0, this.reads.length - MAX_POINTS)
   }
 
-  /** The increase between consecutive points (a restart's drop counts as 0), oldest first. */
-  increases(bus: string, rule: string, name: Charted): { time: number; value: number }[] {
+  /** When the oldest read kept was made; undefined before the first. */
+  get oldest(): number | undefined {
+    return this.reads[0]
+  }
+
+  /**
+   * The increase between consecutive reads, `from` one read's time `time` the next's (a
+   * restart's drop counts as 0), oldest first.
+   */
+  increases(bus: string, rule: string, name: Charted): Increase[] {
     const points = this.series.get(key(bus, rule, name)) ?? []
-    const out: { time: number; value: number }[] = []
+    const out: Increase[] = []
     for (let i = 1; i < points.length; i++)
       out.push({
+        from: points[i - 1]!.time,
         time: points[i]!.time,
         value: Math.max(0, points[i]!.total - points[i - 1]!.total),
       })
@@ -66,11 +80,9 @@ export class MetricHistory {
     return this.series.get(key(bus, rule, name))?.at(-1)?.total
   }
 
-  /** How many points each series holds at most now (for tests and the legend). */
+  /** How many reads are kept (at most {@link MAX_POINTS}). */
   get length(): number {
-    let n = 0
-    for (const p of this.series.values()) n = Math.max(n, p.length)
-    return n
+    return this.reads.length
   }
 }
 

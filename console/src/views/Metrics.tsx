@@ -100,16 +100,28 @@ function Chart(props: {
   const peak = Math.max(0, ...points.map((p) => p.value))
   const max = Math.max(1, peak)
   const recent = points.reduce((t, p) => t + p.value, 0)
-  const x = (time: number) => W - ((now - time) / WINDOW_MS) * W
+  // The time axis ends now and starts at the oldest read kept, at most the window ago.
+  const start = Math.max(now - WINDOW_MS, history.oldest ?? now)
+  const x = (time: number) => (now === start ? W : W - ((now - time) / (now - start)) * W)
   const y = (v: number) => H - 2 - (v / max) * (H - 4)
-  const line = points.map((p) => `${x(p.time).toFixed(1)},${y(p.value).toFixed(1)}`).join(' ')
   return (
     <figure className="chart" data-testid={`chart-${name}`} data-recent={recent}>
       <svg width={W} height={H} role="img" aria-label={`${name} of ${rule}`}>
         <rect width={W} height={H} className="frame" />
-        {points.length > 0 && (
-          <polyline className={name === 'FailedInvocations' ? 'failing' : ''} points={line} />
-        )}
+        <line x1={0} x2={W} y1={H - 2} y2={H - 2} className="base" />
+        {/* One bar per read: its width the time between two reads, its height the increase. */}
+        {points
+          .filter((p) => p.value > 0)
+          .map((p) => (
+            <rect
+              key={p.time}
+              className={name === 'FailedInvocations' ? 'bar failing' : 'bar'}
+              x={x(p.from)}
+              width={Math.max(1.5, x(p.time) - x(p.from))}
+              y={y(p.value)}
+              height={H - 2 - y(p.value)}
+            />
+          ))}
       </svg>
       <figcaption>
         {recent} in the window, peak {peak} per read, {total ?? 0} in all
