@@ -54,6 +54,13 @@ export type ServeConfig = {
   functionConcurrency?: number
   /** An idle function instance stops after this long (ms). @default 5 minutes */
   functionIdleMs?: number
+  /**
+   * How far the JavaScript heap may grow past what a full collection left live, in percent
+   * (V8's `--heap-growing-percent`); 0 leaves V8's own factor, which lets garbage reach 3–4
+   * times the live set. Applied to the process by `junction serve`, not by `startServer`.
+   * @default 50
+   */
+  heapGrowthPercent?: number
 }
 
 export const DEFAULTS: ServeConfig = {
@@ -74,6 +81,7 @@ export const DEFAULTS: ServeConfig = {
   logLevel: 'info',
   functionConcurrency: 64,
   functionIdleMs: 5 * 60_000,
+  heapGrowthPercent: 50,
 }
 
 /** Reads `JUNCTION_HOST`, `JUNCTION_PORT`, `JUNCTION_DATA`, … over the defaults. */
@@ -104,6 +112,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv): ServeConfig {
   if (env.JUNCTION_FUNCTION_CONCURRENCY)
     c.functionConcurrency = parsePositive(env.JUNCTION_FUNCTION_CONCURRENCY, 'function concurrency')
   if (env.JUNCTION_FUNCTION_IDLE) c.functionIdleMs = parseDuration(env.JUNCTION_FUNCTION_IDLE)
+  if (env.JUNCTION_HEAP_GROWTH) c.heapGrowthPercent = parseHeapGrowth(env.JUNCTION_HEAP_GROWTH)
   return c
 }
 
@@ -158,6 +167,14 @@ export function parseSync(v: string): 'full' | 'normal' {
 export function parseAccount(v: string): string {
   if (!/^\d{12}$/.test(v)) throw new Error(`invalid account: ${v} (12 digits)`)
   return v
+}
+
+/** A heap growth in percent: 0 (V8's own factor) or 1–1000. */
+export function parseHeapGrowth(v: string): number {
+  const n = v.trim() === '' ? NaN : Number(v)
+  if (!Number.isInteger(n) || n < 0 || n > 1000)
+    throw new Error(`invalid heap growth: ${v} (a percent from 1 to 1000, or 0 for V8's own)`)
+  return n
 }
 
 export function parsePositive(v: string, what: string): number {

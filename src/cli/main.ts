@@ -152,6 +152,10 @@ program
     '--function-idle <duration>',
     'an idle function instance stops after this long, e.g. 5m (JUNCTION_FUNCTION_IDLE; default 5m)',
   )
+  .option(
+    '--heap-growth <percent>',
+    'how far the JavaScript heap may grow past its live set before a full collection; 0 for V8 own factor (JUNCTION_HEAP_GROWTH; default 50)',
+  )
   .action(async (options: ServeFlags) => {
     await serve(options)
   })
