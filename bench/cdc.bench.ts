@@ -11,9 +11,13 @@
  * 2. Latency at a fixed rate (`--rate` transactions/s for `--seconds`): commit time (pgoutput's
  *    commit timestamp) to read (bare) or to on the bus (Junction), p50 and p99.
  *
- * Options: `--rows N` (20000), `--rate N` (200), `--seconds S` (10).
+ * Options: `--rows N` (20000), `--rate N` (200), `--seconds S` (10), `--profile` (the Junction
+ * server of the throughput run under `--cpu-prof`; its hottest functions printed at the end).
  */
 import { execFile } from 'node:child_process'
+import { mkdtempSync, readdirSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { promisify } from 'node:util'
 import { LogicalReplicationService, PgoutputPlugin } from 'pg-logical-replication'
@@ -21,10 +25,15 @@ import { postgresBin, startPostgres, type PostgresServer } from '../test/helpers
 import { startServerProcess, tempDir } from '../test/helpers/server.js'
 import { bigToLsn, lsnToBig } from '../src/cdc/postgres/lsn.js'
 import { numberArg as arg } from './args.js'
+import { summarizeProfile } from './cpu-profile.js'
 
 const ROWS = arg('rows', 20_000)
 const RATE = arg('rate', 200)
 const SECONDS = arg('seconds', 10)
+/** `--profile`: where the throughput run's server writes its CPU profile. */
+const PROFILE_DIR = process.argv.includes('--profile')
+  ? mkdtempSync(join(tmpdir(), 'junction-cdc-prof-'))
+  : undefined
 
 const AUTH =
   'AWS4-HMAC-SHA256 Credential=111111111111/20261129/us-east-1/events/aws4_request, SignedHeaders=host, Signature=x'
@@ -65,8 +74,15 @@ function bareReader(pg: PostgresServer, publication: string): Promise<Reader> {
 }
 
 /** A Junction server with a source on the publication; what `/tail` shows of its events. */
-async function junctionReader(pg: PostgresServer, publication: string): Promise<Reader> {
-  const server = await startServerProcess({ dataDir: tempDir('junction-bench-cdc-') })
+async function junctionReader(
+  pg: PostgresServer,
+  publication: string,
+  profileDir?: string,
+): Promise<Reader> {
+  const server = await startServerProcess({
+    dataDir: tempDir('junction-bench-cdc-'),
+    ...(profileDir ? { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', profileDir] } : {}),
+  })
   const seen: Reader['seen'] = []
   const tail = await fetch(`${server.url}/tail?bus=default`, { headers: { authorization: AUTH } })
   const reader = tail.body!.getReader()
@@ -175,7 +191,9 @@ async function measure(
 const pg = await startPostgres({ conf: ['synchronous_commit = on'] })
 try {
   const bare = await measure(pg, 'bare', bareReader)
-  const junction = await measure(pg, 'junction', junctionReader)
+  const junction = await measure(pg, 'junction', (p, publication) =>
+    junctionReader(p, publication, PROFILE_DIR),
+  )
   const row = (n: string, r: typeof bare) =>
     `${n.padEnd(34)} ${r.throughput.toFixed(0).padStart(8)} changes/s   p50 ${String(r.p50).padStart(4)} ms   p99 ${String(r.p99).padStart(5)} ms`
   console.log(
@@ -186,6 +204,9 @@ try {
   console.log(
     `ratio (Junction / bare throughput): ${(junction.throughput / bare.throughput).toFixed(2)}`,
   )
+  if (PROFILE_DIR)
+    for (const f of readdirSync(PROFILE_DIR))
+      console.log(summarizeProfile(join(PROFILE_DIR, f), 30).join('\n'))
 } finally {
   await pg.destroy()
 }

@@ -501,6 +501,9 @@ function readBytes(req: IncomingMessage, res: ServerResponse, max = MAX_BODY): P
   })
 }
 
+/** What a tail reader may fall behind by before lines are dropped. */
+const TAIL_BUFFER_BYTES = 8 * 1024 * 1024
+
 /**
  * `GET /tail?bus=NAME[&pattern=P][&account=A][&region=R]`: Server-Sent Events, one `data:` line
  * per event ingested on the bus, `{"event":{…},"rules":["rule", …]}`.
@@ -528,13 +531,37 @@ function handleTail(deps: HttpDeps, req: IncomingMessage, res: ServerResponse): 
     fail(404, 'ResourceNotFoundException', `Event bus ${named.name} does not exist.`)
     return
   }
+  // Lines published in one turn of the event loop go out in one write. A reader that falls
+  // behind by more than TAIL_BUFFER_BYTES loses lines, and is told how many once it has caught
+  // up, rather than the server buffering a slow reader's backlog without bound.
+  let pending = ''
+  let dropped = 0
+  let flushing = false
+  const flush = () => {
+    flushing = false
+    if (pending) res.write(pending)
+    pending = ''
+  }
+  // Once the reader has caught up, it is told how many it missed.
+  const reportDropped = () => {
+    res.write(`: dropped ${String(dropped)} events (the reader fell behind)\n\n`)
+    dropped = 0
+  }
   let unsubscribe: () => void
   try {
     unsubscribe = deps.tail.subscribe(
       bus.arn,
       url.searchParams.get('pattern') ?? undefined,
       (line) => {
-        res.write(`data: ${line}\n\n`)
+        if (res.writableLength + pending.length > TAIL_BUFFER_BYTES) {
+          if (dropped++ === 0) res.once('drain', reportDropped)
+          return
+        }
+        pending += `data: ${line}\n\n`
+        if (!flushing) {
+          flushing = true
+          setImmediate(flush)
+        }
       },
     )
   } catch (e) {

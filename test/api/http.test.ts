@@ -3,6 +3,7 @@
  * command reading it), and AWS-style answers to malformed requests.
  */
 import assert from 'node:assert/strict'
+import { request, type IncomingMessage } from 'node:http'
 import { after, before, describe, test } from 'node:test'
 import { startServer, type RunningServer } from '../../src/bus.js'
 import { tail } from '../../src/cli/commands/tail.js'
@@ -111,6 +112,56 @@ describe('HTTP front door', () => {
         ['keep', 9, ['big']],
         ['keep', 1, []],
       ],
+    )
+  })
+
+  test('a tail reader that falls behind loses whole events, counted, and the server does not buffer them all', async () => {
+    await call('CreateEventBus', { Name: 'flooded' })
+    // A reader that reads nothing until the puts are done: 24 MB of events against 8 MB of room.
+    const res = await new Promise<IncomingMessage>((resolve, reject) => {
+      const req = request(`${server.url}/tail?bus=flooded&account=111111111111&region=eu-west-1`)
+      req.on('response', resolve).on('error', reject).end()
+    })
+    assert.equal(res.statusCode, 200)
+    res.pause()
+    const filler = 'x'.repeat(10_000)
+    const total = 2_400
+    for (let i = 0; i < total; i += 10) {
+      const r = await call('PutEvents', {
+        Entries: Array.from({ length: 10 }, (_, k) => ({
+          Source: 'flood',
+          DetailType: 't',
+          Detail: JSON.stringify({ n: i + k, filler }),
+          EventBusName: 'flooded',
+        })),
+      })
+      assert.equal(r.body.FailedEntryCount, 0)
+    }
+    let text = ''
+    res.setEncoding('utf8')
+    res.on('data', (c: string) => (text += c))
+    res.resume()
+    const count = () => {
+      const data = text.split('\n').filter((l) => l.startsWith('data: '))
+      const dropped = [...text.matchAll(/^: dropped (\d+) events/gm)].reduce(
+        (n, m) => n + Number(m[1]),
+        0,
+      )
+      return { data, dropped }
+    }
+    for (let i = 0; i < 500 && count().data.length + count().dropped < total; i++)
+      await new Promise((r) => setTimeout(r, 20))
+    res.destroy()
+    const { data, dropped } = count()
+    assert.ok(dropped > 0, 'some events were dropped')
+    assert.equal(data.length + dropped, total)
+    // Every line that arrived is one whole event, in order.
+    const ns = data.map(
+      (l) => (JSON.parse(l.slice(6)) as { event: { detail: { n: number } } }).event.detail.n,
+    )
+    assert.deepEqual(
+      ns,
+      [...ns].sort((a, b) => a - b),
     )
   })
 

@@ -40,7 +40,11 @@ export async function tail(
       while ((end = buffer.indexOf('\n\n')) >= 0) {
         const message = buffer.slice(0, end)
         buffer = buffer.slice(end + 2)
-        for (const line of message.split('\n')) if (line.startsWith('data: ')) out(line.slice(6))
+        for (const line of message.split('\n')) {
+          if (line.startsWith('data: ')) out(line.slice(6))
+          // The server dropped events this reader was too slow for (stdout stays events only).
+          else if (line.startsWith(': dropped ')) process.stderr.write(`${line.slice(2)}\n`)
+        }
       }
     }
   } catch (e) {
