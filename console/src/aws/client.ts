@@ -6,6 +6,7 @@
  * not do, the server refuses here as it would to the CLI.
  */
 import { signRequest } from './sigv4.js'
+import { eachPiece } from './stream-pieces.js'
 
 /** A signed-in identity: the key (kept in the tab only) and where it signs. */
 export type Identity = {
@@ -151,19 +152,9 @@ export async function tail(
     }
     throw new ApiError(code, message, res.status)
   }
-  const reader = res.body.pipeThrough(new TextDecoderStream()).getReader()
-  let buffered = ''
-  for (;;) {
-    const { value, done } = await reader.read()
-    if (done) return
-    buffered += value
-    let end: number
-    while ((end = buffered.indexOf('\n\n')) >= 0) {
-      const block = buffered.slice(0, end)
-      buffered = buffered.slice(end + 2)
-      for (const line of block.split('\n')) if (line.startsWith('data: ')) onEvent(line.slice(6))
-    }
-  }
+  await eachPiece(res.body, '\n\n', (message) => {
+    for (const line of message.split('\n')) if (line.startsWith('data: ')) onEvent(line.slice(6))
+  })
 }
 
 /** `/metrics` (unsigned, as Prometheus reads it): value by name and labels. */

@@ -6,6 +6,7 @@
  * Errors come back as {@link ApiError} with the code from `x-amzn-ErrorType` or `__type`.
  */
 import { ApiError, signed, type Identity } from './client.js'
+import { eachPiece } from './stream-pieces.js'
 
 export type RestRequest = {
   method?: string
@@ -89,16 +90,5 @@ export async function followLogs(
     signal,
   })
   if (!res.body) return
-  const reader = res.body.pipeThrough(new TextDecoderStream()).getReader()
-  let buffered = ''
-  for (;;) {
-    const { value, done } = await reader.read()
-    if (done) return
-    buffered += value
-    let end: number
-    while ((end = buffered.indexOf('\n')) >= 0) {
-      onLine(buffered.slice(0, end))
-      buffered = buffered.slice(end + 1)
-    }
-  }
+  await eachPiece(res.body, '\n', onLine)
 }
