@@ -542,7 +542,6 @@ function handleTail(deps: HttpDeps, req: IncomingMessage, res: ServerResponse): 
     if (pending) res.write(pending)
     pending = ''
   }
-  // Once the reader has caught up, it is told how many it missed.
   const reportDropped = () => {
     res.write(`: dropped ${String(dropped)} events (the reader fell behind)\n\n`)
     dropped = 0
