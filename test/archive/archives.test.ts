@@ -3,8 +3,11 @@
  * the operations as the HTTP layer calls them. Routing of replayed events is observed on the
  * bus's tail (the rules each event matched); delivery end to end is in test/e2e.
  */
+import Database from 'better-sqlite3'
 import assert from 'node:assert/strict'
+import { join } from 'node:path'
 import { afterEach, describe, test } from 'node:test'
+import { queryArchive } from '../../src/archive/query.js'
 import { BusError } from '../../src/errors.js'
 import { ManualClock } from '../../src/clock.js'
 import { createTestBus, TEST_SCOPE, type TestBus } from '../helpers/in-process.js'
@@ -208,6 +211,39 @@ describe('archives', () => {
       list.Archives.map((a) => [a.ArchiveName, a.EventCount]),
       [['orders', 2]],
     )
+  })
+
+  test('SQLite keeps where each archived event’s time and detail sit, and queries slice them out', async () => {
+    const dataDir = tempDir()
+    const { bus } = await setUp({ store: 'sqlite', dataDir })
+    await bus.call('CreateArchive', { ArchiveName: 'orders', EventSourceArn: BUS })
+    await put(bus, 'order', 1, T0)
+    await put(bus, 'Bestellung für 🚚', 2, T0 + 86_400_000)
+    await put(bus, 'order', 3, T0 + 2 * 86_400_000)
+    const file = join(dataDir, 'junction.db')
+    const db = new Database(file)
+    const positions = db
+      .prepare<[], { time_at: number | null; detail_at: number | null }>(
+        'SELECT time_at, detail_at FROM archive_events ORDER BY time',
+      )
+      .all()
+    // As a row archived before the positions existed (store migration 8) looks.
+    db.prepare('UPDATE archive_events SET time_at = NULL, detail_at = NULL WHERE time = ?').run(
+      T0 + 2 * 86_400_000,
+    )
+    db.close()
+    for (const p of positions.slice(0, 2)) assert.ok(p.time_at! > 0 && p.detail_at! > p.time_at!)
+    const key = bus.services.archives.get(TEST_SCOPE, 'orders')!.key
+    const answer = await queryArchive(
+      file,
+      key,
+      "SELECT detail_type, time, detail, detail ->> '$.n' AS n FROM events",
+    )
+    assert.deepEqual(answer.rows, [
+      ['order', '2026-01-01T00:00:00Z', '{"n":1}', 1],
+      ['Bestellung für 🚚', '2026-01-02T00:00:00Z', '{"n":2}', 2],
+      ['order', '2026-01-03T00:00:00Z', '{"n":3}', 3],
+    ])
   })
 
   test('retention purges events archived longer ago than RetentionDays, on the clock', async () => {

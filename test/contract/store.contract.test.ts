@@ -10,6 +10,7 @@ import type { DeliveryJob, StoredEvent } from '../../src/model.js'
 import type { QueueRecord, StoredMessage } from '../../src/queue/model.js'
 import { createMemoryStore } from '../../src/store/memory/index.js'
 import { MIGRATIONS } from '../../src/store/sqlite/migrations.js'
+import { queryArchive } from '../../src/archive/query.js'
 import { createSqliteStore } from '../../src/store/sqlite/index.js'
 import type { EventStore, LocalStore as Store } from '../../src/store/ports.js'
 import { tempDir } from '../helpers/server.js'
@@ -572,6 +573,36 @@ describe('store: sqlite specifics', () => {
       ],
     )
     await store.close()
+    rmSync(dataDir, { recursive: true })
+  })
+
+  test('a store of schema 7 keeps its archived events, and queries read them from their JSON', async () => {
+    const dataDir = tempDir('junction-contract-')
+    const old = new Database(`${dataDir}/junction.db`)
+    for (const m of MIGRATIONS.slice(0, 7)) old.exec(m)
+    old.pragma('user_version = 7')
+    const body = (n: number) =>
+      JSON.stringify({
+        id: `e${String(n)}`,
+        time: `2026-01-0${String(n)}T00:00:00Z`,
+        detail: { n },
+      })
+    old.exec(
+      `INSERT INTO events (seq, bus_arn, id, ingested_at, hops, body) VALUES
+         (1, '${BUS}', 'e1', 5, 0, '${body(1)}'), (2, '${BUS}', 'e2', 6, 0, '${body(2)}');
+       INSERT INTO archive_events VALUES (3, 10, 1, 5, 40), (3, 20, 2, 6, 40);`,
+    )
+    old.close()
+    await createSqliteStore({ dataDir }).close()
+    const answer = await queryArchive(
+      `${dataDir}/junction.db`,
+      3,
+      "SELECT id, time, detail, detail ->> '$.n' AS n FROM events",
+    )
+    assert.deepEqual(answer.rows, [
+      ['e1', '2026-01-01T00:00:00Z', '{"n":1}', 1],
+      ['e2', '2026-01-02T00:00:00Z', '{"n":2}', 2],
+    ])
     rmSync(dataDir, { recursive: true })
   })
 

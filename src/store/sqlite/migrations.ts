@@ -124,4 +124,11 @@ export const MIGRATIONS: readonly string[] = [
     tick     INTEGER NOT NULL
   ) WITHOUT ROWID;
   `,
+  // 8: where the event's time and detail sit in its text (envelope-positions.ts), so a query
+  // over an archive slices them out instead of parsing every event's whole JSON. NULL for rows
+  // archived before: the query reads their JSON.
+  `
+  ALTER TABLE archive_events ADD COLUMN time_at INTEGER;
+  ALTER TABLE archive_events ADD COLUMN detail_at INTEGER;
+  `,
 ]

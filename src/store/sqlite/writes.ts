@@ -8,6 +8,7 @@ import type { DeliveryJob } from '../../model.js'
 import type { QueueWrite, StoredMessage } from '../../queue/model.js'
 import type { ConfigOp, DeadLetter, ScheduleTick } from '../ports.js'
 import { unpackAppend, unpackArchived, type EventRow } from './append-rows.js'
+import { envelopePositions } from './envelope-positions.js'
 
 export type WriteOp =
   | { t: 'config'; ops: ConfigOp[] }
@@ -81,8 +82,8 @@ export function writeStatements(db: Database.Database) {
 
   // Multi-row inserts, one prepared statement per row count: binding one statement of n rows
   // costs far less than n statements of one row.
-  const multiRow = (sql: string, columns: number) => {
-    const row = `(${Array(columns).fill('?').join(', ')})`
+  const marks = (columns: number) => `(${Array(columns).fill('?').join(', ')})`
+  const multiRow = (sql: string, row: string) => {
     const cache = new Map<number, Database.Statement>()
     return (rows: number) => {
       let stmt = cache.get(rows)
@@ -93,14 +94,17 @@ export function writeStatements(db: Database.Database) {
       return stmt
     }
   }
-  const eventInsert = multiRow('INSERT INTO events (bus_arn, id, ingested_at, hops, body)', 5)
+  const eventInsert = multiRow(
+    'INSERT INTO events (bus_arn, id, ingested_at, hops, body)',
+    marks(5),
+  )
   const archiveInsert = multiRow(
-    'INSERT INTO archive_events (archive, time, event_seq, archived_at, size)',
-    5,
+    'INSERT INTO archive_events (archive, time, event_seq, archived_at, size, time_at, detail_at)',
+    marks(7),
   )
   const jobInsert = multiRow(
     'INSERT INTO deliveries (id, event_seq, rule_arn, target_id, attempts, due_at)',
-    6,
+    marks(6),
   )
 
   /**
@@ -188,10 +192,13 @@ export function writeStatements(db: Database.Database) {
     const rows = unpackArchived(packed)
     for (let at = 0; at < rows.length; at += ROWS_PER_INSERT) {
       const chunk = rows.slice(at, at + ROWS_PER_INSERT)
-      const params: (string | number)[] = []
+      const params: (string | number | null)[] = []
       for (const a of chunk) {
         const e = events[a.event]!
-        params.push(a.archive, a.time, seqs[a.event]!, e.ingestedAt, Buffer.byteLength(e.text))
+        const size = Buffer.byteLength(e.text)
+        const [timeAt, detailAt] = envelopePositions(e.text, size)
+        params.push(a.archive, a.time, seqs[a.event]!, e.ingestedAt, size)
+        params.push(timeAt, detailAt)
       }
       archiveInsert(chunk.length).run(params)
     }
