@@ -9,6 +9,8 @@
  *    SQLite store) storing each transaction with its checkpoint. Changes/s from the first commit
  *    to the last change read (bare) or stored on the bus (Junction: its source's count of
  *    changes stored, polled every 20 ms; nothing watches the bus during this run).
+ *    Also the CPU each reader's process spent per change over that run (the bare client's is this
+ *    process; PostgreSQL's is in neither), steadier than the rates on a shared 2-core machine.
  * 2. Latency at a fixed rate (`--rate` transactions/s for `--seconds`): commit time (pgoutput's
  *    commit timestamp) to read (bare) or to on the bus (Junction), p50 and p99.
  *
@@ -25,6 +27,7 @@ import { LogicalReplicationService, PgoutputPlugin } from 'pg-logical-replicatio
 import { postgresBin, startPostgres, type PostgresServer } from '../test/helpers/postgres.js'
 import { startServerProcess, tempDir } from '../test/helpers/server.js'
 import { bigToLsn, lsnToBig } from '../src/cdc/postgres/lsn.js'
+import { cpuMs } from './process-cpu.js'
 import { numberArg as arg } from './args.js'
 import { summarizeProfile } from './cpu-profile.js'
 
@@ -46,6 +49,8 @@ type Reader = {
   count(): Promise<number>
   /** From now on: each change's commit time (ms) and when it was read or arrived on the bus. */
   watch(): Promise<Seen>
+  /** CPU the reader's process has used, ms (the bare client: this process). */
+  cpuMs(): number
   close(): Promise<void>
 }
 
@@ -75,6 +80,10 @@ function bareReader(pg: PostgresServer, publication: string): Promise<Reader> {
   void service.subscribe(plugin, `bare_${publication}`, '0/0').catch(() => undefined)
   return Promise.resolve({
     count: () => Promise.resolve(read),
+    cpuMs: () => {
+      const u = process.cpuUsage()
+      return (u.user + u.system) / 1000
+    },
     watch: () => Promise.resolve((seen = [])),
     close: async () => {
       await service.destroy()
@@ -139,6 +148,7 @@ async function junctionReader(
   while ((await status()).state !== 'streaming') await new Promise((r) => setTimeout(r, 100))
   return {
     count: async () => (await status()).changesCaptured,
+    cpuMs: () => cpuMs(server.child.pid),
     watch,
     close: async () => {
       await tail?.cancel().catch(() => undefined)
@@ -183,6 +193,7 @@ async function measure(
   pg.sql(`CREATE TABLE ${name} (id serial PRIMARY KEY, v text);
     CREATE PUBLICATION ${name} FOR TABLE ${name}`)
   const reader = await open(pg, name)
+  const cpuBefore = reader.cpuMs()
   const started = performance.now()
   await load(
     pg,
@@ -190,6 +201,7 @@ async function measure(
   )
   await until(async () => (await reader.count()) >= ROWS)
   const throughput = ROWS / ((performance.now() - started) / 1000)
+  const cpuPerChange = ((reader.cpuMs() - cpuBefore) * 1000) / ROWS
   const seen = await reader.watch()
   const sleep = (1 / RATE).toFixed(4)
   await load(
@@ -199,7 +211,7 @@ async function measure(
   await until(() => Promise.resolve(seen.length >= RATE * SECONDS))
   const lat = seen.map((s) => s.at - s.commitMs)
   await reader.close()
-  return { throughput, p50: percentile(lat, 50), p99: percentile(lat, 99) }
+  return { throughput, cpuPerChange, p50: percentile(lat, 50), p99: percentile(lat, 99) }
 }
 
 // Synchronous commit as PostgreSQL ships it. The test helper turns it off, and then a commit
@@ -213,14 +225,14 @@ try {
     junctionReader(p, publication, PROFILE_DIR),
   )
   const row = (n: string, r: typeof bare) =>
-    `${n.padEnd(34)} ${r.throughput.toFixed(0).padStart(8)} changes/s   p50 ${String(r.p50).padStart(4)} ms   p99 ${String(r.p99).padStart(5)} ms`
+    `${n.padEnd(34)} ${r.throughput.toFixed(0).padStart(8)} changes/s   CPU ${r.cpuPerChange.toFixed(1).padStart(5)} µs/change   p50 ${String(r.p50).padStart(4)} ms   p99 ${String(r.p99).padStart(5)} ms`
   console.log(
     `${String(ROWS)} single-row transactions; latency at ${String(RATE)} tx/s for ${String(SECONDS)} s`,
   )
   console.log(row('bare pg-logical-replication client', bare))
   console.log(row('Junction source (onto the bus)', junction))
   console.log(
-    `ratio (Junction / bare throughput): ${(junction.throughput / bare.throughput).toFixed(2)}`,
+    `ratio (Junction / bare throughput): ${(junction.throughput / bare.throughput).toFixed(2)}; CPU per change, Junction / bare: ${(junction.cpuPerChange / bare.cpuPerChange).toFixed(2)}`,
   )
   if (PROFILE_DIR)
     for (const f of readdirSync(PROFILE_DIR))

@@ -19,7 +19,7 @@ import autocannon from 'autocannon'
 import { jetstream, jetstreamManager, RetentionPolicy, StorageType } from '@nats-io/jetstream'
 import { connect } from '@nats-io/transport-node'
 import { randomUUID } from 'node:crypto'
-import { readdirSync, readFileSync, rmSync } from 'node:fs'
+import { readdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -29,6 +29,7 @@ import { encodeJob } from '../src/store/nats/codec.js'
 import { call, configure, SOURCE } from '../test/helpers/event-load.js'
 import { startNatsServer, type NatsServer } from '../test/helpers/nats.js'
 import { startServerProcess, tempDir, type ServerProcess } from '../test/helpers/server.js'
+import { cpuMs } from './process-cpu.js'
 import { numberArg as arg } from './args.js'
 import { summarizeProfile } from './cpu-profile.js'
 
@@ -55,18 +56,6 @@ const PUT_BODY = JSON.stringify({
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US')
 
-/**
- * CPU a process has used (user + system), ms, from /proc: on a machine whose two cores are
- * shared by NATS, the nodes and the load, CPU per event varies far less than events per second.
- */
-function cpuMs(pid: number | undefined): number {
-  if (pid === undefined) return NaN
-  const fields = readFileSync(`/proc/${String(pid)}/stat`, 'utf8')
-    .split(') ')[1]!
-    .split(' ')
-  // utime and stime (fields 14 and 15 of the whole line) in clock ticks of 10 ms
-  return (Number(fields[11]) + Number(fields[12])) * 10
-}
 const perEvent = (ms: number, n: number) => `${((ms * 1000) / Math.max(1, n)).toFixed(0)} µs`
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 const pct = (sorted: number[], p: number) =>
