@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { numberArg as arg } from './args.js'
+import { SERVE_NODE_OPTIONS } from '../src/cli/node-options.js'
 
 const duration = arg('duration', 5)
 const rounds = arg('rounds', 2)
@@ -61,6 +62,7 @@ async function serve(): Promise<{ url: string; proc: ChildProcess; dir: string }
   const proc: ChildProcess = spawn(
     process.execPath,
     [
+      ...SERVE_NODE_OPTIONS,
       '--import',
       'tsx',
       join(repoRoot, 'src/cli/main.ts'),

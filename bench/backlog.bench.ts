@@ -44,6 +44,7 @@ import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
 import { envelopeText, envelopeTime } from '../src/engine/envelope.js'
 import { numberArg as arg } from './args.js'
+import { SERVE_NODE_OPTIONS } from '../src/cli/node-options.js'
 
 const MESSAGES = arg('messages', 1_000_000)
 const EVENTS = arg('events', 1_000_000)
@@ -96,6 +97,7 @@ async function startJunction(dataDir: string): Promise<Junction> {
   const proc = spawn(
     process.execPath,
     [
+      ...SERVE_NODE_OPTIONS,
       ...(TSX
         ? ['--import', 'tsx', join(repoRoot, 'src/cli/main.ts')]
         : [join(repoRoot, SERVE_JS)]),

@@ -34,6 +34,7 @@ import { envelopeText, envelopeTime } from '../src/engine/envelope.js'
 import { MIGRATIONS } from '../src/store/sqlite/migrations.js'
 import { breakdownProfile, summarizeProfile, type Category } from './cpu-profile.js'
 import { numberArg as arg } from './args.js'
+import { SERVE_NODE_OPTIONS } from '../src/cli/node-options.js'
 
 const duration = arg('duration', 5)
 const warmup = arg('warmup', 1)
@@ -175,6 +176,7 @@ async function startJunction(
 ): Promise<Child & { profileDir?: string; profileAs?: string }> {
   const profileDir = profile && profileAs ? tempDir('junction-prof-') : undefined
   const child = await startChild([
+    ...SERVE_NODE_OPTIONS,
     ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []),
     '--import',
     'tsx',

@@ -14,6 +14,7 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { numberArg as arg } from './args.js'
 import { summarizeProfile } from './cpu-profile.js'
+import { SERVE_NODE_OPTIONS } from '../src/cli/node-options.js'
 
 const count = arg('rules', 10_000)
 /** `--profile`: the server writes a CPU profile, summarised at the end. */
@@ -74,6 +75,7 @@ const profileDir = join(dir, 'profile')
 const proc: ChildProcess = spawn(
   process.execPath,
   [
+    ...SERVE_NODE_OPTIONS,
     ...(profile ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []),
     '--import',
     'tsx',

@@ -7,6 +7,7 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { SERVE_NODE_OPTIONS } from '../../src/cli/node-options.js'
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
 
@@ -41,6 +42,7 @@ export async function startServerProcess(
   const child = spawn(
     process.execPath,
     [
+      ...SERVE_NODE_OPTIONS,
       ...(options.nodeArgs ?? []),
       '--import',
       'tsx',

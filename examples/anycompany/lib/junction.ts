@@ -8,6 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { createWriteStream } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { SERVE_NODE_OPTIONS } from '../../../src/cli/node-options.js'
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..')
 const CLI = join(REPO_ROOT, 'src', 'cli', 'main.ts')
@@ -29,20 +30,23 @@ export async function startServer(o: {
 }): Promise<Server> {
   const child = spawn(
     process.execPath,
-    junctionArgs([
-      'serve',
-      '--port',
-      String(o.port ?? 0),
-      '--data',
-      o.dataDir,
-      '--auth',
-      'sigv4',
-      '--credentials',
-      o.credentials,
-      '--clock',
-      'manual',
-      '--allow-manual-clock',
-    ]),
+    [
+      ...SERVE_NODE_OPTIONS,
+      ...junctionArgs([
+        'serve',
+        '--port',
+        String(o.port ?? 0),
+        '--data',
+        o.dataDir,
+        '--auth',
+        'sigv4',
+        '--credentials',
+        o.credentials,
+        '--clock',
+        'manual',
+        '--allow-manual-clock',
+      ]),
+    ],
     { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
   )
   const log = createWriteStream(o.logFile)
