@@ -6,10 +6,10 @@
  * table fed from JavaScript took 7.1 s, bench:history) and extracts from each event only the
  * fields the query uses, slicing its time and detail out at positions stored when it was
  * archived. The query may see nothing else of the store (no other archive, no configuration,
- * no secrets): it may not name the store's tables or schemas (the view shadows
- * the event log's own `events` table, which only `main.events` would reach), and the program
- * SQLite compiles for it may open no table but the two the view reads. The connection is
- * read-only and the process can be killed at any point without harm to the store.
+ * no secrets): it may not name the store's tables or schemas (the view shadows the event log's
+ * own `events` table, which only `main.events` would reach), and the program SQLite compiles for
+ * it may open no table but the two the view reads. The connection is read-only and the process
+ * can be killed at any point without harm to the store.
  */
 import Database from 'better-sqlite3'
 import { availableParallelism } from 'node:os'

@@ -82,8 +82,8 @@ export function writeStatements(db: Database.Database) {
 
   // Multi-row inserts, one prepared statement per row count: binding one statement of n rows
   // costs far less than n statements of one row.
-  const marks = (columns: number) => `(${Array(columns).fill('?').join(', ')})`
-  const multiRow = (sql: string, row: string) => {
+  const multiRow = (sql: string, columns: number) => {
+    const row = `(${Array(columns).fill('?').join(', ')})`
     const cache = new Map<number, Database.Statement>()
     return (rows: number) => {
       let stmt = cache.get(rows)
@@ -94,17 +94,14 @@ export function writeStatements(db: Database.Database) {
       return stmt
     }
   }
-  const eventInsert = multiRow(
-    'INSERT INTO events (bus_arn, id, ingested_at, hops, body)',
-    marks(5),
-  )
+  const eventInsert = multiRow('INSERT INTO events (bus_arn, id, ingested_at, hops, body)', 5)
   const archiveInsert = multiRow(
     'INSERT INTO archive_events (archive, time, event_seq, archived_at, size, time_at, detail_at)',
-    marks(7),
+    7,
   )
   const jobInsert = multiRow(
     'INSERT INTO deliveries (id, event_seq, rule_arn, target_id, attempts, due_at)',
-    marks(6),
+    6,
   )
 
   /**
@@ -197,8 +194,7 @@ export function writeStatements(db: Database.Database) {
         const e = events[a.event]!
         const size = Buffer.byteLength(e.text)
         const [timeAt, detailAt] = envelopePositions(e.text, size)
-        params.push(a.archive, a.time, seqs[a.event]!, e.ingestedAt, size)
-        params.push(timeAt, detailAt)
+        params.push(a.archive, a.time, seqs[a.event]!, e.ingestedAt, size, timeAt, detailAt)
       }
       archiveInsert(chunk.length).run(params)
     }
